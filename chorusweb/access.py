@@ -1,0 +1,149 @@
+"""Which connections, services and actions a user may use.
+
+Every selector and service goes through `access_for(user)`: views check it, selectors filter
+with `Access.scope()`, services call `Access.require()` before anything is sent upstream.
+Superusers may do everything on every active connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from chorusweb.models import Connection, Membership, Role
+
+
+class Action(StrEnum):
+    VIEW_RECEIVED = "view_received"
+    PROCESS_RECEIVED = "process_received"
+    DOWNLOAD_RECEIVED = "download_received"
+    VIEW_VALIDATION = "view_validation"
+    VALIDATE = "validate"
+    DOWNLOAD_VALIDATION = "download_validation"
+
+
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    Role.RECIPIENT: frozenset({Action.VIEW_RECEIVED, Action.PROCESS_RECEIVED, Action.DOWNLOAD_RECEIVED}),
+    Role.VALIDATOR: frozenset({Action.VIEW_VALIDATION, Action.VALIDATE, Action.DOWNLOAD_VALIDATION}),
+    # Read-only: downloading marks the invoice as downloaded in Chorus Pro, so it is a write.
+    Role.VIEWER: frozenset({Action.VIEW_RECEIVED, Action.VIEW_VALIDATION}),
+}
+ALL_ACTIONS = frozenset(Action)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a user may do on one connection: actions, limited to some services or not."""
+
+    connection_id: int
+    actions: frozenset[Action]
+    #: None means every service of the connection.
+    service_codes: frozenset[str] | None
+
+
+@dataclass
+class Access:
+    user_id: int | None
+    is_superuser: bool
+    grants: dict[int, list[Grant]] = field(default_factory=dict)
+    _connections: dict[int, Connection] = field(default_factory=dict)
+
+    # --- questions -----------------------------------------------------------------------
+
+    def connections(self, action: Action | None = None) -> list[Connection]:
+        """Active connections on which the user may do `action` (any action if None)."""
+        return [c for cid, c in self._connections.items() if action is None or self._grants_for(cid, action)]
+
+    def connection_ids(self, action: Action) -> set[int]:
+        return {c.pk for c in self.connections(action)}
+
+    def can(self, action: Action, connection_id: int | None = None, service_code: str | None = None) -> bool:
+        """May the user do `action` (on this connection, for an invoice of this service)?"""
+        if connection_id is None:
+            return bool(self.connections(action))
+        for grant in self._grants_for(connection_id, action):
+            if grant.service_codes is None or (service_code or "") in grant.service_codes:
+                return True
+        return False
+
+    def actions(self, connection_id: int, service_code: str | None = None) -> set[Action]:
+        return {a for a in ALL_ACTIONS if self.can(a, connection_id, service_code)}
+
+    def services(self, action: Action, connection_id: int) -> frozenset[str] | None:
+        """Service codes the user is limited to on this connection; None means all."""
+        codes: set[str] = set()
+        for grant in self._grants_for(connection_id, action):
+            if grant.service_codes is None:
+                return None
+            codes |= grant.service_codes
+        return frozenset(codes)
+
+    def scope(
+        self,
+        action: Action,
+        *,
+        connection_field: str = "connection_id",
+        service_field: str = "service_code",
+    ) -> Q:
+        """A filter keeping the rows the user may see for `action`; matches nothing if none."""
+        q = Q(pk__in=[])
+        for cid in self.connection_ids(action):
+            codes = self.services(action, cid)
+            if codes is None:
+                q |= Q(**{connection_field: cid})
+            else:
+                q |= Q(**{connection_field: cid, f"{service_field}__in": sorted(codes)})
+        return q
+
+    def require(self, action: Action, connection_id: int, service_code: str | None = None) -> None:
+        if not self.can(action, connection_id, service_code):
+            raise PermissionDenied(_("Vous n'avez pas accès à cette action."))
+
+    @property
+    def has_any(self) -> bool:
+        return bool(self._connections) and any(self.connections(a) for a in ALL_ACTIONS)
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _grants_for(self, connection_id: int, action: Action) -> list[Grant]:
+        if connection_id not in self._connections:
+            return []
+        return [g for g in self.grants.get(connection_id, []) if action in g.actions]
+
+
+def build_access(user) -> Access:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Access(user_id=None, is_superuser=False)
+    if user.is_superuser:
+        connections = {c.pk: c for c in Connection.objects.active()}
+        grants = {cid: [Grant(cid, ALL_ACTIONS, None)] for cid in connections}
+        return Access(user.pk, True, grants, connections)
+    memberships = Membership.objects.filter(user=user, connection__is_active=True).select_related(
+        "connection"
+    )
+    grants: dict[int, list[Grant]] = {}
+    connections: dict[int, Connection] = {}
+    for m in memberships:
+        connections[m.connection_id] = m.connection
+        codes = frozenset(m.service_codes) if m.service_codes else None
+        grants.setdefault(m.connection_id, []).append(
+            Grant(m.connection_id, ROLE_ACTIONS.get(m.role, frozenset()), codes)
+        )
+    return Access(user.pk, False, grants, connections)
+
+
+def access_for(user) -> Access:
+    """The user's access, computed once per user object (so once per request)."""
+    cached = getattr(user, "_chorusweb_access", None)
+    if cached is None:
+        cached = build_access(user)
+        if user is not None:
+            try:
+                user._chorusweb_access = cached
+            except AttributeError:
+                pass
+    return cached

@@ -1,0 +1,154 @@
+"""Admin for connections and memberships. Secrets are write-only: never rendered back."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from chorusweb.models import Connection, Membership
+
+admin.site.site_header = _("Administration de chorusweb")
+admin.site.site_title = _("chorusweb")
+admin.site.index_title = _("Connexions, utilisateurs, rôles et journal")
+
+SECRET_FIELDS = ("password", "piste_client_id", "piste_client_secret", "chorus_login", "chorus_password")
+
+
+class ConnectionAdminForm(forms.ModelForm):
+    """Secrets are typed in but never shown: blank keeps the stored value, a box clears it."""
+
+    class Meta:
+        model = Connection
+        fields = [
+            "name",
+            "api_base_url",
+            "account_email",
+            "password",
+            "client_uid",
+            "is_active",
+            "piste_client_id",
+            "piste_client_secret",
+            "chorus_login",
+            "chorus_password",
+            "chorus_sandbox",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in SECRET_FIELDS:
+            field = self.fields[name]
+            field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+            field.required = False
+            field.initial = ""
+            stored = bool(getattr(self.instance, name, "")) if self.instance.pk else False
+            note = (
+                _("Valeur enregistrée (chiffrée). Laisser vide pour la conserver.")
+                if stored
+                else _("Aucune valeur enregistrée.")
+            )
+            field.help_text = note
+            self.fields[f"clear_{name}"] = forms.BooleanField(
+                required=False, label=_("Effacer « %(label)s »") % {"label": field.label}
+            )
+        if not self.instance.pk:
+            self.fields["password"].required = True
+
+    def get_initial_for_field(self, field, field_name):
+        if field_name in SECRET_FIELDS:
+            return ""
+        return super().get_initial_for_field(field, field_name)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in SECRET_FIELDS:
+            if cleaned.get(f"clear_{name}"):
+                cleaned[name] = ""
+            elif not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name, "")
+        # Apply to the instance before model validation (zero-trust completeness check).
+        for name in SECRET_FIELDS:
+            setattr(self.instance, name, cleaned.get(name, ""))
+        return cleaned
+
+    def save(self, commit=True):
+        instance = super().save(commit=False)
+        for name in SECRET_FIELDS:
+            setattr(instance, name, self.cleaned_data.get(name, ""))
+        credential_fields = {"account_email", "client_uid", "api_base_url", *SECRET_FIELDS}
+        if instance.pk and (
+            credential_fields & set(self.changed_data)
+            or any(self.cleaned_data.get(f"clear_{n}") for n in SECRET_FIELDS)
+        ):
+            instance.credentials_version = uuid.uuid4()
+        if commit:
+            instance.save()
+            self.save_m2m()
+        return instance
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "service_codes"]
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionAdminForm
+    list_display = ["name", "api_base_url", "account_email", "client_uid", "mode", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "account_email", "api_base_url"]
+    inlines = [MembershipInline]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ["name", "api_base_url", "is_active"]}),
+            (
+                _("Compte FactPulse"),
+                {"fields": ["account_email", "password", "clear_password", "client_uid"]},
+            ),
+            (
+                _("Mode zéro confiance (facultatif)"),
+                {
+                    "classes": ["collapse"],
+                    "description": _(
+                        "Identifiants Chorus Pro envoyés à chaque appel au lieu d'être stockés chez "
+                        "FactPulse. Laisser vide pour utiliser les identifiants du client FactPulse."
+                    ),
+                    "fields": [
+                        "piste_client_id",
+                        "clear_piste_client_id",
+                        "piste_client_secret",
+                        "clear_piste_client_secret",
+                        "chorus_login",
+                        "clear_chorus_login",
+                        "chorus_password",
+                        "clear_chorus_password",
+                        "chorus_sandbox",
+                    ],
+                },
+            ),
+            (_("Historique"), {"fields": ["created_at", "updated_at"]}),
+        ]
+
+    @admin.display(description=_("mode"))
+    def mode(self, obj: Connection) -> str:
+        return str(_("zéro confiance") if obj.zero_trust else _("identifiants chez FactPulse"))
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "connection", "role", "services", "created_at"]
+    list_filter = ["role", "connection"]
+    search_fields = ["user__username", "user__email", "connection__name"]
+    autocomplete_fields = ["user", "connection"]
+    list_select_related = ["user", "connection"]
+
+    @admin.display(description=_("services"))
+    def services(self, obj: Membership) -> str:
+        return ", ".join(obj.service_codes) if obj.service_codes else str(_("tous"))

@@ -1,0 +1,130 @@
+"""The gateway's errors: one base class that keeps status, code, upstream message and details.
+
+Every exception carries a safe French `user_message` (never a secret, never a raw body) and
+the HTTP status the dashboard answers with (`http_status`: 503 for an unavailable upstream,
+502 for an upstream error, 422 for a refusal shown on a form).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class FactPulseError(Exception):
+    """Base of every error raised by the gateway."""
+
+    default_user_message = _("Le service FactPulse / Chorus Pro a répondu par une erreur.")
+    http_status = 502
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: int | None = None,
+        code: str | int | None = None,
+        upstream_message: str = "",
+        details: Any = None,
+        request_id: str = "",
+        endpoint: str = "",
+        user_message: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.upstream_message = upstream_message
+        self.details = details
+        self.request_id = request_id
+        self.endpoint = endpoint
+        self._user_message = user_message
+        super().__init__(message or upstream_message or str(self.default_user_message))
+
+    @property
+    def user_message(self) -> str:
+        if self._user_message:
+            return str(self._user_message)
+        return str(self.default_user_message)
+
+    def __str__(self) -> str:
+        parts = [super().__str__()]
+        if self.endpoint:
+            parts.append(f"endpoint={self.endpoint}")
+        if self.status is not None:
+            parts.append(f"status={self.status}")
+        if self.code not in (None, ""):
+            parts.append(f"code={self.code}")
+        if self.request_id:
+            parts.append(f"request_id={self.request_id}")
+        return " ".join(parts)
+
+
+class FactPulseUnavailable(FactPulseError):
+    """Timeout, connection error or 503: upstream cannot be reached right now."""
+
+    default_user_message = _(
+        "Chorus Pro (via FactPulse) ne répond pas pour le moment. Réessayez dans quelques minutes."
+    )
+    http_status = 503
+
+
+class FactPulseTimeout(FactPulseUnavailable):
+    default_user_message = _(
+        "Chorus Pro (via FactPulse) a mis trop de temps à répondre. Réessayez dans quelques minutes."
+    )
+
+
+class FactPulseUpstreamError(FactPulseError):
+    """A 5xx other than 503, or an answer that cannot be read (malformed body, missing key)."""
+
+    default_user_message = _(
+        "FactPulse a renvoyé une réponse inattendue. L'incident est consigné ; réessayez plus tard."
+    )
+    http_status = 502
+
+
+class FactPulseMalformed(FactPulseUpstreamError):
+    """The body is not JSON, not the expected shape, or lacks a required key."""
+
+
+class FactPulseRateLimited(FactPulseUnavailable):
+    """429: too many calls; `retry_after` seconds before trying again, when known."""
+
+    default_user_message = _(
+        "Trop de requêtes ont été envoyées à FactPulse. Patientez un instant puis réessayez."
+    )
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(*args, **kwargs)
+
+
+class FactPulseAuthError(FactPulseError):
+    """Authentication failed even after one fresh login: the connection's credentials are wrong."""
+
+    default_user_message = _(
+        "La connexion FactPulse est refusée (identifiants invalides ou expirés). "
+        "Un administrateur doit vérifier la connexion."
+    )
+    http_status = 502
+
+
+class FactPulseNotFound(FactPulseError):
+    default_user_message = _("Cet élément est introuvable dans Chorus Pro.")
+    http_status = 404
+
+
+class FactPulseRefused(FactPulseError):
+    """A business refusal: non-zero codeRetour/returnCode on any status, 4xx refusal, 422."""
+
+    default_user_message = _("Chorus Pro a refusé l'opération.")
+    http_status = 422
+
+    @property
+    def user_message(self) -> str:
+        if self._user_message:
+            return str(self._user_message)
+        if self.upstream_message:
+            return str(
+                _("Chorus Pro a refusé l'opération : %(libelle)s") % {"libelle": self.upstream_message}
+            )
+        return str(self.default_user_message)

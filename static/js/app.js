@@ -1,0 +1,31 @@
+/* chorusweb — small progressive enhancements; every page works without this file. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Auto-submit selects marked .js-autosubmit (e.g. the language switch).
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("select.js-autosubmit") && el.form) {
+      el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit();
+    }
+  });
+
+  // Confirmation for forms and buttons carrying data-confirm (works with and without htmx).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = event.submitter;
+    var text = (submitter && submitter.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    if (text && !form.hasAttribute("hx-post") && !window.confirm(text)) {
+      event.preventDefault();
+    }
+  }, true);
+
+  // Move focus to the first error after an htmx swap, so keyboard and screen-reader users see it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target) { return; }
+    var invalid = target.querySelector("[aria-invalid='true'], .field--error input, .field--error select, .field--error textarea");
+    if (invalid) { invalid.focus(); }
+  });
+})();
