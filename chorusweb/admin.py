@@ -20,6 +20,12 @@ SECRET_FIELDS = ("password", "piste_client_id", "piste_client_secret", "chorus_l
 class ConnectionAdminForm(forms.ModelForm):
     """Secrets are typed in but never shown: blank keeps the stored value, a box clears it."""
 
+    clear_password = forms.BooleanField(required=False)
+    clear_piste_client_id = forms.BooleanField(required=False)
+    clear_piste_client_secret = forms.BooleanField(required=False)
+    clear_chorus_login = forms.BooleanField(required=False)
+    clear_chorus_password = forms.BooleanField(required=False)
+
     class Meta:
         model = Connection
         fields = [
@@ -50,9 +56,7 @@ class ConnectionAdminForm(forms.ModelForm):
                 else _("Aucune valeur enregistrée.")
             )
             field.help_text = note
-            self.fields[f"clear_{name}"] = forms.BooleanField(
-                required=False, label=_("Effacer « %(label)s »") % {"label": field.label}
-            )
+            self.fields[f"clear_{name}"].label = _("Effacer « %(label)s »") % {"label": field.label}
         if not self.instance.pk:
             self.fields["password"].required = True
 
@@ -77,12 +81,11 @@ class ConnectionAdminForm(forms.ModelForm):
         instance = super().save(commit=False)
         for name in SECRET_FIELDS:
             setattr(instance, name, self.cleaned_data.get(name, ""))
-        credential_fields = {"account_email", "client_uid", "api_base_url", *SECRET_FIELDS}
-        if instance.pk and (
-            credential_fields & set(self.changed_data)
-            or any(self.cleaned_data.get(f"clear_{n}") for n in SECRET_FIELDS)
-        ):
-            instance.credentials_version = uuid.uuid4()
+        if instance.pk:
+            stored = Connection.objects.get(pk=instance.pk)
+            credential_fields = ("account_email", "client_uid", "api_base_url", *SECRET_FIELDS)
+            if any(getattr(stored, f) != getattr(instance, f) for f in credential_fields):
+                instance.credentials_version = uuid.uuid4()
         if commit:
             instance.save()
             self.save_m2m()

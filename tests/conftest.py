@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import fcntl
+
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 
 from chorusweb.models import Role
 from tests.factories import ConnectionFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _collected_static():
+    """Pages are rendered with the production static storage (hashed names): collect once."""
+    root = settings.STATIC_ROOT
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / ".collectstatic.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        call_command("collectstatic", interactive=False, verbosity=0)
 
 
 @pytest.fixture
