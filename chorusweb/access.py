@@ -122,9 +122,7 @@ def build_access(user) -> Access:
         connections = {c.pk: c for c in Connection.objects.active()}
         grants = {cid: [Grant(cid, ALL_ACTIONS, None)] for cid in connections}
         return Access(user.pk, True, grants, connections)
-    memberships = Membership.objects.filter(user=user, connection__is_active=True).select_related(
-        "connection"
-    )
+    memberships = Membership.objects.filter(user=user, connection__is_active=True).select_related("connection")
     grants: dict[int, list[Grant]] = {}
     connections: dict[int, Connection] = {}
     for m in memberships:

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from chorusweb.models import Connection, Membership
+from chorusweb.models import AuditEntry, BulkRun, Connection, Membership, SyncRun
 
 admin.site.site_header = _("Administration de chorusweb")
 admin.site.site_title = _("chorusweb")
@@ -155,3 +155,59 @@ class MembershipAdmin(admin.ModelAdmin):
     @admin.display(description=_("services"))
     def services(self, obj: Membership) -> str:
         return ", ".join(obj.service_codes) if obj.service_codes else str(_("tous"))
+
+
+class ReadOnlyAdminMixin:
+    """Records kept for the record: viewable and filterable, never edited by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "user",
+        "workspace",
+        "action",
+        "target",
+        "invoice_number",
+        "state",
+        "connection",
+    ]
+    list_filter = ["workspace", "state", "action", "connection", "created_at"]
+    search_fields = ["invoice_number", "=invoice_id", "user__username", "reason", "outcome", "request_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user", "connection"]
+    show_full_result_count = False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "started_at",
+        "connection",
+        "workspace",
+        "full",
+        "state",
+        "rows_seen",
+        "rows_created",
+        "rows_changed",
+        "finished_at",
+    ]
+    list_filter = ["workspace", "state", "full", "connection"]
+    list_select_related = ["connection"]
+
+
+@admin.register(BulkRun)
+class BulkRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "user", "workspace", "action", "target", "total", "state", "finished_at"]
+    list_filter = ["workspace", "state", "action"]
+    list_select_related = ["user"]

@@ -30,9 +30,7 @@ class DemoUser:
 
 DEMO_USERS = (
     DemoUser("admin", "chorusweb-admin", "Alice", "Admin", None, "administrateur (admin Django)"),
-    DemoUser(
-        "comptable", "chorusweb-demo", "Claire", "Comptable", Role.RECIPIENT, "comptable / destinataire"
-    ),
+    DemoUser("comptable", "chorusweb-demo", "Claire", "Comptable", Role.RECIPIENT, "comptable / destinataire"),
     DemoUser("valideur", "chorusweb-demo", "Victor", "Valideur", Role.VALIDATOR, "valideur"),
 )
 

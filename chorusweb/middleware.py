@@ -48,9 +48,7 @@ class HtmxMessagesMiddleware:
         storage = messages.get_messages(request)
         if not storage:
             return response
-        response.write(
-            render_to_string("includes/messages.html", {"messages": storage, "oob": True}, request=request)
-        )
+        response.write(render_to_string("includes/messages.html", {"messages": storage, "oob": True}, request=request))
         return response
 
 
@@ -84,9 +82,7 @@ class UpstreamErrorMiddleware:
         status = exception.http_status if exception.http_status in (502, 503) else 502
         context = {"error": exception, "message": exception.user_message, "status": status}
         if getattr(request, "htmx", None):
-            response = HttpResponse(
-                render_to_string("includes/alert.html", context, request=request), status=status
-            )
+            response = HttpResponse(render_to_string("includes/alert.html", context, request=request), status=status)
             # Swap the alert into #alerts whatever the request targeted.
             response.headers["HX-Retarget"] = "#alerts"
             response.headers["HX-Reswap"] = "innerHTML"

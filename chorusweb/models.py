@@ -71,9 +71,7 @@ class Connection(models.Model):
     @property
     def zero_trust(self) -> bool:
         """True when Chorus Pro credentials are held here and sent with each call."""
-        return bool(
-            self.piste_client_id and self.piste_client_secret and self.chorus_login and self.chorus_password
-        )
+        return bool(self.piste_client_id and self.piste_client_secret and self.chorus_login and self.chorus_password)
 
     def clean(self) -> None:
         zero_trust_fields = [
@@ -125,9 +123,7 @@ class Membership(models.Model):
         verbose_name = _("habilitation")
         verbose_name_plural = _("habilitations")
         ordering = ["connection__name", "user__username", "role"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "connection", "role"], name="membership_unique_role")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "connection", "role"], name="membership_unique_role")]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.connection} · {self.get_role_display()}"
@@ -137,3 +133,171 @@ class Membership(models.Model):
         if not isinstance(codes, list) or not all(isinstance(c, str) and c.strip() for c in codes):
             raise ValidationError({"service_codes": _("Une liste de codes service est attendue.")})
         self.service_codes = sorted({c.strip() for c in codes})
+
+
+class Workspace(models.TextChoices):
+    RECEIVED = "received", _("Factures reçues")
+    VALIDATION = "validation", _("Validation")
+
+
+class SyncRun(models.Model):
+    """One run of the mirror's synchronisation for a connection and a workspace."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("en cours")
+        SUCCEEDED = "succeeded", _("réussie")
+        FAILED = "failed", _("échouée")
+
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="sync_runs", verbose_name=_("connexion")
+    )
+    workspace = models.CharField(_("espace"), max_length=20, choices=Workspace.choices)
+    full = models.BooleanField(_("complète"), default=False)
+    since = models.DateTimeField(_("changements depuis"), null=True, blank=True)
+    state = models.CharField(_("état"), max_length=20, choices=State.choices, default=State.RUNNING)
+    started_at = models.DateTimeField(_("début"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    pages = models.PositiveIntegerField(_("pages lues"), default=0)
+    rows_seen = models.PositiveIntegerField(_("lignes lues"), default=0)
+    rows_created = models.PositiveIntegerField(_("lignes créées"), default=0)
+    rows_changed = models.PositiveIntegerField(_("statuts changés"), default=0)
+    total_expected = models.PositiveIntegerField(_("lignes attendues"), null=True, blank=True)
+    error = models.TextField(_("erreur"), blank=True, default="")
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lancée par"),
+    )
+
+    class Meta:
+        verbose_name = _("synchronisation")
+        verbose_name_plural = _("synchronisations")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["connection", "workspace", "-started_at"], name="syncrun_latest")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "workspace"],
+                condition=models.Q(state="running"),
+                name="syncrun_one_running",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection} · {self.get_workspace_display()} · {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        if self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+    @property
+    def progress_percent(self) -> int | None:
+        if not self.total_expected:
+            return None
+        return min(100, round(100 * self.rows_seen / self.total_expected))
+
+
+class AuditEntry(models.Model):
+    """One user action sent upstream: written pending before the call, settled after it.
+
+    At most one *exclusive* action may be pending on an invoice at a time (a database
+    constraint), and each submitted form carries a key that can be used once: a double click,
+    a replayed form or two users acting at once never send the same action twice.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("en cours")
+        DONE = "done", _("effectuée")
+        REFUSED = "refused", _("refusée par Chorus Pro")
+        FAILED = "failed", _("échouée")
+        UNKNOWN = "unknown", _("issue inconnue")
+
+    workspace = models.CharField(_("espace"), max_length=20, choices=Workspace.choices)
+    connection = models.ForeignKey(
+        Connection, on_delete=models.PROTECT, related_name="audit_entries", verbose_name=_("connexion")
+    )
+    invoice_id = models.BigIntegerField(_("id facture Chorus Pro"), null=True, blank=True)
+    invoice_number = models.CharField(_("numéro de facture"), max_length=100, blank=True, default="")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("utilisateur"),
+    )
+    action = models.CharField(_("action"), max_length=30)
+    target = models.CharField(_("cible"), max_length=60, blank=True, default="")
+    reason = models.TextField(_("motif"), blank=True, default="")
+    details = models.JSONField(_("détails"), default=dict, blank=True)
+    exclusive = models.BooleanField(default=True, editable=False)
+    state = models.CharField(_("état"), max_length=20, choices=State.choices, default=State.PENDING)
+    outcome = models.TextField(_("résultat"), blank=True, default="")
+    error_code = models.CharField(_("code retour"), max_length=60, blank=True, default="")
+    request_id = models.CharField(_("référence de requête"), max_length=100, blank=True, default="")
+    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    batch = models.UUIDField(_("lot"), null=True, blank=True)
+    created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
+    settled_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("action (journal)")
+        verbose_name_plural = _("journal des actions")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "workspace", "invoice_id"],
+                condition=models.Q(state="pending", exclusive=True),
+                name="audit_one_pending_action_per_invoice",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["connection", "workspace", "invoice_id"], name="audit_invoice"),
+            models.Index(fields=["batch"], name="audit_batch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target} · {self.invoice_number or self.invoice_id} · {self.get_state_display()}"
+
+
+class BulkRun(models.Model):
+    """A bulk action over many invoices: what was asked, what was skipped, and its progress.
+
+    Each invoice actually sent has its own AuditEntry carrying this run's id as `batch`;
+    the per-invoice result table is built from those entries and `skipped`.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("en cours")
+        FINISHED = "finished", _("terminé")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.CharField(_("espace"), max_length=20, choices=Workspace.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("utilisateur"),
+    )
+    action = models.CharField(_("action"), max_length=30)
+    target = models.CharField(_("cible"), max_length=60, blank=True, default="")
+    reason = models.TextField(_("motif"), blank=True, default="")
+    invoice_pks = models.JSONField(_("factures à traiter"), default=list)
+    skipped = models.JSONField(_("factures écartées"), default=list, blank=True)
+    total = models.PositiveIntegerField(_("nombre à envoyer"), default=0)
+    state = models.CharField(_("état"), max_length=20, choices=State.choices, default=State.RUNNING)
+    created_at = models.DateTimeField(_("lancé le"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("traitement par lot")
+        verbose_name_plural = _("traitements par lot")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target} × {self.total}"

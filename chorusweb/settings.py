@@ -178,9 +178,7 @@ FACTPULSE_READ_TIMEOUT = env.float("FACTPULSE_READ_TIMEOUT", default=30.0)
 FACTPULSE_DOWNLOAD_TIMEOUT = env.float("FACTPULSE_DOWNLOAD_TIMEOUT", default=300.0)
 FACTPULSE_MAX_RETRIES = env.int("FACTPULSE_MAX_RETRIES", default=3)
 FACTPULSE_RETRY_BACKOFF = env.float("FACTPULSE_RETRY_BACKOFF", default=0.5)
-FACTPULSE_USER_AGENT = env.str(
-    "FACTPULSE_USER_AGENT", default="chorusweb/0.1 (+https://github.com/chorusweb)"
-)
+FACTPULSE_USER_AGENT = env.str("FACTPULSE_USER_AGENT", default="chorusweb/0.1 (+https://github.com/chorusweb)")
 
 # The sandbox: on in the embedded configuration, off in production unless set explicitly.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
@@ -188,6 +186,24 @@ SANDBOX_TOKEN_LIFETIME = env.int("SANDBOX_TOKEN_LIFETIME", default=1800)
 SANDBOX_SEED = env.int("SANDBOX_SEED", default=2026)
 SANDBOX_CLOCK_OFFSET_DAYS = env.float("SANDBOX_CLOCK_OFFSET_DAYS", default=0.0)
 SANDBOX_LARGE_DOCUMENTS = env.bool("SANDBOX_LARGE_DOCUMENTS", default=False)
+SANDBOX_REFRESH_LIFETIME = env.int("SANDBOX_REFRESH_LIFETIME", default=7 * 24 * 3600)
+SANDBOX_DOWNLOAD_LIMIT_MB = env.float("SANDBOX_DOWNLOAD_LIMIT_MB", default=120.0)
+SANDBOX_DOWNLOAD_MAX_INVOICES = env.int("SANDBOX_DOWNLOAD_MAX_INVOICES", default=10)
+# Faults on from start-up (the control API /sandbox/_control/faults overrides them).
+SANDBOX_LATENCY_MS = env.int("SANDBOX_LATENCY_MS", default=0)
+SANDBOX_ERROR_RATE = env.float("SANDBOX_ERROR_RATE", default=0.0)
+SANDBOX_ERROR_STATUS = env.int("SANDBOX_ERROR_STATUS", default=503)
+
+# Background work (synchronisations, bulk actions): a thread per task by default.
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="chorusweb.tasks.ThreadBackend")}}
+
+# Received invoices and validation workspaces.
+CHORUSWEB_PAGE_SIZE = 50
+CHORUSWEB_SYNC_PAGE_SIZE = env.int("CHORUSWEB_SYNC_PAGE_SIZE", default=1000)
+CHORUSWEB_SYNC_OVERLAP_MINUTES = env.int("CHORUSWEB_SYNC_OVERLAP_MINUTES", default=10)
+CHORUSWEB_BULK_MAX = 200
+CHORUSWEB_DOWNLOAD_BATCH = 10
+CHORUSWEB_PENDING_STALE_SECONDS = env.int("CHORUSWEB_PENDING_STALE_SECONDS", default=600)
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from invoices import views
 
 app_name = "invoices"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.invoice_list, name="list"),
+    path("export.csv", views.invoice_export, name="export"),
+    path("synchronisation/", views.sync_refresh, name="sync"),
+    path("selection/", views.selection_update, name="selection"),
+    path("telechargement/", views.group_download, name="download"),
+    path("lot/", views.bulk_process, name="bulk"),
+    path("lot/<uuid:run_id>/", views.bulk_detail, name="bulk_detail"),
+    path("<int:pk>/", views.invoice_detail, name="detail"),
+    path("<int:pk>/traiter/", views.invoice_process, name="process"),
+    path("<int:pk>/document/", views.invoice_document, name="document"),
+    path("<int:pk>/document/fichier/", views.invoice_document_file, name="document_file"),
+]

@@ -22,6 +22,12 @@ def _collected_static():
         call_command("collectstatic", interactive=False, verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(settings):
+    """Background tasks run at once, in the test's thread and transaction."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def connection(db):
     return ConnectionFactory()
@@ -63,3 +69,56 @@ def recipient_client(client, recipient):
 def admin_client_(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def sandbox_seed(transactional_db):
+    """A small deterministic sandbox (its own tables), seeded for the test."""
+    from sandbox import services as sandbox_services
+
+    return sandbox_services.reset(seed_number=7, size="small", large=False)
+
+
+@pytest.fixture
+def sandbox_connection(live_server, sandbox_seed, settings):
+    """A connection to the sandbox served over real HTTP by live_server, demo account."""
+    from django.core.cache import cache
+
+    from chorusweb.demo import DEMO_CLIENT_UID, DEMO_FACTPULSE_EMAIL, DEMO_FACTPULSE_PASSWORD
+
+    cache.clear()
+    settings.FACTPULSE_RETRY_BACKOFF = 0.01
+    settings.FACTPULSE_MAX_RETRIES = 1
+    settings.FACTPULSE_READ_TIMEOUT = 10.0
+    return ConnectionFactory(
+        name="Sandbox",
+        api_base_url=f"{live_server.url}/sandbox",
+        account_email=DEMO_FACTPULSE_EMAIL,
+        password=DEMO_FACTPULSE_PASSWORD,
+        client_uid=DEMO_CLIENT_UID,
+    )
+
+
+@pytest.fixture
+def sandbox_control(live_server):
+    """Switch sandbox faults on and read its call counters (the sandbox-only control API)."""
+    import requests
+
+    class Control:
+        base = f"{live_server.url}/sandbox/_control"
+
+        def faults(self, **faults):
+            requests.post(f"{self.base}/faults", json=faults, timeout=5).raise_for_status()
+
+        def clear(self):
+            requests.delete(f"{self.base}/faults", timeout=5).raise_for_status()
+            requests.delete(f"{self.base}/calls", timeout=5).raise_for_status()
+
+        def calls(self, endpoint: str) -> int:
+            data = requests.get(f"{self.base}/calls", timeout=5).json()
+            return data["calls"].get(endpoint, 0)
+
+    control = Control()
+    control.clear()
+    yield control
+    control.clear()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from chorusweb.models import Connection, Membership, Role
 
@@ -40,3 +44,27 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     connection = factory.SubFactory(ConnectionFactory)
     role = Role.RECIPIENT
     service_codes = factory.LazyFunction(list)
+
+
+class ReceivedInvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "invoices.ReceivedInvoice"
+
+    connection = factory.SubFactory(ConnectionFactory)
+    invoice_id = factory.Sequence(lambda n: 100000 + n)
+    invoice_number = factory.Sequence(lambda n: f"F2026-{n:05d}")
+    invoice_type = "FACTURE"
+    status = "MISE_A_DISPOSITION"
+    status_changed_at = factory.LazyFunction(timezone.now)
+    invoice_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=10))
+    deposit_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=5))
+    total_excl_tax = Decimal("1000.00")
+    total_incl_tax = Decimal("1200.00")
+    amount_due = Decimal("1200.00")
+    currency = "EUR"
+    supplier_code = factory.Sequence(lambda n: f"4{n:013d}")
+    supplier_name = factory.Sequence(lambda n: f"Fournisseur {n} SARL")
+    service_code = "FIN"
+    service_name = "Finances"
+    recipient_name = "Commune de Test"
+    synced_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,169 @@
+"""The audit trail of user actions, and the single-send guarantee built on it.
+
+`audit_begin()` records an action as *pending* in its own committed transaction before
+anything is sent upstream. Two database constraints make a second send impossible:
+each submitted form carries an idempotency key that can be used once, and at most one
+exclusive action may be pending on an invoice at a time. `audit_settle()` records the
+outcome. An action left pending by a crashed process is marked *unknown* after
+CHORUSWEB_PENDING_STALE_SECONDS so that the invoice can be acted on again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused, FactPulseTimeout
+from chorusweb.models import AuditEntry, Connection
+
+
+class ActionRejected(Exception):
+    """The action was not sent; `message` says why, in French, for the user."""
+
+    def __init__(self, message: str, entry: AuditEntry | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.entry = entry
+
+
+class AlreadySubmitted(ActionRejected):
+    """This form (idempotency key) was already submitted: nothing is sent again."""
+
+
+class ActionInProgress(ActionRejected):
+    """Another action is being sent for the same invoice right now."""
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+def expire_stale_pending(*, connection: Connection, workspace: str, invoice_id: int | None) -> int:
+    limit = timezone.now() - timedelta(seconds=settings.CHORUSWEB_PENDING_STALE_SECONDS)
+    return AuditEntry.objects.filter(
+        connection=connection,
+        workspace=workspace,
+        invoice_id=invoice_id,
+        state=AuditEntry.State.PENDING,
+        created_at__lt=limit,
+    ).update(
+        state=AuditEntry.State.UNKNOWN,
+        outcome=_("Action interrompue avant sa réponse ; vérifiez le statut dans Chorus Pro."),
+        settled_at=timezone.now(),
+    )
+
+
+def audit_begin(
+    *,
+    workspace: str,
+    connection: Connection,
+    user,
+    action: str,
+    target: str = "",
+    invoice_id: int | None = None,
+    invoice_number: str = "",
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    exclusive: bool = True,
+    batch: uuid.UUID | None = None,
+) -> AuditEntry:
+    """Record the action as pending (committed at once) or raise why it must not be sent."""
+    if idempotency_key:
+        previous = AuditEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if previous is not None:
+            raise AlreadySubmitted(_already_submitted_message(previous), previous)
+    if exclusive and invoice_id is not None:
+        expire_stale_pending(connection=connection, workspace=workspace, invoice_id=invoice_id)
+    try:
+        with transaction.atomic():
+            return AuditEntry.objects.create(
+                workspace=workspace,
+                connection=connection,
+                user=user if getattr(user, "pk", None) else None,
+                action=action,
+                target=target,
+                invoice_id=invoice_id,
+                invoice_number=invoice_number,
+                reason=reason,
+                details=details or {},
+                idempotency_key=idempotency_key or None,
+                exclusive=exclusive,
+                batch=batch,
+            )
+    except IntegrityError:
+        if idempotency_key:
+            previous = AuditEntry.objects.filter(idempotency_key=idempotency_key).first()
+            if previous is not None:
+                raise AlreadySubmitted(_already_submitted_message(previous), previous) from None
+        pending = (
+            AuditEntry.objects.filter(
+                connection=connection,
+                workspace=workspace,
+                invoice_id=invoice_id,
+                state=AuditEntry.State.PENDING,
+                exclusive=True,
+            )
+            .select_related("user")
+            .first()
+        )
+        who = (pending.user.get_full_name() or pending.user.username) if pending and pending.user else ""
+        message = (
+            _("Une action est déjà en cours d'envoi sur cette facture (par %(who)s). Patientez puis rechargez.")
+            % {"who": who}
+            if who
+            else _("Une action est déjà en cours d'envoi sur cette facture. Patientez puis rechargez.")
+        )
+        raise ActionInProgress(message, pending) from None
+
+
+def _already_submitted_message(entry: AuditEntry) -> str:
+    if entry.state == AuditEntry.State.PENDING:
+        return _("Ce formulaire est déjà en cours d'envoi : il ne sera pas envoyé une seconde fois.")
+    return _("Ce formulaire a déjà été envoyé (%(state)s) : il ne sera pas envoyé une seconde fois.") % {
+        "state": entry.get_state_display()
+    }
+
+
+def audit_settle(
+    entry: AuditEntry,
+    *,
+    state: str,
+    outcome: str = "",
+    error: FactPulseError | None = None,
+) -> AuditEntry:
+    """Record the outcome. Call it inside the transaction that updates the mirror."""
+    entry.state = state
+    entry.settled_at = timezone.now()
+    if error is not None:
+        entry.outcome = outcome or error.user_message
+        entry.error_code = "" if error.code is None else str(error.code)[:60]
+        entry.request_id = (error.request_id or "")[:100]
+    else:
+        entry.outcome = outcome
+    entry.save(update_fields=["state", "settled_at", "outcome", "error_code", "request_id"])
+    return entry
+
+
+def settle_error(entry: AuditEntry, error: FactPulseError) -> AuditEntry:
+    """Settle an entry from a gateway error: refused (Chorus Pro said no) or failed."""
+    if isinstance(error, FactPulseRefused):
+        return audit_settle(entry, state=AuditEntry.State.REFUSED, error=error)
+    if isinstance(error, FactPulseTimeout):
+        # The request may have reached Chorus Pro: its outcome is unknown until the next sync.
+        return audit_settle(
+            entry,
+            state=AuditEntry.State.UNKNOWN,
+            outcome=_(
+                "Chorus Pro n'a pas répondu à temps : l'action a peut-être été prise en compte. "
+                "Le statut sera vérifié à la prochaine synchronisation."
+            ),
+            error=error,
+        )
+    return audit_settle(entry, state=AuditEntry.State.FAILED, error=error)

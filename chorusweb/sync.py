@@ -1,0 +1,117 @@
+"""The bookkeeping shared by every mirror's synchronisation: runs, locking, progress, errors.
+
+A workspace provides `fetch(since, progress)`, which pages through its upstream search and
+upserts each page into its mirror. This module opens a SyncRun (at most one running per
+connection and workspace, a database constraint), records progress as it goes so that a
+polling page can show it, and records the outcome, including an upstream failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chorusweb.factpulse.errors import FactPulseError
+from chorusweb.models import Connection, SyncRun
+
+logger = logging.getLogger(__name__)
+
+#: A run still "running" after this long died with its process.
+STALE_RUN = timedelta(hours=1)
+
+
+class SyncAlreadyRunning(Exception):
+    def __init__(self, run: SyncRun | None) -> None:
+        super().__init__(_("Une synchronisation est déjà en cours pour cette connexion."))
+        self.run = run
+
+
+@dataclass
+class PageStats:
+    rows: int
+    created: int
+    changed: int
+
+
+Progress = Callable[[PageStats, int | None], None]
+
+
+def last_successful_run(connection: Connection, workspace: str) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(connection=connection, workspace=workspace, state=SyncRun.State.SUCCEEDED)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def sync_start(*, connection: Connection, workspace: str, full: bool = False, user=None) -> SyncRun:
+    """Open a run (raises SyncAlreadyRunning when one is under way)."""
+    SyncRun.objects.filter(
+        connection=connection,
+        workspace=workspace,
+        state=SyncRun.State.RUNNING,
+        started_at__lt=timezone.now() - STALE_RUN,
+    ).update(state=SyncRun.State.FAILED, finished_at=timezone.now(), error=_("Interrompue."))
+    since: datetime | None = None
+    if not full:
+        previous = last_successful_run(connection, workspace)
+        if previous is None:
+            full = True
+        else:
+            since = previous.started_at - timedelta(minutes=settings.CHORUSWEB_SYNC_OVERLAP_MINUTES)
+    try:
+        with transaction.atomic():
+            return SyncRun.objects.create(
+                connection=connection,
+                workspace=workspace,
+                full=full,
+                since=since,
+                triggered_by=user if getattr(user, "pk", None) else None,
+            )
+    except IntegrityError:
+        running = SyncRun.objects.filter(
+            connection=connection, workspace=workspace, state=SyncRun.State.RUNNING
+        ).first()
+        raise SyncAlreadyRunning(running) from None
+
+
+def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None]) -> SyncRun:
+    """Run `fetch` for an open run and record its progress and outcome."""
+
+    def progress(stats: PageStats, total: int | None) -> None:
+        run.pages += 1
+        run.rows_seen += stats.rows
+        run.rows_created += stats.created
+        run.rows_changed += stats.changed
+        if total is not None:
+            run.total_expected = total
+        SyncRun.objects.filter(pk=run.pk).update(
+            pages=run.pages,
+            rows_seen=run.rows_seen,
+            rows_created=run.rows_created,
+            rows_changed=run.rows_changed,
+            total_expected=run.total_expected,
+        )
+
+    try:
+        fetch(run.since, progress)
+    except FactPulseError as exc:
+        logger.warning("Sync %s of %s failed: %s", run.workspace, run.connection, exc)
+        run.state = SyncRun.State.FAILED
+        run.error = exc.user_message
+    except Exception as exc:
+        logger.exception("Sync %s of %s crashed", run.workspace, run.connection)
+        run.state = SyncRun.State.FAILED
+        run.error = _("Erreur interne pendant la synchronisation : %(error)s") % {"error": type(exc).__name__}
+    else:
+        run.state = SyncRun.State.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save()
+    return run

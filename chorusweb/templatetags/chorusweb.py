@@ -1,0 +1,83 @@
+"""Template filters shared by every page: status badges, money and dates in the active locale."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils import formats, translation
+
+from chorusweb import lifecycle as lc
+
+register = template.Library()
+
+STATUS_CLASSES = {
+    lc.MISE_A_DISPOSITION: "todo",
+    lc.COMPLETEE: "todo",
+    lc.A_VALIDER_1: "todo",
+    lc.A_VALIDER_2: "todo",
+    lc.SERVICE_FAIT: "done",
+    lc.MANDATEE: "done",
+    lc.MISE_A_DISPOSITION_COMPTABLE: "done",
+    lc.COMPTABILISEE: "done",
+    lc.VALIDEE_1: "done",
+    lc.VALIDEE_2: "done",
+    lc.MISE_EN_PAIEMENT: "final",
+    lc.SUSPENDUE: "waiting",
+    lc.A_RECYCLER: "waiting",
+    lc.REJETEE: "danger",
+    lc.REFUSEE_1: "danger",
+    lc.REFUSEE_2: "danger",
+}
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
+
+
+@register.filter
+def status_class(code: str) -> str:
+    return STATUS_CLASSES.get(lc.normalise_status(code), "final")
+
+
+@register.filter
+def status_label(code: str) -> str:
+    return lc.status_label(code)
+
+
+@register.filter
+def money(value, currency: str = "EUR") -> str:
+    """`1 234,56 €` in French, `€1,234.56` in English; empty for no amount."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    number = formats.number_format(amount, 2, use_l10n=True, force_grouping=True)
+    symbol = CURRENCY_SYMBOLS.get((currency or "EUR").upper(), (currency or "").upper())
+    if translation.get_language() == "en":
+        if number.startswith("-"):
+            return f"-{symbol}{number[1:]}"
+        return f"{symbol}{number}"
+    return f"{number}\u00a0{symbol}"
+
+
+@register.filter
+def get_item(mapping, key):
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.simple_tag(takes_context=True)
+def query(context, **changes) -> str:
+    """The current query string with some parameters changed; `None` removes one."""
+    request = context["request"]
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"

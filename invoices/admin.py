@@ -1,0 +1,59 @@
+"""Admin of the received invoices mirror: invoices with their timeline, documents (read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from chorusweb.admin import ReadOnlyAdminMixin
+from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
+
+
+class InvoiceEventInline(admin.TabularInline):
+    model = InvoiceEvent
+    extra = 0
+    can_delete = False
+    fields = ["occurred_at", "previous_status", "status", "comment", "source", "audit"]
+    readonly_fields = fields
+    ordering = ["-occurred_at", "-pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReceivedInvoice)
+class ReceivedInvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "invoice_number",
+        "supplier_name",
+        "service_code",
+        "status",
+        "deposit_date",
+        "total_incl_tax",
+        "downloaded",
+        "connection",
+    ]
+    list_filter = ["status", "connection", "downloaded", "invoice_type", "deposit_date"]
+    search_fields = ["invoice_number", "supplier_name", "supplier_code", "=invoice_id"]
+    date_hierarchy = "deposit_date"
+    list_select_related = ["connection"]
+    inlines = [InvoiceEventInline]
+    show_full_result_count = False
+
+
+@admin.register(InvoiceEvent)
+class InvoiceEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["invoice", "previous_status", "status", "occurred_at", "source"]
+    list_filter = ["source", "status"]
+    search_fields = ["invoice__invoice_number", "invoice__supplier_name"]
+    list_select_related = ["invoice"]
+    show_full_result_count = False
+
+
+@admin.register(InvoiceDocument)
+class InvoiceDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["invoice", "kind", "size", "fetched_by", "fetched_at"]
+    list_filter = ["kind"]
+    search_fields = ["invoice__invoice_number"]
+    list_select_related = ["invoice", "fetched_by"]
+    verbose_name = _("document")

@@ -1,0 +1,176 @@
+"""Forms of the received invoices workspace: list filters, processing, bulk, download."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from chorusweb import lifecycle as lc
+from chorusweb.audit import new_idempotency_key
+from invoices.selectors import DEFAULT_SORT, DEFAULT_TAB, SORTS, TABS, InvoiceFilters
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+YES_NO = [("", _("Indifférent")), ("oui", _("Oui")), ("non", _("Non"))]
+
+
+def _status_choices(statuses) -> list[tuple[str, str]]:
+    return [(s, lc.status_label(s)) for s in statuses]
+
+
+class InvoiceFilterForm(forms.Form):
+    """The list's query string. Invalid values are dropped, never a 500."""
+
+    onglet = forms.ChoiceField(choices=[(t.slug, t.label) for t in TABS], required=False)
+    statut = forms.MultipleChoiceField(
+        label=_("Statut"), choices=_status_choices(lc.RECIPIENT_STATUSES), required=False
+    )
+    connexion = forms.TypedChoiceField(label=_("Connexion"), coerce=int, required=False, empty_value=None)
+    service = forms.CharField(label=_("Code service"), max_length=100, required=False)
+    fournisseur = forms.CharField(label=_("Fournisseur (nom ou SIRET)"), max_length=200, required=False)
+    numero = forms.CharField(label=_("Numéro de facture"), max_length=100, required=False)
+    depot_du = forms.DateField(label=_("Déposée du"), required=False, widget=DATE)
+    depot_au = forms.DateField(label=_("au"), required=False, widget=DATE)
+    date_du = forms.DateField(label=_("Facture du"), required=False, widget=DATE)
+    date_au = forms.DateField(label=_("au"), required=False, widget=DATE)
+    montant_min = forms.DecimalField(label=_("Montant TTC min."), required=False, decimal_places=2, min_value=-(10**12))
+    montant_max = forms.DecimalField(label=_("Montant TTC max."), required=False, decimal_places=2, max_value=10**12)
+    telechargee = forms.ChoiceField(label=_("Téléchargée"), choices=YES_NO, required=False)
+    avoirs = forms.BooleanField(label=_("Avoirs seulement"), required=False)
+    tri = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, connections=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["connexion"].choices = [("", _("Toutes"))] + [(c.pk, c.name) for c in connections]
+        if len(connections) < 2:
+            self.fields["connexion"].widget = forms.HiddenInput()
+
+    def to_filters(self) -> InvoiceFilters:
+        data = (
+            self.cleaned_data
+            if self.is_valid()
+            else {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
+        )
+        sort = data.get("tri") or DEFAULT_SORT
+        if sort.lstrip("-") not in SORTS:
+            sort = DEFAULT_SORT
+        downloaded = {"oui": True, "non": False}.get(data.get("telechargee") or "")
+        return InvoiceFilters(
+            tab=data.get("onglet") or DEFAULT_TAB,
+            statuses=tuple(data.get("statut") or ()),
+            connection_id=data.get("connexion"),
+            service_code=data.get("service") or "",
+            supplier=data.get("fournisseur") or "",
+            number=data.get("numero") or "",
+            deposit_from=data.get("depot_du"),
+            deposit_to=data.get("depot_au"),
+            invoice_from=data.get("date_du"),
+            invoice_to=data.get("date_au"),
+            amount_min=data.get("montant_min"),
+            amount_max=data.get("montant_max"),
+            downloaded=downloaded,
+            credit_notes=bool(data.get("avoirs")),
+            sort=sort,
+        )
+
+
+class ProcessForm(forms.Form):
+    """Set a new status on one invoice: only the targets allowed from its current status."""
+
+    cible = forms.ChoiceField(label=_("Nouveau statut"), widget=forms.RadioSelect)
+    motif = forms.CharField(
+        label=_("Motif"),
+        max_length=lc.REASON_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": lc.REASON_MAX_LENGTH}),
+        help_text=_("Obligatoire pour suspendre, rejeter ou renvoyer au fournisseur (255 caractères au plus)."),
+    )
+    numero_mandat = forms.CharField(
+        label=_("Numéro de mandat"),
+        max_length=50,
+        required=False,
+        help_text=_("Seulement pour « Mandatée »."),
+    )
+    commentaire = forms.CharField(
+        label=_("Commentaire (facultatif)"),
+        max_length=255,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 255}),
+    )
+    confirme = forms.BooleanField(
+        label=_("Je confirme le rejet définitif de cette facture."),
+        required=False,
+    )
+    cle = forms.CharField(widget=forms.HiddenInput)
+    statut_vu = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, invoice, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invoice = invoice
+        self.fields["cible"].choices = _status_choices(invoice.allowed_targets)
+        if not self.is_bound:
+            self.initial.setdefault("cle", new_idempotency_key())
+            self.initial.setdefault("statut_vu", invoice.status)
+
+    def clean(self):
+        data = super().clean()
+        target = data.get("cible")
+        reason = (data.get("motif") or "").strip()
+        data["motif"] = reason
+        if target in lc.REASON_REQUIRED and not reason:
+            self.add_error("motif", _("Un motif est obligatoire pour ce statut."))
+        if target != lc.MANDATE_TARGET:
+            data["numero_mandat"] = ""
+        if target == lc.REJETEE and not data.get("confirme"):
+            self.add_error("confirme", _("Cochez la case pour confirmer le rejet : il est définitif."))
+        return data
+
+
+class BulkProcessForm(forms.Form):
+    cible = forms.ChoiceField(label=_("Nouveau statut"), choices=_status_choices(lc.RECIPIENT_TARGETS))
+    motif = forms.CharField(
+        label=_("Motif (pour suspendre, rejeter ou renvoyer)"),
+        max_length=lc.REASON_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": lc.REASON_MAX_LENGTH}),
+    )
+    numero_mandat = forms.CharField(label=_("Numéro de mandat"), max_length=50, required=False)
+    confirme = forms.BooleanField(label=_("Je confirme le rejet définitif de ces factures."), required=False)
+
+    def clean(self):
+        data = super().clean()
+        target = data.get("cible")
+        data["motif"] = (data.get("motif") or "").strip()
+        if target in lc.REASON_REQUIRED and not data["motif"]:
+            self.add_error("motif", _("Un motif est obligatoire pour ce statut."))
+        if target == lc.REJETEE and not data.get("confirme"):
+            self.add_error("confirme", _("Cochez la case pour confirmer le rejet : il est définitif."))
+        return data
+
+
+class DownloadForm(forms.Form):
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[("ZIP", _("ZIP (PDF Factur-X et XML)")), ("PDF", _("PDF")), ("XML", _("XML"))],
+        initial="ZIP",
+    )
+    pieces_jointes = forms.BooleanField(label=_("Avec les pièces jointes"), required=False)
+
+
+class SelectionForm(forms.Form):
+    """Add or remove rows of the current page to/from the selection kept in the session."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    page_ids = forms.CharField(required=False, widget=forms.HiddenInput)
+    operation = forms.ChoiceField(
+        choices=[("set", "set"), ("add", "add"), ("remove", "remove"), ("clear", "clear")], initial="set"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else self.data.get("ids", [])
+        self.fields["ids"].choices = [(v, v) for v in raw if str(v).isdigit()]
+
+    def page_pks(self) -> list[int]:
+        raw = self.cleaned_data.get("page_ids") or ""
+        return [int(v) for v in raw.split(",") if v.strip().isdigit()]

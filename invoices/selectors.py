@@ -1,0 +1,299 @@
+"""Reads of the received invoices mirror, always scoped by the user's memberships.
+
+A list page costs a constant number of queries whatever its size: one grouped query gives
+the count and totals of every status under the current filters (hence the tab counts, the
+page count and the totals), one query gives the page's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from chorusweb import lifecycle as lc
+from chorusweb.access import Action, access_for
+from chorusweb.models import AuditEntry, SyncRun, Workspace
+from invoices.models import InvoiceEvent, ReceivedInvoice
+
+
+@dataclass(frozen=True)
+class Tab:
+    slug: str
+    label: str
+    statuses: tuple[str, ...] | None  # None: every status
+
+
+TABS: tuple[Tab, ...] = (
+    Tab("a-traiter", _("À traiter"), (lc.MISE_A_DISPOSITION, lc.COMPLETEE)),
+    Tab("service-fait", _("Service fait"), (lc.SERVICE_FAIT,)),
+    Tab("suspendues", _("Suspendues"), (lc.SUSPENDUE,)),
+    Tab("renvoyees", _("Renvoyées"), (lc.A_RECYCLER,)),
+    Tab(
+        "mandatees",
+        _("Mandatées / chez le comptable"),
+        (lc.MANDATEE, lc.MISE_A_DISPOSITION_COMPTABLE, lc.COMPTABILISEE),
+    ),
+    Tab("payees", _("Payées"), (lc.MISE_EN_PAIEMENT,)),
+    Tab("rejetees", _("Rejetées"), (lc.REJETEE,)),
+    Tab("toutes", _("Toutes"), None),
+)
+TABS_BY_SLUG = {t.slug: t for t in TABS}
+DEFAULT_TAB = "a-traiter"
+
+#: Sort keys offered on the list (URL value -> model fields), each backed by an index.
+SORTS: dict[str, tuple[str, ...]] = {
+    "depot": ("deposit_date", "invoice_id"),
+    "date": ("invoice_date", "invoice_id"),
+    "numero": ("invoice_number", "invoice_id"),
+    "fournisseur": ("supplier_name", "invoice_id"),
+    "service": ("service_code", "invoice_id"),
+    "statut": ("status", "invoice_id"),
+    "maj": ("status_changed_at", "invoice_id"),
+    "ht": ("total_excl_tax", "invoice_id"),
+    "ttc": ("total_incl_tax", "invoice_id"),
+}
+DEFAULT_SORT = "-depot"
+
+LIST_FIELDS = (
+    "id",
+    "connection_id",
+    "invoice_id",
+    "invoice_number",
+    "invoice_type",
+    "status",
+    "status_changed_at",
+    "invoice_date",
+    "deposit_date",
+    "total_excl_tax",
+    "total_incl_tax",
+    "currency",
+    "supplier_code",
+    "supplier_name",
+    "service_code",
+    "service_name",
+    "recipient_name",
+    "downloaded",
+)
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    """What the list shows: a tab, filters and a sort (from `InvoiceFilterForm`)."""
+
+    tab: str = DEFAULT_TAB
+    statuses: tuple[str, ...] = ()
+    connection_id: int | None = None
+    service_code: str = ""
+    supplier: str = ""
+    number: str = ""
+    deposit_from: date | None = None
+    deposit_to: date | None = None
+    invoice_from: date | None = None
+    invoice_to: date | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    downloaded: bool | None = None
+    credit_notes: bool = False
+    sort: str = DEFAULT_SORT
+
+    @property
+    def tab_obj(self) -> Tab:
+        return TABS_BY_SLUG.get(self.tab, TABS_BY_SLUG[DEFAULT_TAB])
+
+
+@dataclass(frozen=True)
+class TabCount:
+    tab: Tab
+    count: int
+
+
+@dataclass
+class InvoiceList:
+    page: Page
+    tabs: list[TabCount]
+    total_count: int
+    total_excl_tax: Decimal
+    total_incl_tax: Decimal
+    filters: InvoiceFilters
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+def invoice_scope(*, user, action: Action = Action.VIEW_RECEIVED) -> QuerySet[ReceivedInvoice]:
+    """Every mirrored invoice the user may see (or act on, for `action`)."""
+    return ReceivedInvoice.objects.filter(access_for(user).scope(action))
+
+
+def _filtered(qs: QuerySet, f: InvoiceFilters) -> QuerySet:
+    if f.connection_id:
+        qs = qs.filter(connection_id=f.connection_id)
+    if f.service_code:
+        qs = qs.filter(service_code=f.service_code)
+    if f.supplier:
+        term = f.supplier.strip()
+        qs = qs.filter(Q(supplier_name__icontains=term) | Q(supplier_code__contains=term.replace(" ", "")))
+    if f.number:
+        qs = qs.filter(invoice_number__icontains=f.number.strip())
+    if f.deposit_from:
+        qs = qs.filter(deposit_date__gte=f.deposit_from)
+    if f.deposit_to:
+        qs = qs.filter(deposit_date__lte=f.deposit_to)
+    if f.invoice_from:
+        qs = qs.filter(invoice_date__gte=f.invoice_from)
+    if f.invoice_to:
+        qs = qs.filter(invoice_date__lte=f.invoice_to)
+    if f.amount_min is not None:
+        qs = qs.filter(total_incl_tax__gte=f.amount_min)
+    if f.amount_max is not None:
+        qs = qs.filter(total_incl_tax__lte=f.amount_max)
+    if f.downloaded is not None:
+        qs = qs.filter(downloaded=f.downloaded)
+    if f.credit_notes:
+        qs = qs.filter(invoice_type="AVOIR")
+    if f.statuses:
+        qs = qs.filter(status__in=f.statuses)
+    return qs
+
+
+def _order(f: InvoiceFilters) -> list[str]:
+    key = f.sort.lstrip("-")
+    fields = SORTS.get(key, SORTS[DEFAULT_SORT.lstrip("-")])
+    desc = f.sort.startswith("-") if key in SORTS else True
+    return [f"-{name}" if desc else name for name in fields]
+
+
+def _active_statuses(f: InvoiceFilters) -> tuple[str, ...] | None:
+    return f.tab_obj.statuses
+
+
+def invoice_filtered(*, user, filters: InvoiceFilters) -> QuerySet[ReceivedInvoice]:
+    """The rows of the current view (tab, filters, sort), not paginated."""
+    qs = _filtered(invoice_scope(user=user), filters)
+    statuses = _active_statuses(filters)
+    if statuses is not None:
+        qs = qs.filter(status__in=statuses)
+    return qs.order_by(*_order(filters))
+
+
+class _KnownCountPaginator(Paginator):
+    """A paginator told its count in advance (from the grouped query): no COUNT(*) query."""
+
+    def __init__(self, object_list, per_page, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page: int = 50) -> InvoiceList:
+    """One page of the list, with every tab's count and the totals of the filtered amounts."""
+    base = _filtered(invoice_scope(user=user), filters)
+    grouped = (
+        base.order_by().values("status").annotate(n=Count("id"), ht=Sum("total_excl_tax"), ttc=Sum("total_incl_tax"))
+    )
+    by_status: dict[str, int] = {}
+    totals: dict[str, tuple[Decimal, Decimal]] = {}
+    for row in grouped:
+        by_status[row["status"]] = row["n"]
+        totals[row["status"]] = (row["ht"] or Decimal(0), row["ttc"] or Decimal(0))
+
+    def count_of(statuses: tuple[str, ...] | None) -> int:
+        if statuses is None:
+            return sum(by_status.values())
+        return sum(by_status.get(s, 0) for s in statuses)
+
+    active = _active_statuses(filters)
+    keys = by_status.keys() if active is None else [s for s in active if s in by_status]
+    total_count = count_of(active)
+    rows = base if active is None else base.filter(status__in=active)
+    rows = rows.order_by(*_order(filters)).values(*LIST_FIELDS)
+    paginator = _KnownCountPaginator(rows, per_page, total_count)
+    page_obj = paginator.get_page(page)
+    return InvoiceList(
+        page=page_obj,
+        tabs=[TabCount(tab, count_of(tab.statuses)) for tab in TABS],
+        total_count=total_count,
+        total_excl_tax=sum((totals[k][0] for k in keys), Decimal(0)),
+        total_incl_tax=sum((totals[k][1] for k in keys), Decimal(0)),
+        filters=filters,
+        by_status=by_status,
+    )
+
+
+def invoice_iter_export(*, user, filters: InvoiceFilters, chunk: int = 2000) -> Iterator[ReceivedInvoice]:
+    """Every row of the current view, for the CSV export, read in chunks (bounded memory)."""
+    return invoice_filtered(user=user, filters=filters).iterator(chunk_size=chunk)
+
+
+def invoice_get(*, user, pk: int, action: Action = Action.VIEW_RECEIVED) -> ReceivedInvoice:
+    """One invoice the user may see; 404 otherwise (never reveal others' invoices)."""
+    invoice = invoice_scope(user=user, action=action).select_related("connection").filter(pk=pk).first()
+    if invoice is None:
+        raise Http404(_("Facture introuvable."))
+    return invoice
+
+
+def invoice_timeline(*, invoice: ReceivedInvoice) -> list[InvoiceEvent]:
+    return list(invoice.events.select_related("audit__user").order_by("-occurred_at", "-pk")[:200])
+
+
+def invoice_audit(*, invoice: ReceivedInvoice) -> list[AuditEntry]:
+    return list(
+        AuditEntry.objects.filter(
+            connection_id=invoice.connection_id, workspace=Workspace.RECEIVED, invoice_id=invoice.invoice_id
+        )
+        .select_related("user")
+        .order_by("-created_at", "-pk")[:200]
+    )
+
+
+def invoices_by_ids(*, user, ids: list[int], action: Action = Action.VIEW_RECEIVED) -> list[ReceivedInvoice]:
+    """The invoices among `ids` (mirror pks) the user may see/act on, in the given order."""
+    found = {
+        inv.pk: inv for inv in invoice_scope(user=user, action=action).filter(pk__in=ids).select_related("connection")
+    }
+    return [found[i] for i in ids if i in found]
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    connection_name: str
+    connection_id: int
+    last_success: SyncRun | None
+    last_run: SyncRun | None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.last_run and self.last_run.state == SyncRun.State.FAILED)
+
+    @property
+    def running(self) -> bool:
+        return bool(self.last_run and self.last_run.state == SyncRun.State.RUNNING)
+
+
+def sync_statuses(
+    *, user, workspace: str = Workspace.RECEIVED, action: Action = Action.VIEW_RECEIVED
+) -> list[SyncStatus]:
+    """For each connection the user sees: last successful run and last run (two queries)."""
+    connections = access_for(user).connections(action)
+    ids = [c.pk for c in connections]
+    latest: dict[int, SyncRun] = {}
+    latest_ok: dict[int, SyncRun] = {}
+    for run in (
+        SyncRun.objects.filter(connection_id__in=ids, workspace=workspace)
+        .order_by("connection_id", "-started_at")
+        .distinct()[: 20 * max(1, len(ids))]
+    ):
+        latest.setdefault(run.connection_id, run)
+        if run.state == SyncRun.State.SUCCEEDED:
+            latest_ok.setdefault(run.connection_id, run)
+    return [SyncStatus(c.name, c.pk, latest_ok.get(c.pk), latest.get(c.pk)) for c in connections]

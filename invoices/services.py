@@ -1,0 +1,668 @@
+"""Writes of the received invoices workspace: sync, process, bulk, download, document.
+
+Every write goes through here. Upstream actions are audited before they are sent and
+settled after (chorusweb.audit); the mirror row and its timeline change in the same
+transaction as the settlement.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chorusweb import lifecycle as lc
+from chorusweb.access import Action, access_for
+from chorusweb.audit import ActionRejected, audit_begin, audit_settle, settle_error
+from chorusweb.factpulse.client import get_client
+from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
+from chorusweb.factpulse.types import DownloadedDocument, ReceivedInvoiceRow
+from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
+from chorusweb.sync import PageStats, Progress, sync_execute, sync_start
+from invoices import documents
+from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
+
+logger = logging.getLogger(__name__)
+
+# --- Mirror -------------------------------------------------------------------------------
+
+#: Mirror fields written from a search row (everything but keys and bookkeeping).
+ROW_FIELDS = (
+    "invoice_number",
+    "invoice_type",
+    "status",
+    "status_changed_at",
+    "status_comment",
+    "invoice_date",
+    "deposit_date",
+    "total_excl_tax",
+    "total_incl_tax",
+    "amount_due",
+    "currency",
+    "supplier_code",
+    "supplier_name",
+    "recipient_id",
+    "recipient_code",
+    "recipient_name",
+    "service_id",
+    "service_code",
+    "service_name",
+    "contract_number",
+    "purchase_order_number",
+    "downloaded",
+)
+
+
+def _mirror_values(row: ReceivedInvoiceRow) -> dict:
+    values = {name: getattr(row, name) for name in ROW_FIELDS}
+    for name in ROW_FIELDS:
+        if values[name] is None and ReceivedInvoice._meta.get_field(name).null is False:
+            values[name] = ""
+    values["currency"] = values["currency"] or "EUR"
+    values["downloaded"] = bool(row.downloaded)
+    values["status"] = lc.normalise_status(row.status) or row.status
+    return values
+
+
+def upsert_received_rows(connection: Connection, rows: Sequence[ReceivedInvoiceRow]) -> PageStats:
+    """Insert or update one page of search rows; record a timeline event per status change."""
+    if not rows:
+        return PageStats(0, 0, 0)
+    now = timezone.now()
+    by_id = {row.invoice_id: row for row in rows}
+    existing = dict(
+        ReceivedInvoice.objects.filter(connection=connection, invoice_id__in=by_id).values_list("invoice_id", "status")
+    )
+    objects = [
+        ReceivedInvoice(connection=connection, invoice_id=iid, raw=dict(row.raw), synced_at=now, **_mirror_values(row))
+        for iid, row in by_id.items()
+    ]
+    changed_ids = [o.invoice_id for o in objects if existing.get(o.invoice_id) != o.status]
+    with transaction.atomic():
+        ReceivedInvoice.objects.bulk_create(
+            objects,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["connection", "invoice_id"],
+            update_fields=[*ROW_FIELDS, "raw", "synced_at"],
+        )
+        if changed_ids:
+            pks = dict(
+                ReceivedInvoice.objects.filter(connection=connection, invoice_id__in=changed_ids).values_list(
+                    "invoice_id", "pk"
+                )
+            )
+            InvoiceEvent.objects.bulk_create(
+                [
+                    InvoiceEvent(
+                        invoice_id=pks[iid],
+                        status=lc.normalise_status(by_id[iid].status) or by_id[iid].status,
+                        previous_status=existing.get(iid, ""),
+                        occurred_at=by_id[iid].status_changed_at or now,
+                        comment=by_id[iid].status_comment or "",
+                        source=InvoiceEvent.Source.SYNC,
+                    )
+                    for iid in changed_ids
+                    if iid in pks
+                ],
+                batch_size=500,
+            )
+    created = sum(1 for iid in by_id if iid not in existing)
+    return PageStats(rows=len(by_id), created=created, changed=len(changed_ids) - created)
+
+
+def _fetch_received(connection: Connection) -> callable:
+    def fetch(since: datetime | None, progress: Progress) -> None:
+        client = get_client(connection)
+        page_number = 1
+        while True:
+            page = client.rechercher_factures_destinataire(
+                page=page_number,
+                page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE,
+                status_changed_from=timezone.localdate(since) if since else None,
+                sort_column="IdFacture",
+                sort_desc=False,
+            )
+            progress(upsert_received_rows(connection, page.items), page.total)
+            if not page.has_next:
+                break
+            page_number += 1
+
+    return fetch
+
+
+def sync_received(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
+    """Synchronise the mirror of a connection now (full the first time, then incremental)."""
+    run = sync_start(connection=connection, workspace=Workspace.RECEIVED, full=full, user=user)
+    return sync_execute(run, _fetch_received(connection))
+
+
+@task()
+def sync_received_task(run_id: int) -> str:
+    run = SyncRun.objects.select_related("connection").get(pk=run_id)
+    return sync_execute(run, _fetch_received(run.connection)).state
+
+
+def sync_received_enqueue(*, user) -> list[SyncRun]:
+    """Start a background synchronisation of every connection the user sees (Refresh button).
+
+    A connection already being synchronised keeps its running run (shown as progress).
+    """
+    from chorusweb.sync import SyncAlreadyRunning
+
+    runs = []
+    for connection in access_for(user).connections(Action.VIEW_RECEIVED):
+        try:
+            run = sync_start(connection=connection, workspace=Workspace.RECEIVED, user=user)
+        except SyncAlreadyRunning as exc:
+            if exc.run is not None:
+                runs.append(exc.run)
+            continue
+        runs.append(run)
+        transaction.on_commit(lambda run_id=run.pk: sync_received_task.enqueue(run_id))
+    return runs
+
+
+def refresh_invoices(*, connection: Connection, invoices: Iterable[ReceivedInvoice]) -> None:
+    """Re-read the given invoices from upstream (by number) and update their mirror rows.
+
+    Best effort: a failure is logged and leaves the mirror as it is.
+    """
+    client = get_client(connection)
+    for invoice in invoices:
+        try:
+            page = client.rechercher_factures_destinataire(invoice_number=invoice.invoice_number, page_size=100)
+        except FactPulseError as exc:
+            logger.info("Refresh of invoice %s failed: %s", invoice.invoice_id, exc)
+            continue
+        rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
+        if rows:
+            upsert_received_rows(connection, rows)
+
+
+# --- Processing ---------------------------------------------------------------------------
+
+
+class ProcessRefused(ActionRejected):
+    """Chorus Pro refused the action (non-zero codeRetour): shown on the form with its libelle."""
+
+
+@dataclass
+class ProcessOutcome:
+    invoice: ReceivedInvoice
+    entry: AuditEntry
+    message: str
+
+
+def invoice_process(
+    *,
+    user,
+    invoice: ReceivedInvoice,
+    target: str,
+    reason: str = "",
+    comment: str = "",
+    mandate_number: str = "",
+    idempotency_key: str | None = None,
+    expected_status: str | None = None,
+    batch: uuid.UUID | None = None,
+    refresh: bool = True,
+) -> ProcessOutcome:
+    """Set a new status on a received invoice (`traiter-facture-recue`), exactly once.
+
+    Raises ActionRejected (not sent: rule, double submit, concurrent action, stale form),
+    ProcessRefused (sent, refused by Chorus Pro) or FactPulseError (sent or not; upstream
+    failure). Every path that reached the sending stage leaves a settled audit entry.
+    """
+    access_for(user).require(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
+    target = lc.normalise_status(target)
+    reason = (reason or "").strip()
+    check = lc.check_transition(invoice.status, target, reason)
+    if not check.allowed:
+        raise ActionRejected(check.message)
+    if expected_status is not None and expected_status != invoice.status:
+        raise ActionRejected(
+            _(
+                "La facture est passée au statut « %(status)s » depuis l'ouverture du formulaire : "
+                "vérifiez-la avant d'agir."
+            )
+            % {"status": invoice.status_label}
+        )
+    details = {"comment": comment} if comment else {}
+    if target == lc.MANDATE_TARGET and mandate_number:
+        details["mandate_number"] = mandate_number
+    entry = audit_begin(
+        workspace=Workspace.RECEIVED,
+        connection=invoice.connection,
+        user=user,
+        action="process",
+        target=target,
+        invoice_id=invoice.invoice_id,
+        invoice_number=invoice.invoice_number,
+        reason=reason,
+        details=details,
+        idempotency_key=idempotency_key,
+        batch=batch,
+    )
+    try:
+        result = get_client(invoice.connection).traiter_facture_recue(
+            invoice_id=invoice.invoice_id,
+            new_status=target,
+            reason=reason or None,
+            comment=comment or None,
+            mandate_number=(mandate_number or None) if target == lc.MANDATE_TARGET else None,
+        )
+    except FactPulseRefused as exc:
+        settle_error(entry, exc)
+        if refresh:
+            refresh_invoices(connection=invoice.connection, invoices=[invoice])
+        raise ProcessRefused(exc.user_message, entry) from exc
+    except FactPulseError as exc:
+        settle_error(entry, exc)
+        raise
+
+    with transaction.atomic():
+        row = ReceivedInvoice.objects.select_for_update().get(pk=invoice.pk)
+        previous = row.status
+        row.status = lc.normalise_status(result.new_status) or target
+        row.status_changed_at = result.processed_at or timezone.now()
+        row.status_comment = reason or comment
+        row.save(update_fields=["status", "status_changed_at", "status_comment"])
+        audit_settle(
+            entry,
+            state=AuditEntry.State.DONE,
+            outcome=result.message or _("Statut « %(status)s » appliqué.") % {"status": lc.status_label(target)},
+        )
+        InvoiceEvent.objects.create(
+            invoice=row,
+            status=row.status,
+            previous_status=previous,
+            occurred_at=row.status_changed_at,
+            comment=row.status_comment,
+            source=InvoiceEvent.Source.ACTION,
+            audit=entry,
+        )
+    if refresh:
+        refresh_invoices(connection=invoice.connection, invoices=[row])
+        row.refresh_from_db()
+    return ProcessOutcome(row, entry, entry.outcome)
+
+
+# --- Bulk processing ----------------------------------------------------------------------
+
+
+@dataclass
+class BulkPlan:
+    sendable: list[ReceivedInvoice]
+    skipped: list[dict] = field(default_factory=list)
+
+
+def bulk_plan(*, user, invoices: Sequence[ReceivedInvoice], target: str, reason: str = "") -> BulkPlan:
+    """Split the selection: invoices the target can be applied to, and why the others cannot."""
+    access = access_for(user)
+    plan = BulkPlan(sendable=[])
+    for invoice in invoices:
+        if not access.can(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code):
+            why = _("Vous ne pouvez pas traiter les factures de ce service.")
+        else:
+            check = lc.check_transition(invoice.status, target, reason)
+            why = "" if check.allowed else check.message
+        if why:
+            plan.skipped.append(
+                {
+                    "pk": invoice.pk,
+                    "invoice_number": invoice.invoice_number,
+                    "supplier_name": invoice.supplier_name,
+                    "status": invoice.status,
+                    "reason": why,
+                }
+            )
+        else:
+            plan.sendable.append(invoice)
+    return plan
+
+
+def bulk_process_start(
+    *,
+    user,
+    invoices: Sequence[ReceivedInvoice],
+    target: str,
+    reason: str = "",
+    comment: str = "",
+    mandate_number: str = "",
+) -> BulkRun:
+    """Check every invoice first, record the run, then send in the background."""
+    if len(invoices) > settings.CHORUSWEB_BULK_MAX:
+        raise ActionRejected(
+            _("Un traitement par lot porte sur %(max)d factures au plus.") % {"max": settings.CHORUSWEB_BULK_MAX}
+        )
+    target = lc.normalise_status(target)
+    plan = bulk_plan(user=user, invoices=invoices, target=target, reason=reason)
+    run = BulkRun.objects.create(
+        workspace=Workspace.RECEIVED,
+        user=user,
+        action="process",
+        target=target,
+        reason=reason,
+        invoice_pks=[inv.pk for inv in plan.sendable],
+        skipped=plan.skipped,
+        total=len(plan.sendable),
+        state=BulkRun.State.RUNNING if plan.sendable else BulkRun.State.FINISHED,
+        finished_at=None if plan.sendable else timezone.now(),
+    )
+    if plan.sendable:
+        extra = {"comment": comment, "mandate_number": mandate_number}
+        transaction.on_commit(lambda: bulk_process_task.enqueue(str(run.pk), extra))
+    return run
+
+
+@task()
+def bulk_process_task(run_id: str, extra: dict) -> int:
+    run = BulkRun.objects.select_related("user").get(pk=run_id)
+    return bulk_process_execute(run, comment=extra.get("comment", ""), mandate_number=extra.get("mandate_number", ""))
+
+
+def bulk_process_execute(run: BulkRun, *, comment: str = "", mandate_number: str = "") -> int:
+    """Send each planned invoice once; a failure on one never stops the others."""
+    user = run.user
+    sent = 0
+    invoices = {
+        inv.pk: inv for inv in ReceivedInvoice.objects.filter(pk__in=run.invoice_pks).select_related("connection")
+    }
+    for pk in run.invoice_pks:
+        invoice = invoices.get(pk)
+        if invoice is None:
+            continue
+        try:
+            invoice_process(
+                user=user,
+                invoice=invoice,
+                target=run.target,
+                reason=run.reason,
+                comment=comment,
+                mandate_number=mandate_number,
+                idempotency_key=f"bulk:{run.pk}:{pk}",
+                batch=run.pk,
+                refresh=False,
+            )
+        except ActionRejected as exc:
+            if exc.entry is None or exc.entry.batch != run.pk:
+                AuditEntry.objects.create(
+                    workspace=Workspace.RECEIVED,
+                    connection=invoice.connection,
+                    invoice_id=invoice.invoice_id,
+                    invoice_number=invoice.invoice_number,
+                    user=user,
+                    action="process",
+                    target=run.target,
+                    reason=run.reason,
+                    exclusive=False,
+                    state=AuditEntry.State.FAILED,
+                    outcome=exc.message,
+                    batch=run.pk,
+                    settled_at=timezone.now(),
+                )
+        except FactPulseError:
+            pass  # settled as failed in the audit trail by invoice_process
+        sent += 1
+    run.state = BulkRun.State.FINISHED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["state", "finished_at"])
+    return sent
+
+
+def bulk_results(run: BulkRun) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(batch=run.pk).order_by("created_at", "pk"))
+
+
+# --- Downloads ----------------------------------------------------------------------------
+
+EXTENSIONS = {"pdf": "pdf", "xml": "xml", "zip": "zip"}
+CONTENT_TYPES = {"pdf": "application/pdf", "xml": "application/xml", "zip": "application/zip"}
+
+
+@dataclass
+class DownloadResult:
+    path: Path
+    filename: str
+    content_type: str
+    size: int
+    count: int
+
+
+def _chunks(seq: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+def _download_chunk(
+    *,
+    user,
+    connection: Connection,
+    invoices: Sequence[ReceivedInvoice],
+    file_format: str,
+    include_attachments: bool,
+) -> DownloadedDocument:
+    entry = audit_begin(
+        workspace=Workspace.RECEIVED,
+        connection=connection,
+        user=user,
+        action="download",
+        target=file_format,
+        invoice_id=invoices[0].invoice_id if len(invoices) == 1 else None,
+        invoice_number=", ".join(inv.invoice_number for inv in invoices)[:100],
+        details={"invoice_ids": [inv.invoice_id for inv in invoices], "attachments": include_attachments},
+        exclusive=False,
+    )
+    try:
+        document = get_client(connection).telecharger_groupe_factures(
+            invoice_ids=[inv.invoice_id for inv in invoices],
+            file_format=file_format,
+            include_attachments=include_attachments,
+        )
+    except FactPulseError as exc:
+        settle_error(entry, exc)
+        raise
+    with transaction.atomic():
+        ReceivedInvoice.objects.filter(pk__in=[inv.pk for inv in invoices]).update(downloaded=True)
+        audit_settle(
+            entry,
+            state=AuditEntry.State.DONE,
+            outcome=_("%(n)d facture(s) téléchargée(s), %(size)s octets.")
+            % {"n": len(invoices), "size": document.size},
+        )
+    return document
+
+
+def invoices_download(
+    *, user, invoices: Sequence[ReceivedInvoice], file_format: str = "ZIP", include_attachments: bool = False
+) -> DownloadResult:
+    """Download a group: calls of at most 10 invoices, merged into one ZIP with a manifest.
+
+    The result is a temporary file the caller streams and then deletes.
+    """
+    if not invoices:
+        raise ActionRejected(_("Aucune facture sélectionnée."))
+    access = access_for(user)
+    for invoice in invoices:
+        access.require(Action.DOWNLOAD_RECEIVED, invoice.connection_id, invoice.service_code)
+    file_format = file_format.upper()
+    batches: list[tuple[Connection, Sequence[ReceivedInvoice]]] = []
+    by_connection: dict[int, list[ReceivedInvoice]] = {}
+    for invoice in invoices:
+        by_connection.setdefault(invoice.connection_id, []).append(invoice)
+    for group in by_connection.values():
+        for chunk in _chunks(group, settings.CHORUSWEB_DOWNLOAD_BATCH):
+            batches.append((group[0].connection, chunk))
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    if len(batches) == 1:
+        connection, chunk = batches[0]
+        document = _download_chunk(
+            user=user,
+            connection=connection,
+            invoices=chunk,
+            file_format=file_format,
+            include_attachments=include_attachments,
+        )
+        ext = EXTENSIONS.get(document.kind, "bin")
+        name = f"facture-{chunk[0].invoice_number}.{ext}" if len(chunk) == 1 else f"factures-{stamp}.{ext}"
+        return DownloadResult(
+            Path(document.path),
+            _safe_filename(name),
+            CONTENT_TYPES.get(document.kind, "application/octet-stream"),
+            document.size,
+            len(chunk),
+        )
+
+    fd, merged_path = tempfile.mkstemp(prefix="chorusweb-", suffix=".zip")
+    os.close(fd)
+    manifest: list[list[str]] = []
+    try:
+        with zipfile.ZipFile(merged_path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as merged:
+            for index, (connection, chunk) in enumerate(batches, start=1):
+                document = _download_chunk(
+                    user=user,
+                    connection=connection,
+                    invoices=chunk,
+                    file_format=file_format,
+                    include_attachments=include_attachments,
+                )
+                try:
+                    names = _merge_into(merged, Path(document.path), document.kind, f"lot-{index:03d}", chunk)
+                finally:
+                    _unlink(Path(document.path))
+                for invoice in chunk:
+                    manifest.append(
+                        [
+                            invoice.invoice_number,
+                            invoice.supplier_name,
+                            _fr_amount(invoice.total_incl_tax),
+                            lc.status_label(invoice.status),
+                            " | ".join(names.get(invoice.invoice_id, [])),
+                        ]
+                    )
+            merged.writestr("manifest.csv", _manifest_csv(manifest))
+    except BaseException:
+        _unlink(Path(merged_path))
+        raise
+    size = Path(merged_path).stat().st_size
+    return DownloadResult(Path(merged_path), f"factures-{stamp}.zip", CONTENT_TYPES["zip"], size, len(invoices))
+
+
+def _merge_into(
+    merged: zipfile.ZipFile, path: Path, kind: str, prefix: str, chunk: Sequence[ReceivedInvoice]
+) -> dict[int, list[str]]:
+    """Copy one call's file into the merged ZIP; return each invoice's file names in it."""
+    names: dict[int, list[str]] = {inv.invoice_id: [] for inv in chunk}
+
+    def owner(member: str) -> int | None:
+        for inv in chunk:
+            if str(inv.invoice_id) in member or (inv.invoice_number and inv.invoice_number in member):
+                return inv.invoice_id
+        return chunk[0].invoice_id if len(chunk) == 1 else None
+
+    if kind == "zip":
+        with zipfile.ZipFile(path) as source:
+            for info in source.infolist():
+                if info.is_dir():
+                    continue
+                target = f"{prefix}/{info.filename}"
+                with source.open(info) as src, merged.open(target, "w", force_zip64=True) as dst:
+                    shutil.copyfileobj(src, dst, 1024 * 1024)
+                who = owner(info.filename)
+                if who is not None:
+                    names[who].append(target)
+    else:
+        target = f"{prefix}/{chunk[0].invoice_number or chunk[0].invoice_id}.{EXTENSIONS.get(kind, 'bin')}"
+        merged.write(path, target)
+        for inv in chunk:
+            names[inv.invoice_id].append(target)
+    return names
+
+
+def _manifest_csv(rows: list[list[str]]) -> str:
+    import io
+
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([_("Numéro de facture"), _("Fournisseur"), _("Montant TTC"), _("Statut"), _("Fichiers")])
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _fr_amount(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _safe_filename(name: str) -> str:
+    keep = "-_.() "
+    return "".join(c if c.isalnum() or c in keep else "_" for c in name)[:120]
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+# --- Document -----------------------------------------------------------------------------
+
+
+def invoice_document_fetch(*, user, invoice: ReceivedInvoice) -> InvoiceDocument:
+    """Download the invoice's document once (marks it downloaded upstream), store and parse it."""
+    existing = InvoiceDocument.objects.filter(invoice=invoice).first()
+    if existing is not None:
+        return existing
+    access_for(user).require(Action.DOWNLOAD_RECEIVED, invoice.connection_id, invoice.service_code)
+    document = _download_chunk(
+        user=user,
+        connection=invoice.connection,
+        invoices=[invoice],
+        file_format="ZIP",
+        include_attachments=True,
+    )
+    path = Path(document.path)
+    try:
+        content = documents.read_document(path)
+        data = content.to_dict()
+        mismatches = documents.compare_totals(
+            content, total_excl_tax=invoice.total_excl_tax, total_incl_tax=invoice.total_incl_tax
+        )
+        data["mismatches"] = [str(m) for m in mismatches]
+        with path.open("rb") as handle, transaction.atomic():
+            stored = InvoiceDocument(
+                invoice=invoice,
+                kind=document.kind,
+                size=document.size,
+                content=data,
+                fetched_by=user if getattr(user, "pk", None) else None,
+            )
+            base = _safe_filename(invoice.invoice_number or str(invoice.invoice_id))
+            stored.file.save(
+                f"{base}.{EXTENSIONS.get(document.kind, 'bin')}",
+                File(handle),
+                save=False,
+            )
+            stored.save()
+    finally:
+        _unlink(path)
+    return stored

@@ -1,0 +1,483 @@
+"""Views of the received invoices workspace. Thin: bind a form, call a selector or service, render."""
+
+from __future__ import annotations
+
+import csv
+import os
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chorusweb import lifecycle as lc
+from chorusweb.access import Action, access_for
+from chorusweb.audit import ActionRejected, new_idempotency_key
+from chorusweb.factpulse.errors import FactPulseError
+from chorusweb.http import render_partial
+from chorusweb.models import BulkRun, Workspace
+from invoices import documents, selectors, services
+from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm, SelectionForm
+from invoices.models import InvoiceDocument
+
+SELECTION_KEY = "invoices_selection"
+SELECTION_MAX = 1000
+
+
+def _require(request: HttpRequest, action: Action) -> None:
+    if not access_for(request.user).can(action):
+        raise PermissionDenied
+
+
+def _selection(request: HttpRequest) -> list[int]:
+    return [int(v) for v in request.session.get(SELECTION_KEY, [])]
+
+
+def _save_selection(request: HttpRequest, pks: list[int]) -> None:
+    request.session[SELECTION_KEY] = list(dict.fromkeys(pks))[:SELECTION_MAX]
+
+
+def _filter_form(request: HttpRequest) -> InvoiceFilterForm:
+    connections = access_for(request.user).connections(Action.VIEW_RECEIVED)
+    return InvoiceFilterForm(request.GET or None, connections=connections)
+
+
+def _query(request: HttpRequest, **changes) -> str:
+    """The current query string with some parameters changed (page links, tabs, sorting)."""
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return params.urlencode()
+
+
+@require_GET
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    _require(request, Action.VIEW_RECEIVED)
+    form = _filter_form(request)
+    filters = form.to_filters() if form.is_bound else InvoiceFilterForm(connections=()).to_filters()
+    result = selectors.invoice_list(
+        user=request.user,
+        filters=filters,
+        page=request.GET.get("page", 1),
+        per_page=settings.CHORUSWEB_PAGE_SIZE,
+    )
+    selected = set(_selection(request))
+    page_rows = list(result.page.object_list)
+    context = {
+        "form": form,
+        "result": result,
+        "rows": page_rows,
+        "filters": filters,
+        "tabs": result.tabs,
+        "selected": selected,
+        "selected_count": len(selected),
+        "list_url": request.get_full_path(),
+        "page_ids": ",".join(str(r["id"]) for r in page_rows),
+        "sync_statuses": selectors.sync_statuses(user=request.user),
+        "sort_links": _sort_links(request, filters.sort),
+        "querystring": _query(request, page=None),
+        "can_process": access_for(request.user).can(Action.PROCESS_RECEIVED),
+        "can_download": access_for(request.user).can(Action.DOWNLOAD_RECEIVED),
+    }
+    return render_partial(request, "invoices/list.html", context, partial="results-table")
+
+
+def _sort_links(request: HttpRequest, current: str) -> dict[str, dict]:
+    links = {}
+    for key in selectors.SORTS:
+        active = current.lstrip("-") == key
+        desc = current.startswith("-")
+        next_sort = (
+            (key if desc else f"-{key}")
+            if active
+            else (f"-{key}" if key in {"depot", "date", "maj", "ttc", "ht"} else key)
+        )
+        links[key] = {
+            "url": "?" + _query(request, tri=next_sort, page=None),
+            "aria": ("descending" if desc else "ascending") if active else "none",
+        }
+    return links
+
+
+@require_GET
+def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The current filtered list, every page, as a CSV file for spreadsheets (French format)."""
+    _require(request, Action.VIEW_RECEIVED)
+    filters = _filter_form(request).to_filters()
+    rows = selectors.invoice_iter_export(user=request.user, filters=filters)
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo(), delimiter=";")
+    header = [
+        _("Numéro"),
+        _("Type"),
+        _("Fournisseur"),
+        _("SIRET / identifiant"),
+        _("Destinataire"),
+        _("Code service"),
+        _("Date de facture"),
+        _("Date de dépôt"),
+        _("Statut"),
+        _("Statut depuis"),
+        _("Montant HT"),
+        _("Montant TTC"),
+        _("Devise"),
+        _("Téléchargée"),
+        _("Id Chorus Pro"),
+    ]
+
+    def fr_date(value):
+        return formats.date_format(value, "d/m/Y") if value else ""
+
+    def fr_amount(value):
+        return "" if value is None else f"{value:.2f}".replace(".", ",")
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for inv in rows:
+            yield writer.writerow(
+                [
+                    inv.invoice_number,
+                    inv.invoice_type,
+                    inv.supplier_name,
+                    inv.supplier_code,
+                    inv.recipient_name,
+                    inv.service_code,
+                    fr_date(inv.invoice_date),
+                    fr_date(inv.deposit_date),
+                    inv.status_label,
+                    formats.date_format(timezone.localtime(inv.status_changed_at), "d/m/Y H:i")
+                    if inv.status_changed_at
+                    else "",
+                    fr_amount(inv.total_excl_tax),
+                    fr_amount(inv.total_incl_tax),
+                    inv.currency,
+                    _("oui") if inv.downloaded else _("non"),
+                    inv.invoice_id,
+                ]
+            )
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="factures-recues-{stamp}.csv"'
+    return response
+
+
+@require_POST
+def selection_update(request: HttpRequest) -> HttpResponse:
+    _require(request, Action.VIEW_RECEIVED)
+    form = SelectionForm(request.POST)
+    current = _selection(request)
+    if form.is_valid():
+        operation = form.cleaned_data["operation"]
+        checked = form.cleaned_data["ids"]
+        page = form.page_pks()
+        if operation == "clear":
+            current = []
+        elif operation == "add":
+            current = current + checked
+        elif operation == "remove":
+            current = [pk for pk in current if pk not in set(checked)]
+        else:
+            current = [pk for pk in current if pk not in set(page)] + checked
+        # Keep only invoices the user may see.
+        visible = {inv.pk for inv in selectors.invoices_by_ids(user=request.user, ids=current)}
+        _save_selection(request, [pk for pk in current if pk in visible])
+    if request.htmx:
+        return render_partial(
+            request,
+            "invoices/list.html",
+            {
+                "selected_count": len(_selection(request)),
+                "list_url": request.htmx.current_url_abs_path or reverse("invoices:list"),
+                **_action_flags(request),
+            },
+            partial="selection-bar",
+            force_partial=True,
+        )
+    return redirect(_safe_next(request, reverse("invoices:list")))
+
+
+def _action_flags(request: HttpRequest) -> dict:
+    access = access_for(request.user)
+    return {
+        "can_process": access.can(Action.PROCESS_RECEIVED),
+        "can_download": access.can(Action.DOWNLOAD_RECEIVED),
+    }
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+@require_http_methods(["GET", "POST"])
+def sync_refresh(request: HttpRequest) -> HttpResponse:
+    """POST: start a background sync of the user's connections. GET: its progress (polled)."""
+    _require(request, Action.VIEW_RECEIVED)
+    if request.method == "POST":
+        runs = services.sync_received_enqueue(user=request.user)
+        if not request.htmx:
+            messages.info(request, _("Synchronisation lancée. La liste sera à jour dans quelques instants."))
+            return redirect(_safe_next(request, reverse("invoices:list")))
+        statuses = selectors.sync_statuses(user=request.user)
+        return render_partial(
+            request,
+            "invoices/list.html",
+            {"sync_statuses": statuses, "polling": bool(runs)},
+            partial="sync-status",
+            force_partial=True,
+        )
+    statuses = selectors.sync_statuses(user=request.user)
+    running = any(s.running for s in statuses)
+    response = render_partial(
+        request,
+        "invoices/list.html",
+        {"sync_statuses": statuses, "polling": running, "just_finished": not running},
+        partial="sync-status",
+        force_partial=True,
+    )
+    if not running and request.htmx:
+        response["HX-Trigger"] = "invoices-synced"
+    return response
+
+
+@require_GET
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    return render_partial(request, "invoices/detail.html", _detail_context(request, invoice), partial="invoice-body")
+
+
+def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = None, **extra) -> dict:
+    access = access_for(request.user)
+    can_process = access.can(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
+    document = InvoiceDocument.objects.filter(invoice=invoice).first()
+    content = None
+    if document is not None:
+        try:
+            content = documents.DocumentContent.from_dict(document.content)
+        except ValueError:
+            content = None
+    return {
+        "invoice": invoice,
+        "timeline": selectors.invoice_timeline(invoice=invoice),
+        "audit": selectors.invoice_audit(invoice=invoice),
+        "can_process": can_process and bool(invoice.allowed_targets),
+        "can_download": access.can(Action.DOWNLOAD_RECEIVED, invoice.connection_id, invoice.service_code),
+        "form": form if form is not None else (ProcessForm(invoice=invoice) if can_process else None),
+        "document": document,
+        "content": content,
+        "parties": [(_("Vendeur"), content.seller), (_("Acheteur"), content.buyer)] if content else [],
+        "reason_required": sorted(lc.REASON_REQUIRED),
+        "raw_items": sorted((invoice.raw or {}).items()),
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    access_for(request.user).require(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
+    if request.method == "GET":
+        return render_partial(
+            request, "invoices/detail.html", _detail_context(request, invoice), partial="process-form"
+        )
+    form = ProcessForm(request.POST, invoice=invoice)
+    if not form.is_valid():
+        return _process_form_response(request, invoice, form, status=422)
+    data = form.cleaned_data
+    try:
+        outcome = services.invoice_process(
+            user=request.user,
+            invoice=invoice,
+            target=data["cible"],
+            reason=data["motif"],
+            comment=data["commentaire"],
+            mandate_number=data["numero_mandat"],
+            idempotency_key=data["cle"],
+            expected_status=data["statut_vu"],
+        )
+    except services.ProcessRefused as exc:
+        status, message = 422, exc.message
+    except ActionRejected as exc:
+        status, message = 409, exc.message
+    except FactPulseError as exc:
+        status, message = (exc.http_status if exc.http_status in (502, 503) else 502), exc.user_message
+    else:
+        messages.success(request, outcome.message)
+        if not request.htmx:
+            return redirect("invoices:detail", pk=invoice.pk)
+        # The whole body changes together: status badge, timeline, audit and a fresh form.
+        response = render_partial(
+            request,
+            "invoices/detail.html",
+            _detail_context(request, outcome.invoice, just_processed=True),
+            partial="invoice-body",
+            force_partial=True,
+        )
+        response["HX-Retarget"] = "#invoice-body"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    # The key was spent (or the invoice moved on): a fresh form state lets the user decide again.
+    invoice.refresh_from_db()
+    data = form.data.copy()
+    data["cle"] = new_idempotency_key()
+    data["statut_vu"] = invoice.status
+    form = ProcessForm(data, invoice=invoice)
+    form.is_valid()
+    form.errors.clear()
+    form.add_error(None, message)
+    return _process_form_response(request, invoice, form, status=status)
+
+
+def _process_form_response(request: HttpRequest, invoice, form: ProcessForm, *, status: int) -> HttpResponse:
+    context = _detail_context(request, invoice, form=form)
+    if request.htmx:
+        return render_partial(
+            request,
+            "invoices/detail.html",
+            context,
+            partial="process-form",
+            status=status,
+            force_partial=True,
+        )
+    return render_partial(request, "invoices/detail.html", context, partial="process-form", status=status)
+
+
+@require_POST
+def invoice_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the document once (marks it downloaded in Chorus Pro), store and show its content."""
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    error = None
+    try:
+        services.invoice_document_fetch(user=request.user, invoice=invoice)
+    except FactPulseError as exc:
+        error = exc.user_message
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("invoices:detail", pk=pk)
+    return render_partial(
+        request,
+        "invoices/detail.html",
+        _detail_context(request, invoice, document_error=error),
+        partial="document-content",
+        force_partial=True,
+        status=502 if error else 200,
+    )
+
+
+@require_GET
+def invoice_document_file(request: HttpRequest, pk: int) -> FileResponse:
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    document = get_object_or_404(InvoiceDocument, invoice=invoice)
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=os.path.basename(document.file.name))
+
+
+def _selected_invoices(request: HttpRequest, action: Action):
+    return selectors.invoices_by_ids(user=request.user, ids=_selection(request), action=action)
+
+
+@require_http_methods(["GET", "POST"])
+def bulk_process(request: HttpRequest) -> HttpResponse:
+    _require(request, Action.PROCESS_RECEIVED)
+    invoices = _selected_invoices(request, Action.VIEW_RECEIVED)
+    form = BulkProcessForm(request.POST or None)
+    status = 200
+    plan = None
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                run = services.bulk_process_start(
+                    user=request.user,
+                    invoices=invoices,
+                    target=data["cible"],
+                    reason=data["motif"],
+                    mandate_number=data["numero_mandat"],
+                )
+            except ActionRejected as exc:
+                form.add_error(None, exc.message)
+                status = 422
+            else:
+                _save_selection(request, [])
+                return redirect("invoices:bulk_detail", run_id=run.pk)
+        else:
+            status = 422
+    if form.is_bound and form.is_valid():
+        plan = services.bulk_plan(user=request.user, invoices=invoices, target=form.cleaned_data["cible"])
+    return render_partial(
+        request,
+        "invoices/bulk.html",
+        {"form": form, "invoices": invoices, "max": settings.CHORUSWEB_BULK_MAX, "plan": plan},
+        partial="bulk-form",
+        status=status,
+    )
+
+
+@require_GET
+def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
+    run = get_object_or_404(BulkRun, pk=run_id, workspace=Workspace.RECEIVED)
+    if run.user_id != request.user.pk and not request.user.is_superuser:
+        raise PermissionDenied
+    results = services.bulk_results(run)
+    done = len(results)
+    context = {
+        "run": run,
+        "results": results,
+        "done": done,
+        "percent": round(100 * done / run.total) if run.total else 100,
+        "counts": _result_counts(results),
+    }
+    return render_partial(request, "invoices/bulk_detail.html", context, partial="bulk-progress")
+
+
+def _result_counts(results) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in results:
+        counts[entry.state] = counts.get(entry.state, 0) + 1
+    return counts
+
+
+@require_POST
+def group_download(request: HttpRequest) -> HttpResponse:
+    _require(request, Action.DOWNLOAD_RECEIVED)
+    form = DownloadForm(request.POST)
+    invoices = _selected_invoices(request, Action.DOWNLOAD_RECEIVED)
+    back = _safe_next(request, reverse("invoices:list"))
+    if not form.is_valid() or not invoices:
+        messages.error(request, _("Sélectionnez au moins une facture et un format."))
+        return redirect(back)
+    try:
+        result = services.invoices_download(
+            user=request.user,
+            invoices=invoices,
+            file_format=form.cleaned_data["format"],
+            include_attachments=form.cleaned_data["pieces_jointes"],
+        )
+    except ActionRejected as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    except FactPulseError as exc:
+        messages.error(request, _("Le téléchargement a échoué : %(error)s") % {"error": exc.user_message})
+        return redirect(back)
+    handle = result.path.open("rb")
+    os.unlink(result.path)  # the open handle keeps the data until the response is sent
+    response = FileResponse(handle, as_attachment=True, filename=result.filename, content_type=result.content_type)
+    response["Content-Length"] = str(result.size)
+    return response
