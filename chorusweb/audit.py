@@ -44,6 +44,16 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
+def already_submitted(idempotency_key: str | None) -> AlreadySubmitted | None:
+    """The refusal to give a form whose key was already used, or None for a fresh form."""
+    if not idempotency_key:
+        return None
+    previous = AuditEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if previous is None:
+        return None
+    return AlreadySubmitted(_already_submitted_message(previous), previous)
+
+
 def expire_stale_pending(*, connection: Connection, workspace: str, invoice_id: int | None) -> int:
     limit = timezone.now() - timedelta(seconds=settings.CHORUSWEB_PENDING_STALE_SECONDS)
     return AuditEntry.objects.filter(
@@ -75,10 +85,8 @@ def audit_begin(
     batch: uuid.UUID | None = None,
 ) -> AuditEntry:
     """Record the action as pending (committed at once) or raise why it must not be sent."""
-    if idempotency_key:
-        previous = AuditEntry.objects.filter(idempotency_key=idempotency_key).first()
-        if previous is not None:
-            raise AlreadySubmitted(_already_submitted_message(previous), previous)
+    if (refusal := already_submitted(idempotency_key)) is not None:
+        raise refusal
     if exclusive and invoice_id is not None:
         expire_stale_pending(connection=connection, workspace=workspace, invoice_id=invoice_id)
     try:

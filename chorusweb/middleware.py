@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.template.loader import render_to_string
+from django.utils import translation
 from django_htmx.http import HttpResponseClientRedirect
 
 from chorusweb.factpulse.errors import FactPulseError
@@ -88,3 +91,18 @@ class UpstreamErrorMiddleware:
             response.headers["HX-Reswap"] = "innerHTML"
             return response
         return HttpResponse(render_to_string("errors/upstream.html", context, request=request), status=status)
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """French unless the user chose another language (cookie): the browser's language is ignored.
+
+    chorusweb serves French public bodies: an agent whose browser is set to English still gets
+    the French interface until they pick English in the language switch.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

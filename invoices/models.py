@@ -141,3 +141,28 @@ class InvoiceDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice} ({self.kind})"
+
+
+class QueueStat(models.Model):
+    """Count and totals of mirrored invoices per connection, service and status.
+
+    Kept exact by every write to the mirror (same transaction), so that the list's tab counts
+    and totals cost one tiny query instead of an aggregate over every invoice.
+    """
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    service_code = models.CharField(max_length=100, blank=True, default="")
+    status = models.CharField(max_length=60)
+    count = models.IntegerField(default=0)
+    total_excl_tax = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    total_incl_tax = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("compteur de file")
+        verbose_name_plural = _("compteurs de file")
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "service_code", "status"], name="queuestat_unique_bucket")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} {self.service_code} {self.status}: {self.count}"

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.models import AuditEntry, SyncRun, Workspace
-from invoices.models import InvoiceEvent, ReceivedInvoice
+from invoices.models import InvoiceEvent, QueueStat, ReceivedInvoice
 
 
 @dataclass(frozen=True)
@@ -194,12 +194,46 @@ class _KnownCountPaginator(Paginator):
         return self._known_count
 
 
+def _uses_only_bucket_filters(f: InvoiceFilters) -> bool:
+    """True when the counts can come from QueueStat (filters on connection, service, status only)."""
+    return not (
+        f.supplier
+        or f.number
+        or f.deposit_from
+        or f.deposit_to
+        or f.invoice_from
+        or f.invoice_to
+        or f.amount_min is not None
+        or f.amount_max is not None
+        or f.downloaded is not None
+        or f.credit_notes
+    )
+
+
+def _grouped_counts(*, user, filters: InvoiceFilters, base: QuerySet):
+    """Count and totals per status under the filters: from the counters when possible."""
+    if _uses_only_bucket_filters(filters):
+        stats = QueueStat.objects.filter(access_for(user).scope(Action.VIEW_RECEIVED))
+        if filters.connection_id:
+            stats = stats.filter(connection_id=filters.connection_id)
+        if filters.service_code:
+            stats = stats.filter(service_code=filters.service_code)
+        if filters.statuses:
+            stats = stats.filter(status__in=filters.statuses)
+        return [
+            row
+            for row in stats.order_by()
+            .values("status")
+            .annotate(n=Sum("count"), ht=Sum("total_excl_tax"), ttc=Sum("total_incl_tax"))
+            if row["n"]
+        ]
+    return base.order_by().values("status").annotate(n=Count("id"), ht=Sum("total_excl_tax"), ttc=Sum("total_incl_tax"))
+
+
 def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page: int = 50) -> InvoiceList:
     """One page of the list, with every tab's count and the totals of the filtered amounts."""
     base = _filtered(invoice_scope(user=user), filters)
-    grouped = (
-        base.order_by().values("status").annotate(n=Count("id"), ht=Sum("total_excl_tax"), ttc=Sum("total_incl_tax"))
-    )
+    grouped = _grouped_counts(user=user, filters=filters, base=base)
     by_status: dict[str, int] = {}
     totals: dict[str, tuple[Decimal, Decimal]] = {}
     for row in grouped:

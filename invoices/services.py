@@ -34,8 +34,9 @@ from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
 from chorusweb.factpulse.types import DownloadedDocument, ReceivedInvoiceRow
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
 from chorusweb.sync import PageStats, Progress, sync_execute, sync_start
-from invoices import documents
+from invoices import documents, mirror
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
+from invoices.stats import Contribution, stats_apply, stats_rebuild
 
 logger = logging.getLogger(__name__)
 
@@ -79,51 +80,70 @@ def _mirror_values(row: ReceivedInvoiceRow) -> dict:
     return values
 
 
-def upsert_received_rows(connection: Connection, rows: Sequence[ReceivedInvoiceRow]) -> PageStats:
-    """Insert or update one page of search rows; record a timeline event per status change."""
+def upsert_received_rows(
+    connection: Connection, rows: Sequence[ReceivedInvoiceRow], *, track_stats: bool = True
+) -> PageStats:
+    """Insert or update one page of search rows; record a timeline event per status change.
+
+    The queue counters move with the rows, in the same transaction (a full sync rebuilds them
+    once at its end instead: `track_stats=False`).
+    """
     if not rows:
         return PageStats(0, 0, 0)
     now = timezone.now()
     by_id = {row.invoice_id: row for row in rows}
-    existing = dict(
-        ReceivedInvoice.objects.filter(connection=connection, invoice_id__in=by_id).values_list("invoice_id", "status")
-    )
-    objects = [
-        ReceivedInvoice(connection=connection, invoice_id=iid, raw=dict(row.raw), synced_at=now, **_mirror_values(row))
-        for iid, row in by_id.items()
-    ]
-    changed_ids = [o.invoice_id for o in objects if existing.get(o.invoice_id) != o.status]
+    existing = {
+        iid: (status, service, ht, ttc)
+        for iid, status, service, ht, ttc in ReceivedInvoice.objects.filter(
+            connection=connection, invoice_id__in=by_id
+        ).values_list("invoice_id", "status", "service_code", "total_excl_tax", "total_incl_tax")
+    }
+    values = {iid: _mirror_values(row) for iid, row in by_id.items()}
+    changed = [iid for iid, v in values.items() if existing.get(iid, ("",))[0] != v["status"]]
     with transaction.atomic():
-        ReceivedInvoice.objects.bulk_create(
-            objects,
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["connection", "invoice_id"],
-            update_fields=[*ROW_FIELDS, "raw", "synced_at"],
+        mirror.upsert(
+            ReceivedInvoice,
+            [
+                {"connection_id": connection.pk, "invoice_id": iid, **v, "raw": dict(by_id[iid].raw), "synced_at": now}
+                for iid, v in values.items()
+            ],
+            unique=["connection", "invoice_id"],
+            update=[*ROW_FIELDS, "raw", "synced_at"],
         )
-        if changed_ids:
+        if track_stats:
+            stats_apply(
+                connection.pk,
+                removed=[Contribution(service, status, ht, ttc) for status, service, ht, ttc in existing.values()],
+                added=[
+                    Contribution(v["service_code"], v["status"], v["total_excl_tax"], v["total_incl_tax"])
+                    for v in values.values()
+                ],
+            )
+        if changed:
             pks = dict(
-                ReceivedInvoice.objects.filter(connection=connection, invoice_id__in=changed_ids).values_list(
+                ReceivedInvoice.objects.filter(connection=connection, invoice_id__in=changed).values_list(
                     "invoice_id", "pk"
                 )
             )
-            InvoiceEvent.objects.bulk_create(
+            mirror.insert(
+                InvoiceEvent,
                 [
-                    InvoiceEvent(
-                        invoice_id=pks[iid],
-                        status=lc.normalise_status(by_id[iid].status) or by_id[iid].status,
-                        previous_status=existing.get(iid, ""),
-                        occurred_at=by_id[iid].status_changed_at or now,
-                        comment=by_id[iid].status_comment or "",
-                        source=InvoiceEvent.Source.SYNC,
-                    )
-                    for iid in changed_ids
+                    {
+                        "invoice_id": pks[iid],
+                        "status": values[iid]["status"],
+                        "previous_status": existing.get(iid, ("",))[0],
+                        "occurred_at": values[iid]["status_changed_at"] or now,
+                        "comment": values[iid]["status_comment"] or "",
+                        "source": InvoiceEvent.Source.SYNC,
+                        "audit_id": None,
+                        "recorded_at": now,
+                    }
+                    for iid in changed
                     if iid in pks
                 ],
-                batch_size=500,
             )
     created = sum(1 for iid in by_id if iid not in existing)
-    return PageStats(rows=len(by_id), created=created, changed=len(changed_ids) - created)
+    return PageStats(rows=len(by_id), created=created, changed=len(changed) - created)
 
 
 def _fetch_received(connection: Connection) -> callable:
@@ -138,10 +158,12 @@ def _fetch_received(connection: Connection) -> callable:
                 sort_column="IdFacture",
                 sort_desc=False,
             )
-            progress(upsert_received_rows(connection, page.items), page.total)
+            progress(upsert_received_rows(connection, page.items, track_stats=since is not None), page.total)
             if not page.has_next:
                 break
             page_number += 1
+        if since is None:
+            stats_rebuild(connection.pk)  # a full pass also repairs the counters
 
     return fetch
 
@@ -282,6 +304,11 @@ def invoice_process(
         row.status_changed_at = result.processed_at or timezone.now()
         row.status_comment = reason or comment
         row.save(update_fields=["status", "status_changed_at", "status_comment"])
+        stats_apply(
+            row.connection_id,
+            removed=[Contribution(row.service_code, previous, row.total_excl_tax, row.total_incl_tax)],
+            added=[Contribution(row.service_code, row.status, row.total_excl_tax, row.total_incl_tax)],
+        )
         audit_settle(
             entry,
             state=AuditEntry.State.DONE,

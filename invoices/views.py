@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, new_idempotency_key
+from chorusweb.audit import ActionRejected, already_submitted, new_idempotency_key
 from chorusweb.factpulse.errors import FactPulseError
 from chorusweb.http import render_partial
 from chorusweb.models import BulkRun, Workspace
@@ -297,6 +297,9 @@ def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
             request, "invoices/detail.html", _detail_context(request, invoice), partial="process-form"
         )
     form = ProcessForm(request.POST, invoice=invoice)
+    replay = already_submitted(request.POST.get("cle"))
+    if replay is not None:
+        return _process_form_refused(request, invoice, form, status=409, message=replay.message)
     if not form.is_valid():
         return _process_form_response(request, invoice, form, status=422)
     data = form.cleaned_data
@@ -332,7 +335,11 @@ def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
         response["HX-Retarget"] = "#invoice-body"
         response["HX-Reswap"] = "outerHTML"
         return response
-    # The key was spent (or the invoice moved on): a fresh form state lets the user decide again.
+    return _process_form_refused(request, invoice, form, status=status, message=message)
+
+
+def _process_form_refused(request: HttpRequest, invoice, form: ProcessForm, *, status: int, message: str):
+    """The key was spent (or the invoice moved on): a fresh form state lets the user decide again."""
     invoice.refresh_from_db()
     data = form.data.copy()
     data["cle"] = new_idempotency_key()

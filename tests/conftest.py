@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,9 +19,20 @@ def _collected_static():
     """Pages are rendered with the production static storage (hashed names): collect once."""
     root = settings.STATIC_ROOT
     root.mkdir(parents=True, exist_ok=True)
+    sources = sorted(
+        (str(path), path.stat().st_mtime_ns)
+        for directory in settings.STATICFILES_DIRS
+        for path in Path(directory).rglob("*")
+        if path.is_file()
+    )
+    stamp = hashlib.sha1(repr(sources).encode()).hexdigest()
+    stamp_file = root / ".sources-stamp"
     with open(root.parent / ".collectstatic.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        call_command("collectstatic", interactive=False, verbosity=0)
+        manifest = root / "staticfiles.json"
+        if not (manifest.exists() and stamp_file.exists() and stamp_file.read_text() == stamp):
+            call_command("collectstatic", interactive=False, verbosity=0)
+            stamp_file.write_text(stamp)
 
 
 @pytest.fixture(autouse=True)

@@ -68,3 +68,15 @@ class ReceivedInvoiceFactory(factory.django.DjangoModelFactory):
     service_name = "Finances"
     recipient_name = "Commune de Test"
     synced_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Like every write to the mirror, a created invoice moves the queue counters."""
+        from invoices.stats import Contribution, stats_apply
+
+        invoice = super()._create(model_class, *args, **kwargs)
+        stats_apply(
+            invoice.connection_id,
+            added=[Contribution(invoice.service_code, invoice.status, invoice.total_excl_tax, invoice.total_incl_tax)],
+        )
+        return invoice

@@ -48,9 +48,7 @@ def _request(rf_user, **headers):
 
 
 def test_full_page_without_htmx(test_templates, rf_user):
-    response = render_partial(
-        _request(rf_user), "tests/partial_page.html", {"value": 7}, partial="results-table"
-    )
+    response = render_partial(_request(rf_user), "tests/partial_page.html", {"value": 7}, partial="results-table")
     html = response.content.decode()
     assert "<!DOCTYPE html>" in html and "Page complète" in html and "Rangée 7" in html
     assert "HX-Request" in response["Vary"]

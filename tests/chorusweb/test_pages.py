@@ -26,7 +26,8 @@ def _walk(patterns, prefix=""):
 
 def _concrete(route: str) -> str:
     route = route.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\/", "/")
-    route = re.sub(r"<(?:int:|str:|slug:|uuid:|path:)?(\w+)>", "1", route)
+    route = re.sub(r"<uuid:\w+>", "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f", route)
+    route = re.sub(r"<(?:int:|str:|slug:|path:)?(\w+)>", "1", route)
     route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
     route = re.sub(r"[()?*+]", "", route)
     return "/" + route

@@ -73,8 +73,5 @@ def test_embedded_defaults():
     assert [code for code, _ in settings.LANGUAGES] == ["fr", "en"]
     assert settings.TIME_ZONE == "Europe/Paris"
     assert settings.USE_TZ is True
-    assert (
-        settings.STORAGES["staticfiles"]["BACKEND"]
-        == "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    )
+    assert settings.STORAGES["staticfiles"]["BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert settings.FACTPULSE_CONNECT_TIMEOUT > 0 and settings.FACTPULSE_READ_TIMEOUT > 0

@@ -103,9 +103,7 @@ def test_filters_amounts_dates_credit_notes(recipient_client, invoices):
 
 
 def test_invalid_filter_values_are_ignored_not_500(recipient_client, invoices):
-    response = recipient_client.get(
-        "/factures/?onglet=nope&montant_min=abc&depot_du=2026-13-45&tri=x&page=zzz"
-    )
+    response = recipient_client.get("/factures/?onglet=nope&montant_min=abc&depot_du=2026-13-45&tri=x&page=zzz")
     assert response.status_code == 200
     assert "A-001" in response.content.decode()
 
@@ -217,9 +215,7 @@ def test_selection_ignores_invisible_invoices(recipient_client, invoices):
 
 def test_csv_export_all_pages_french_format(recipient_client, connection):
     for i in range(70):
-        ReceivedInvoiceFactory(
-            connection=connection, invoice_number=f"E-{i:03d}", total_incl_tax=Decimal("1234.5")
-        )
+        ReceivedInvoiceFactory(connection=connection, invoice_number=f"E-{i:03d}", total_incl_tax=Decimal("1234.5"))
     response = recipient_client.get("/factures/export.csv?onglet=a-traiter")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -240,3 +236,26 @@ def test_viewer_has_no_bulk_or_download_actions(client, viewer, invoices):
     assert "Traiter la sélection" not in html and "Télécharger</button>" not in html
     assert client.get("/factures/lot/").status_code == 403
     assert client.post("/factures/telechargement/", {"format": "ZIP"}).status_code == 403
+
+
+def test_counters_match_a_live_aggregate_after_sync_and_actions(connection):
+    from invoices.models import QueueStat
+    from invoices.stats import stats_rebuild
+
+    for i in range(30):
+        ReceivedInvoiceFactory(
+            connection=connection,
+            status=["SERVICE_FAIT", "REJETEE", "MANDATEE"][i % 3],
+            service_code=["FIN", "RH"][i % 2],
+            total_incl_tax=Decimal(i),
+        )
+    before = sorted(QueueStat.objects.values_list("service_code", "status", "count", "total_incl_tax"))
+    stats_rebuild(connection.pk)
+    after = sorted(QueueStat.objects.values_list("service_code", "status", "count", "total_incl_tax"))
+    assert before == after
+    assert sum(row[2] for row in after) == 30
+
+
+def test_filters_outside_buckets_use_a_live_aggregate(recipient_client, invoices):
+    html = recipient_client.get("/factures/?onglet=toutes&fournisseur=Travaux").content.decode()
+    assert 'Toutes <span class="count">1</span>' in html

@@ -38,9 +38,7 @@ def synced(sandbox_connection):
 
 
 def _one(connection, status=lc.MISE_A_DISPOSITION, **filters) -> ReceivedInvoice:
-    return (
-        ReceivedInvoice.objects.filter(connection=connection, status=status, **filters).order_by("pk").first()
-    )
+    return ReceivedInvoice.objects.filter(connection=connection, status=status, **filters).order_by("pk").first()
 
 
 def test_full_then_incremental_sync(sandbox_connection, sandbox_seed, sandbox_control):
@@ -72,9 +70,7 @@ def test_sync_failure_is_recorded_and_mirror_kept(sandbox_connection, synced, sa
     assert ReceivedInvoice.objects.count() == before
 
 
-def test_process_suspend_updates_mirror_timeline_and_audit(
-    sandbox_connection, synced, accountant, sandbox_control
-):
+def test_process_suspend_updates_mirror_timeline_and_audit(sandbox_connection, synced, accountant, sandbox_control):
     invoice = _one(sandbox_connection)
     outcome = services.invoice_process(
         user=accountant,
@@ -97,9 +93,7 @@ def test_double_submit_sends_once(sandbox_connection, synced, accountant, sandbo
     invoice = _one(sandbox_connection)
     services.invoice_process(user=accountant, invoice=invoice, target=lc.SERVICE_FAIT, idempotency_key="same")
     with pytest.raises(AlreadySubmitted):
-        services.invoice_process(
-            user=accountant, invoice=invoice, target=lc.SERVICE_FAIT, idempotency_key="same"
-        )
+        services.invoice_process(user=accountant, invoice=invoice, target=lc.SERVICE_FAIT, idempotency_key="same")
     assert sandbox_control.calls(TRAITER) == 1
     assert AuditEntry.objects.filter(idempotency_key="same").count() == 1
 
@@ -118,9 +112,7 @@ def test_two_users_at_once_second_is_told(sandbox_connection, synced, accountant
         idempotency_key="first",
     )
     with pytest.raises(ActionInProgress) as info:
-        services.invoice_process(
-            user=accountant, invoice=invoice, target=lc.SUSPENDUE, reason="x", idempotency_key="2"
-        )
+        services.invoice_process(user=accountant, invoice=invoice, target=lc.SUSPENDUE, reason="x", idempotency_key="2")
     assert "déjà en cours" in info.value.message
     assert sandbox_control.calls(TRAITER) == 0
 
@@ -142,9 +134,7 @@ def test_refusal_is_recorded_and_mirror_refreshed(sandbox_connection, synced, ac
         invoice_id=invoice.invoice_id, new_status=lc.REJETEE, reason="Doublon"
     )
     with pytest.raises(services.ProcessRefused) as info:
-        services.invoice_process(
-            user=accountant, invoice=invoice, target=lc.SERVICE_FAIT, idempotency_key="r"
-        )
+        services.invoice_process(user=accountant, invoice=invoice, target=lc.SERVICE_FAIT, idempotency_key="r")
     assert info.value.entry.state == AuditEntry.State.REFUSED
     assert info.value.entry.outcome
     invoice.refresh_from_db()
@@ -155,9 +145,7 @@ def test_write_failure_is_not_retried(sandbox_connection, synced, accountant, sa
     invoice = _one(sandbox_connection)
     sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=[TRAITER])
     with pytest.raises(FactPulseUnavailable):
-        services.invoice_process(
-            user=accountant, invoice=invoice, target=lc.SERVICE_FAIT, idempotency_key="f"
-        )
+        services.invoice_process(user=accountant, invoice=invoice, target=lc.SERVICE_FAIT, idempotency_key="f")
     assert sandbox_control.calls(TRAITER) == 1
     entry = AuditEntry.objects.get(idempotency_key="f")
     assert entry.state == AuditEntry.State.FAILED and entry.settled_at is not None
@@ -196,9 +184,9 @@ def test_bulk_skips_disallowed_and_reports_each(sandbox_connection, synced, acco
     results = services.bulk_results(run)
     assert [e.state for e in results] == [AuditEntry.State.DONE] * 4
     assert sandbox_control.calls(TRAITER) == 4
-    assert set(
-        ReceivedInvoice.objects.filter(pk__in=[i.pk for i in todo]).values_list("status", flat=True)
-    ) == {lc.SERVICE_FAIT}
+    assert set(ReceivedInvoice.objects.filter(pk__in=[i.pk for i in todo]).values_list("status", flat=True)) == {
+        lc.SERVICE_FAIT
+    }
 
 
 def test_bulk_limit(sandbox_connection, synced, accountant, settings):
@@ -209,9 +197,7 @@ def test_bulk_limit(sandbox_connection, synced, accountant, settings):
         )
 
 
-def test_group_download_split_and_merged_with_manifest(
-    sandbox_connection, synced, accountant, sandbox_control
-):
+def test_group_download_split_and_merged_with_manifest(sandbox_connection, synced, accountant, sandbox_control):
     chosen = list(ReceivedInvoice.objects.order_by("pk")[:12])
     result = services.invoices_download(user=accountant, invoices=chosen, file_format="ZIP")
     try:
@@ -266,9 +252,7 @@ def test_upstream_outage_on_download_is_explained(sandbox_connection, synced, ac
     assert AuditEntry.objects.get(action="download").state == AuditEntry.State.FAILED
 
 
-def test_sync_enqueue_runs_in_background_task(
-    sandbox_connection, accountant, django_capture_on_commit_callbacks
-):
+def test_sync_enqueue_runs_in_background_task(sandbox_connection, accountant, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         runs = services.sync_received_enqueue(user=accountant)
     assert len(runs) == 1

@@ -1,0 +1,254 @@
+"""Views of the received invoices workspace that act upstream: full page, htmx, upstream failure."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pytest
+
+from chorusweb import lifecycle as lc
+from chorusweb.models import AuditEntry, BulkRun, Role, SyncRun
+from invoices import services
+from invoices.models import ReceivedInvoice
+from tests.factories import MembershipFactory, UserFactory
+
+TRAITER = "factures/traiter-facture-recue"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def accountant(sandbox_connection):
+    user = UserFactory(username="claire")
+    MembershipFactory(user=user, connection=sandbox_connection, role=Role.RECIPIENT)
+    return user
+
+
+@pytest.fixture
+def synced(sandbox_connection):
+    assert services.sync_received(connection=sandbox_connection).state == SyncRun.State.SUCCEEDED
+
+
+@pytest.fixture
+def logged(client, accountant, synced):
+    client.force_login(accountant)
+    return client
+
+
+def _todo():
+    return ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).order_by("pk").first()
+
+
+def _form(client, invoice):
+    html = client.get(f"/factures/{invoice.pk}/").content.decode()
+    key = re.search(r'name="cle" value="([^"]+)"', html).group(1)
+    return html, key
+
+
+def test_detail_full_page_offers_only_allowed_targets(logged):
+    invoice = _todo()
+    html, _ = _form(logged, invoice)
+    assert "<!DOCTYPE html>" in html
+    assert invoice.invoice_number in html
+    for target in lc.allowed_targets(lc.MISE_A_DISPOSITION):
+        assert f'value="{target}"' in html
+    assert 'value="COMPLETEE"' not in html
+    assert "marque la facture comme téléchargée" in html
+
+
+def test_detail_htmx_partial(logged):
+    invoice = _todo()
+    response = logged.get(f"/factures/{invoice.pk}/", HTTP_HX_TARGET="invoice-body", **HTMX)
+    html = response.content.decode()
+    assert "<!DOCTYPE html>" not in html and html.lstrip().startswith('<div id="invoice-body"')
+
+
+def test_process_full_page_post_redirects_and_applies(logged, sandbox_control):
+    invoice = _todo()
+    _, key = _form(logged, invoice)
+    response = logged.post(
+        f"/factures/{invoice.pk}/traiter/",
+        {"cible": lc.SUSPENDUE, "motif": "Pièce manquante", "cle": key, "statut_vu": invoice.status},
+    )
+    assert response.status_code == 302
+    page = logged.get(response["Location"]).content.decode()
+    assert "Suspendue" in page and "Pièce manquante" in page
+    invoice.refresh_from_db()
+    assert invoice.status == lc.SUSPENDUE
+
+
+def test_process_htmx_swaps_body_and_double_submit_sends_once(logged, sandbox_control):
+    invoice = _todo()
+    _, key = _form(logged, invoice)
+    data = {"cible": lc.SERVICE_FAIT, "cle": key, "statut_vu": invoice.status}
+    first = logged.post(f"/factures/{invoice.pk}/traiter/", data, HTTP_HX_TARGET="process-form", **HTMX)
+    assert first.status_code == 200
+    assert first["HX-Retarget"] == "#invoice-body"
+    assert "Service fait" in first.content.decode()
+    second = logged.post(f"/factures/{invoice.pk}/traiter/", data, HTTP_HX_TARGET="process-form", **HTMX)
+    assert second.status_code == 409
+    assert "ne sera pas envoyé une seconde fois" in second.content.decode()
+    assert sandbox_control.calls(TRAITER) == 1
+
+
+def test_reject_without_reason_or_confirmation_is_422(logged, sandbox_control):
+    invoice = _todo()
+    _, key = _form(logged, invoice)
+    response = logged.post(
+        f"/factures/{invoice.pk}/traiter/",
+        {"cible": lc.REJETEE, "motif": "", "cle": key, "statut_vu": invoice.status},
+        HTTP_HX_TARGET="process-form",
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Un motif est obligatoire" in html and "confirmer le rejet" in html
+    assert sandbox_control.calls(TRAITER) == 0
+
+
+def test_target_not_offered_is_422(logged, sandbox_control):
+    invoice = ReceivedInvoice.objects.filter(status=lc.MANDATEE).first()
+    _, key = _form(logged, invoice)
+    response = logged.post(
+        f"/factures/{invoice.pk}/traiter/", {"cible": lc.SERVICE_FAIT, "cle": key, "statut_vu": invoice.status}
+    )
+    assert response.status_code == 422
+    assert sandbox_control.calls(TRAITER) == 0
+
+
+def test_upstream_outage_on_process_shows_clear_error_and_keeps_audit(logged, sandbox_control):
+    invoice = _todo()
+    _, key = _form(logged, invoice)
+    sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=[TRAITER])
+    response = logged.post(
+        f"/factures/{invoice.pk}/traiter/",
+        {"cible": lc.SERVICE_FAIT, "cle": key, "statut_vu": invoice.status},
+        HTTP_HX_TARGET="process-form",
+        **HTMX,
+    )
+    assert response.status_code == 503
+    assert "ne répond pas" in response.content.decode()
+    entry = AuditEntry.objects.get(idempotency_key=key)
+    assert entry.state == AuditEntry.State.FAILED
+    assert sandbox_control.calls(TRAITER) == 1
+    # A fresh key is offered, so the user can retry once upstream is back.
+    assert f'value="{key}"' not in response.content.decode()
+
+
+def test_refusal_shown_on_form_with_libelle(logged, sandbox_connection, sandbox_control):
+    from chorusweb.factpulse.client import get_client
+
+    invoice = _todo()
+    _, key = _form(logged, invoice)
+    get_client(sandbox_connection).traiter_facture_recue(
+        invoice_id=invoice.invoice_id, new_status=lc.REJETEE, reason="Doublon"
+    )
+    response = logged.post(
+        f"/factures/{invoice.pk}/traiter/",
+        {"cible": lc.SERVICE_FAIT, "cle": key, "statut_vu": invoice.status},
+        HTTP_HX_TARGET="process-form",
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert "Chorus Pro a refusé" in response.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.status == lc.REJETEE
+
+
+def test_list_still_served_from_mirror_when_upstream_is_down(logged, sandbox_control):
+    sandbox_control.faults(error_status=503, error_rate=1.0)
+    response = logged.get("/factures/")
+    assert response.status_code == 200
+    assert _todo().invoice_number in response.content.decode()
+    assert sandbox_control.calls("factures/rechercher-destinataire") == 0
+
+
+def test_refresh_button_full_and_htmx(logged, sandbox_control, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged.post("/factures/synchronisation/", {"next": "/factures/"})
+    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged.post("/factures/synchronisation/", HTTP_HX_TARGET="sync-status", **HTMX)
+    assert response.status_code == 200
+    assert 'id="sync-status"' in response.content.decode()
+    status = logged.get("/factures/synchronisation/", **HTMX)
+    assert "dernière synchronisation" in status.content.decode()
+    assert status["HX-Trigger"] == "invoices-synced"
+
+
+def test_refresh_failure_shows_notice(logged, sandbox_control, django_capture_on_commit_callbacks):
+    sandbox_control.faults(error_status=503, error_rate=1.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        logged.post("/factures/synchronisation/", HTTP_HX_TARGET="sync-status", **HTMX)
+    html = logged.get("/factures/").content.decode()
+    assert "La dernière synchronisation a échoué" in html
+
+
+def test_bulk_views(logged, sandbox_control, django_capture_on_commit_callbacks):
+    todo = list(ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).order_by("pk")[:4])
+    paid = ReceivedInvoice.objects.filter(status=lc.MISE_EN_PAIEMENT).first()
+    logged.post("/factures/selection/", {"operation": "add", "ids": [i.pk for i in [*todo, paid]]})
+    page = logged.get("/factures/lot/")
+    assert page.status_code == 200 and "5 factures sélectionnées" in page.content.decode()
+    assert logged.post("/factures/lot/", {"cible": lc.REJETEE, "motif": ""}).status_code == 422
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged.post("/factures/lot/", {"cible": lc.SERVICE_FAIT})
+    assert response.status_code == 302
+    run = BulkRun.objects.get()
+    detail = logged.get(response["Location"]).content.decode()
+    assert "Traitement terminé" in detail
+    assert "écartée" in detail and paid.invoice_number in detail
+    assert detail.count("effectuée") >= 4
+    partial = logged.get(response["Location"], HTTP_HX_TARGET="bulk-progress", **HTMX).content.decode()
+    assert partial.lstrip().startswith('<section id="bulk-progress"')
+    assert run.total == 4 and sandbox_control.calls(TRAITER) == 4
+
+
+def test_group_download_view_streams_a_zip(logged, sandbox_control):
+    chosen = list(ReceivedInvoice.objects.order_by("pk")[:12])
+    logged.post("/factures/selection/", {"operation": "add", "ids": [i.pk for i in chosen]})
+    response = logged.post("/factures/telechargement/", {"format": "ZIP"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    import io
+
+    data = b"".join(response.streaming_content)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert "manifest.csv" in archive.namelist()
+
+
+def test_group_download_upstream_failure_is_explained(logged, sandbox_control):
+    logged.post("/factures/selection/", {"operation": "add", "ids": [_todo().pk]})
+    sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=["factures/telecharger-groupe"])
+    response = logged.post("/factures/telechargement/", {"format": "ZIP"}, follow=True)
+    assert "Le téléchargement a échoué" in response.content.decode()
+
+
+def test_document_view_full_htmx_and_failure(logged, sandbox_control, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    invoice = _todo()
+    sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=["factures/telecharger-groupe"])
+    failed = logged.post(f"/factures/{invoice.pk}/document/", HTTP_HX_TARGET="document-content", **HTMX)
+    assert failed.status_code == 502 and "ne répond pas" in failed.content.decode()
+    sandbox_control.clear()
+    response = logged.post(f"/factures/{invoice.pk}/document/", HTTP_HX_TARGET="document-content", **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section id="document-content"')
+    assert "Ventilation de la TVA" in html and "Lignes" in html
+    full = logged.get(f"/factures/{invoice.pk}/").content.decode()
+    assert "Ventilation de la TVA" in full
+    file = logged.get(f"/factures/{invoice.pk}/document/fichier/")
+    assert file.status_code == 200
+
+
+def test_other_connection_invoice_cannot_be_processed(client, sandbox_connection, synced, sandbox_control):
+    from tests.factories import ConnectionFactory
+
+    outsider = UserFactory(username="outsider")
+    MembershipFactory(user=outsider, connection=ConnectionFactory(), role=Role.RECIPIENT)
+    client.force_login(outsider)
+    invoice = _todo()
+    response = client.post(f"/factures/{invoice.pk}/traiter/", {"cible": lc.SERVICE_FAIT, "cle": "x"})
+    assert response.status_code == 404
+    assert sandbox_control.calls(TRAITER) == 0
