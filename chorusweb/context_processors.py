@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from chorusweb.access import Action, access_for
 
@@ -11,9 +12,15 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    from validators.selectors import queue_count
+
     access = access_for(user)
+    nav_validation = access.can(Action.VIEW_VALIDATION)
     return {
         "nav_received": access.can(Action.VIEW_RECEIVED),
-        "nav_validation": access.can(Action.VIEW_VALIDATION),
+        "nav_validation": nav_validation,
+        # Invoices waiting for this user's decision: shown in the menu, so a user who holds
+        # both roles sees at once when the validation queue needs them.
+        "nav_validation_count": SimpleLazyObject(lambda: queue_count(user)) if nav_validation else 0,
         "nav_admin": user.is_staff,
     }

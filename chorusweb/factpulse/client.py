@@ -74,7 +74,7 @@ MAX_BACKOFF = 8.0
 MAX_RETRY_AFTER = 10.0
 #: Decoded size above which a download is cut (the contract's limit is 120 MB).
 MAX_DOWNLOAD_BYTES = 128 * 1024 * 1024
-DOWNLOAD_CHUNK = 64 * 1024
+DOWNLOAD_CHUNK = 512 * 1024
 
 _local = threading.local()
 

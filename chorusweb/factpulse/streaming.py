@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import binascii
 import json
-import re
 from decimal import Decimal
 from typing import IO, Any
 
 from chorusweb.factpulse.errors import FactPulseMalformed, FactPulseUpstreamError
 
 _WS = b" \t\r\n"
-_SPECIAL = re.compile(rb'["\\]')
 _B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 #: A top-level member other than the file may not exceed this size (it is kept in memory).
 MAX_SMALL_VALUE = 1024 * 1024
@@ -247,11 +245,13 @@ class DownloadScanner:
     # -- the file ----------------------------------------------------------------------------
 
     def _feed_file(self, chunk: bytes, pos: int) -> int:
-        match = _SPECIAL.search(chunk, pos)
-        if match is None:
-            self.sink.feed(chunk[pos:])
+        # Two memchr scans are much faster than a regex over ~160 MB of base64.
+        quote = chunk.find(b'"', pos)
+        backslash = chunk.find(b"\\", pos, quote if quote >= 0 else len(chunk))
+        at = backslash if backslash >= 0 else quote
+        if at < 0:
+            self.sink.feed(chunk[pos:] if pos else chunk)
             return len(chunk)
-        at = match.start()
         if at > pos:
             self.sink.feed(chunk[pos:at])
         if chunk[at] == 0x22:

@@ -2,31 +2,63 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.models import Count, Sum
+
+
+def fill_counters(apps, schema_editor):
+    """Count the invoices already mirrored, so the list's tab counts are right at once."""
+    ReceivedInvoice = apps.get_model("invoices", "ReceivedInvoice")
+    QueueStat = apps.get_model("invoices", "QueueStat")
+    rows = (
+        ReceivedInvoice.objects.order_by()
+        .values("connection_id", "service_code", "status")
+        .annotate(n=Count("id"), ht=Sum("total_excl_tax"), ttc=Sum("total_incl_tax"))
+    )
+    QueueStat.objects.bulk_create(
+        QueueStat(
+            connection_id=r["connection_id"],
+            service_code=r["service_code"],
+            status=r["status"],
+            count=r["n"],
+            total_excl_tax=r["ht"] or 0,
+            total_incl_tax=r["ttc"] or 0,
+        )
+        for r in rows
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chorusweb', '0002_bulkrun_auditentry_syncrun'),
-        ('invoices', '0001_initial'),
+        ("chorusweb", "0002_bulkrun_auditentry_syncrun"),
+        ("invoices", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QueueStat',
+            name="QueueStat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('service_code', models.CharField(blank=True, default='', max_length=100)),
-                ('status', models.CharField(max_length=60)),
-                ('count', models.IntegerField(default=0)),
-                ('total_excl_tax', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('total_incl_tax', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='chorusweb.connection')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("service_code", models.CharField(blank=True, default="", max_length=100)),
+                ("status", models.CharField(max_length=60)),
+                ("count", models.IntegerField(default=0)),
+                ("total_excl_tax", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                ("total_incl_tax", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="chorusweb.connection"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'compteur de file',
-                'verbose_name_plural': 'compteurs de file',
-                'constraints': [models.UniqueConstraint(fields=('connection', 'service_code', 'status'), name='queuestat_unique_bucket')],
+                "verbose_name": "compteur de file",
+                "verbose_name_plural": "compteurs de file",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("connection", "service_code", "status"), name="queuestat_unique_bucket"
+                    )
+                ],
             },
         ),
+        migrations.RunPython(fill_counters, migrations.RunPython.noop),
     ]

@@ -259,3 +259,43 @@ def test_sync_enqueue_runs_in_background_task(sandbox_connection, accountant, dj
     run = SyncRun.objects.get(pk=runs[0].pk)
     assert run.state == SyncRun.State.SUCCEEDED
     assert run.finished_at <= timezone.now()
+
+
+def test_two_users_really_at_once_send_once(sandbox_connection, synced, accountant, sandbox_control):
+    """Two requests in flight together (threads, real database): exactly one upstream call."""
+    import threading
+
+    from django.db import connections
+
+    invoice = _one(sandbox_connection)
+    other = UserFactory(username="bob")
+    MembershipFactory(user=other, connection=sandbox_connection, role=Role.RECIPIENT)
+    sandbox_control.faults(latency_ms=600, endpoints=[TRAITER])
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def act(user, key):
+        try:
+            barrier.wait()
+            services.invoice_process(
+                user=user,
+                invoice=ReceivedInvoice.objects.get(pk=invoice.pk),
+                target=lc.SERVICE_FAIT,
+                idempotency_key=key,
+                refresh=False,
+            )
+            outcomes.append("done")
+        except ActionInProgress:
+            outcomes.append("in-progress")
+        except Exception as exc:  # pragma: no cover - shows up in the assertion below
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=act, args=(u, k)) for u, k in ((accountant, "t-1"), (other, "t-2"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["done", "in-progress"], outcomes
+    assert sandbox_control.calls(TRAITER) == 1

@@ -1,0 +1,585 @@
+"""Writes of the validation workspace: sync, approve / refuse, bulk approve, detail, document.
+
+The mechanisms are the received workspace's: the sync bookkeeping of `chorusweb.sync`, the
+fast upsert of `invoices.mirror`, the audit trail and single-send guarantee of
+`chorusweb.audit`, background tasks through `django.tasks`. Only the validation rules and the
+validator's mirror are specific.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chorusweb import lifecycle as lc
+from chorusweb.access import Action, access_for
+from chorusweb.audit import ActionRejected, audit_begin, audit_settle, settle_error
+from chorusweb.factpulse import payloads
+from chorusweb.factpulse.client import get_client
+from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
+from chorusweb.factpulse.types import DownloadedDocument, ValidatorInvoiceDetail, ValidatorInvoiceRow
+from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
+from chorusweb.sync import PageStats, Progress, SyncAlreadyRunning, sync_execute, sync_start
+from invoices import mirror
+from validators.models import QueueState, ValidationDetail, ValidationInvoice, level_of, state_of
+
+logger = logging.getLogger(__name__)
+
+#: At most this many invoices in one bulk approval (the issue's limit).
+BULK_APPROVE_MAX = 100
+
+#: An incremental sync re-reads every invoice deposited since this many days before the last
+#: successful sync: beyond the 15 days of the validator (and a margin for the tacit
+#: validation's own delay), a validation status no longer changes.
+SYNC_WINDOW_DAYS = lc.VALIDATION_DELAY_DAYS + 3
+
+# --- Mirror -------------------------------------------------------------------------------
+
+#: Mirror fields written from a search row (everything but keys and bookkeeping).
+ROW_FIELDS = (
+    "invoice_number",
+    "invoice_type",
+    "framework",
+    "status",
+    "state",
+    "level",
+    "status_changed_at",
+    "invoice_date",
+    "deposit_date",
+    "deadline",
+    "total_excl_tax",
+    "total_incl_tax",
+    "amount_due",
+    "currency",
+    "supplier_upstream_id",
+    "supplier_code",
+    "supplier_name",
+    "recipient_id",
+    "recipient_code",
+    "recipient_name",
+    "service_id",
+    "service_code",
+    "service_name",
+    "validator_code",
+    "validator_name",
+    "moe_name",
+    "moa_name",
+    "contract_number",
+    "engagement_number",
+)
+
+
+def _mirror_values(row: ValidatorInvoiceRow) -> dict:
+    status = lc.normalise_status(row.status) or row.status
+    return {
+        "invoice_number": row.invoice_number or "",
+        "invoice_type": row.invoice_type or "",
+        "framework": row.framework or "",
+        "status": status,
+        "state": state_of(status),
+        "level": level_of(status),
+        "status_changed_at": row.status_changed_at,
+        "invoice_date": row.invoice_date,
+        "deposit_date": row.deposit_date,
+        "deadline": row.validation_deadline,
+        "total_excl_tax": row.total_excl_tax,
+        "total_incl_tax": row.total_incl_tax,
+        "amount_due": row.amount_due,
+        "currency": row.currency or "EUR",
+        "supplier_upstream_id": row.supplier_id,
+        "supplier_code": row.supplier_code or "",
+        "supplier_name": row.supplier_name or "",
+        "recipient_id": row.recipient_id,
+        "recipient_code": row.recipient_code or "",
+        "recipient_name": row.recipient_name or "",
+        "service_id": row.service_id,
+        "service_code": row.service_code or "",
+        "service_name": row.service_name or "",
+        "validator_code": row.validator_code or "",
+        "validator_name": row.validator_name or "",
+        "moe_name": row.moe_name or "",
+        "moa_name": row.moa_name or "",
+        "contract_number": row.contract_number or "",
+        "engagement_number": row.engagement_number or "",
+    }
+
+
+def upsert_validation_rows(connection: Connection, rows: Sequence[ValidatorInvoiceRow]) -> PageStats:
+    """Insert or update one page of `valideur/rechercher` rows (one statement for the page)."""
+    if not rows:
+        return PageStats(0, 0, 0)
+    now = timezone.now()
+    by_id = {row.invoice_id: row for row in rows}
+    existing = dict(
+        ValidationInvoice.objects.filter(connection=connection, invoice_id__in=by_id).values_list(
+            "invoice_id", "status"
+        )
+    )
+    values = {iid: _mirror_values(row) for iid, row in by_id.items()}
+    with transaction.atomic():
+        mirror.upsert(
+            ValidationInvoice,
+            [
+                {
+                    "connection_id": connection.pk,
+                    "invoice_id": iid,
+                    **v,
+                    "status_comment": "",
+                    "raw": dict(by_id[iid].raw),
+                    "synced_at": now,
+                }
+                for iid, v in values.items()
+            ],
+            unique=["connection", "invoice_id"],
+            update=[*ROW_FIELDS, "raw", "synced_at"],
+        )
+    created = sum(1 for iid in by_id if iid not in existing)
+    changed = sum(1 for iid, v in values.items() if iid in existing and existing[iid] != v["status"])
+    return PageStats(rows=len(by_id), created=created, changed=changed)
+
+
+def _window_start(connection: Connection, since: datetime | None) -> date | None:
+    """First deposit day re-read by an incremental sync: None for a full pass."""
+    if since is None:
+        return None
+    start = timezone.localdate(since) - timedelta(days=SYNC_WINDOW_DAYS)
+    oldest_waiting = (
+        ValidationInvoice.objects.filter(connection=connection, state=QueueState.AWAITING, deposit_date__isnull=False)
+        .order_by("deposit_date")
+        .values_list("deposit_date", flat=True)
+        .first()
+    )
+    return min(start, oldest_waiting) if oldest_waiting else start
+
+
+def _fetch_validation(connection: Connection):
+    def fetch(since: datetime | None, progress: Progress) -> None:
+        client = get_client(connection)
+        start = _window_start(connection, since)
+        seen: set[int] = set()
+        page_number = 1
+        while True:
+            page = client.valideur_rechercher_factures(
+                deposited_from=start,
+                page=page_number,
+                page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE,
+                sort_column="IdFacture",
+                sort_desc=False,
+            )
+            seen.update(row.invoice_id for row in page.items)
+            progress(upsert_validation_rows(connection, page.items), page.total)
+            if not page.has_next:
+                break
+            page_number += 1
+        # Still in our queue but no longer in Chorus Pro's answer: not awaiting anyone any more.
+        vanished = ValidationInvoice.objects.filter(connection=connection, state=QueueState.AWAITING).exclude(
+            invoice_id__in=seen
+        )
+        if start is not None:
+            vanished = vanished.filter(deposit_date__gte=start)
+        vanished.update(state=QueueState.GONE, synced_at=timezone.now())
+
+    return fetch
+
+
+def sync_validation(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
+    """Synchronise the validation mirror of a connection now (used by `sync_chorus`)."""
+    run = sync_start(connection=connection, workspace=Workspace.VALIDATION, full=full, user=user)
+    return sync_execute(run, _fetch_validation(connection))
+
+
+@task()
+def sync_validation_task(run_id: int) -> str:
+    run = SyncRun.objects.select_related("connection").get(pk=run_id)
+    return sync_execute(run, _fetch_validation(run.connection)).state
+
+
+def sync_validation_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
+    """Start a background sync of every connection the user validates on (Refresh button).
+
+    With `never_synced_only`, only the connections whose queue was never synchronised (first
+    visit). A connection already being synchronised keeps its running run.
+    """
+    connections = access_for(user).connections(Action.VIEW_VALIDATION)
+    if never_synced_only:
+        known = set(
+            SyncRun.objects.filter(connection__in=connections, workspace=Workspace.VALIDATION).values_list(
+                "connection_id", flat=True
+            )
+        )
+        connections = [c for c in connections if c.pk not in known]
+    runs = []
+    for connection in connections:
+        try:
+            run = sync_start(connection=connection, workspace=Workspace.VALIDATION, user=user)
+        except SyncAlreadyRunning as exc:
+            if exc.run is not None:
+                runs.append(exc.run)
+            continue
+        runs.append(run)
+        transaction.on_commit(lambda run_id=run.pk: sync_validation_task.enqueue(run_id))
+    return runs
+
+
+def refresh_validation(*, invoice: ValidationInvoice) -> None:
+    """Re-read one invoice from upstream (by number) after an action. Best effort."""
+    try:
+        page = get_client(invoice.connection).valideur_rechercher_factures(
+            invoice_number=invoice.invoice_number, page_size=100
+        )
+    except FactPulseError as exc:
+        logger.info("Refresh of validation invoice %s failed: %s", invoice.invoice_id, exc)
+        return
+    rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
+    if rows:
+        upsert_validation_rows(invoice.connection, rows)
+
+
+def _refresh_received(*, user, invoice: ValidationInvoice):
+    """After an approval, bring the invoice into the received mirror (for a user who holds both roles).
+
+    Returns the received invoice, or None (no recipient access, not routed yet, upstream down).
+    """
+    from invoices.models import ReceivedInvoice
+    from invoices.services import upsert_received_rows
+
+    if not access_for(user).can(Action.VIEW_RECEIVED, invoice.connection_id, invoice.service_code):
+        return None
+    try:
+        page = get_client(invoice.connection).rechercher_factures_destinataire(
+            invoice_number=invoice.invoice_number, page_size=100
+        )
+    except FactPulseError as exc:
+        logger.info("Received refresh of %s failed: %s", invoice.invoice_id, exc)
+        return None
+    rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
+    if not rows:
+        return None
+    upsert_received_rows(invoice.connection, rows)
+    return ReceivedInvoice.objects.filter(connection=invoice.connection, invoice_id=invoice.invoice_id).first()
+
+
+# --- Approve / refuse -----------------------------------------------------------------------
+
+
+class ValidationRefused(ActionRejected):
+    """Chorus Pro refused the decision (non-zero codeRetour): shown on the form with its libelle."""
+
+
+@dataclass
+class ValidationOutcome:
+    invoice: ValidationInvoice
+    entry: AuditEntry
+    message: str
+    received: object | None = None  # the ReceivedInvoice it became, when the user may see it
+
+
+def check_decision(invoice: ValidationInvoice, action: str, reason: str) -> str:
+    """Why the decision cannot be sent ("" when it can)."""
+    if action not in lc.VALIDATION_ACTIONS:
+        return _("Décision inconnue.")
+    if invoice.status not in lc.AWAITING_VALIDATION:
+        return _("Cette facture n'attend plus de validation (statut « %(status)s »).") % {
+            "status": invoice.status_label
+        }
+    if action == lc.VALIDATION_ACTION_REFUSE and not reason:
+        return _("Un motif est obligatoire pour refuser une facture.")
+    if len(reason) > lc.REASON_MAX_LENGTH:
+        return _("Le motif ne doit pas dépasser %(max)d caractères.") % {"max": lc.REASON_MAX_LENGTH}
+    return ""
+
+
+def _outcome_message(row: ValidationInvoice, action: str) -> str:
+    number = row.invoice_number or str(row.invoice_id)
+    if action == lc.VALIDATION_ACTION_APPROVE:
+        return _(
+            "Facture %(number)s validée : elle est transmise à %(recipient)s, qui la reçoit « Mise à disposition »."
+        ) % {"number": number, "recipient": row.recipient_name or _("son destinataire")}
+    return _("Facture %(number)s refusée : elle est renvoyée au fournisseur %(supplier)s avec votre motif.") % {
+        "number": number,
+        "supplier": row.supplier_name,
+    }
+
+
+def invoice_decide(
+    *,
+    user,
+    invoice: ValidationInvoice,
+    action: str,
+    reason: str = "",
+    complement: str = "",
+    idempotency_key: str | None = None,
+    expected_status: str | None = None,
+    batch: uuid.UUID | None = None,
+    refresh: bool = True,
+) -> ValidationOutcome:
+    """Approve (`VALIDATION`) or refuse (`REFUS`) an invoice through `valideur/traiter`, exactly once.
+
+    Raises ActionRejected (not sent: rule, double submit, concurrent action, stale form),
+    ValidationRefused (sent, refused by Chorus Pro) or FactPulseError (upstream failure).
+    """
+    access_for(user).require(Action.VALIDATE, invoice.connection_id, invoice.service_code)
+    action = (action or "").strip().upper()
+    reason = (reason or "").strip()
+    complement = (complement or "").strip()
+    why = check_decision(invoice, action, reason)
+    if why:
+        raise ActionRejected(why)
+    if expected_status is not None and expected_status != invoice.status:
+        raise ActionRejected(
+            _(
+                "La facture est passée au statut « %(status)s » depuis l'ouverture du formulaire : "
+                "vérifiez-la avant d'agir."
+            )
+            % {"status": invoice.status_label}
+        )
+    entry = audit_begin(
+        workspace=Workspace.VALIDATION,
+        connection=invoice.connection,
+        user=user,
+        action="validate",
+        target=action,
+        invoice_id=invoice.invoice_id,
+        invoice_number=invoice.invoice_number,
+        reason=reason,
+        details={"complement": complement} if complement else {},
+        idempotency_key=idempotency_key,
+        batch=batch,
+    )
+    try:
+        result = get_client(invoice.connection).valideur_traiter_facture(
+            invoice_id=invoice.invoice_id,
+            action=action,
+            reason=reason or None,
+            complement=complement or None,
+        )
+    except FactPulseRefused as exc:
+        settle_error(entry, exc)
+        if refresh:
+            refresh_validation(invoice=invoice)
+        raise ValidationRefused(exc.user_message, entry) from exc
+    except FactPulseError as exc:
+        settle_error(entry, exc)
+        raise
+
+    with transaction.atomic():
+        row = ValidationInvoice.objects.select_for_update().get(pk=invoice.pk)
+        row.status = lc.normalise_status(result.status) or lc.AWAITING_VALIDATION[row.status][action]
+        row.state = state_of(row.status)
+        row.level = level_of(row.status) or row.level
+        row.status_changed_at = result.processed_at or timezone.now()
+        row.status_comment = reason or complement
+        row.save(update_fields=["status", "state", "level", "status_changed_at", "status_comment"])
+        audit_settle(entry, state=AuditEntry.State.DONE, outcome=_outcome_message(row, action))
+    received = None
+    if refresh:
+        refresh_validation(invoice=row)
+        row.refresh_from_db()
+        if action == lc.VALIDATION_ACTION_APPROVE:
+            received = _refresh_received(user=user, invoice=row)
+    return ValidationOutcome(row, entry, entry.outcome, received)
+
+
+# --- Bulk approval --------------------------------------------------------------------------
+
+
+@dataclass
+class BulkPlan:
+    sendable: list[ValidationInvoice]
+    skipped: list[dict] = field(default_factory=list)
+
+
+def bulk_approve_plan(*, user, invoices: Sequence[ValidationInvoice]) -> BulkPlan:
+    """Split the selection: invoices that can be approved, and why the others cannot."""
+    access = access_for(user)
+    plan = BulkPlan(sendable=[])
+    for invoice in invoices:
+        if not access.can(Action.VALIDATE, invoice.connection_id, invoice.service_code):
+            why = _("Vous ne pouvez pas valider les factures de ce service.")
+        else:
+            why = check_decision(invoice, lc.VALIDATION_ACTION_APPROVE, "")
+        if why:
+            plan.skipped.append(
+                {
+                    "pk": invoice.pk,
+                    "invoice_number": invoice.invoice_number,
+                    "supplier_name": invoice.supplier_name,
+                    "status": invoice.status,
+                    "reason": why,
+                }
+            )
+        else:
+            plan.sendable.append(invoice)
+    return plan
+
+
+def bulk_approve_start(*, user, invoices: Sequence[ValidationInvoice], complement: str = "") -> BulkRun:
+    """Check every invoice first, record the run, then send in the background."""
+    if len(invoices) > BULK_APPROVE_MAX:
+        raise ActionRejected(
+            _("Une validation par lot porte sur %(max)d factures au plus.") % {"max": BULK_APPROVE_MAX}
+        )
+    if not invoices:
+        raise ActionRejected(_("Aucune facture sélectionnée."))
+    plan = bulk_approve_plan(user=user, invoices=invoices)
+    run = BulkRun.objects.create(
+        workspace=Workspace.VALIDATION,
+        user=user,
+        action="validate",
+        target=lc.VALIDATION_ACTION_APPROVE,
+        invoice_pks=[inv.pk for inv in plan.sendable],
+        skipped=plan.skipped,
+        total=len(plan.sendable),
+        state=BulkRun.State.RUNNING if plan.sendable else BulkRun.State.FINISHED,
+        finished_at=None if plan.sendable else timezone.now(),
+    )
+    if plan.sendable:
+        transaction.on_commit(lambda: bulk_approve_task.enqueue(str(run.pk), complement))
+    return run
+
+
+@task()
+def bulk_approve_task(run_id: str, complement: str = "") -> int:
+    run = BulkRun.objects.select_related("user").get(pk=run_id)
+    return bulk_approve_execute(run, complement=complement)
+
+
+def bulk_approve_execute(run: BulkRun, *, complement: str = "") -> int:
+    """Send each planned approval once; a failure on one never stops the others. Then sync."""
+    user = run.user
+    sent = 0
+    invoices = {
+        inv.pk: inv for inv in ValidationInvoice.objects.filter(pk__in=run.invoice_pks).select_related("connection")
+    }
+    for pk in run.invoice_pks:
+        invoice = invoices.get(pk)
+        if invoice is None:
+            continue
+        try:
+            invoice_decide(
+                user=user,
+                invoice=invoice,
+                action=lc.VALIDATION_ACTION_APPROVE,
+                complement=complement,
+                idempotency_key=f"bulk:{run.pk}:{pk}",
+                batch=run.pk,
+                refresh=False,
+            )
+        except ActionRejected as exc:
+            if exc.entry is None or exc.entry.batch != run.pk:
+                AuditEntry.objects.create(
+                    workspace=Workspace.VALIDATION,
+                    connection=invoice.connection,
+                    invoice_id=invoice.invoice_id,
+                    invoice_number=invoice.invoice_number,
+                    user=user,
+                    action="validate",
+                    target=lc.VALIDATION_ACTION_APPROVE,
+                    exclusive=False,
+                    state=AuditEntry.State.FAILED,
+                    outcome=exc.message,
+                    batch=run.pk,
+                    settled_at=timezone.now(),
+                )
+        except FactPulseError:
+            pass  # settled as failed in the audit trail by invoice_decide
+        sent += 1
+    for connection in {inv.connection for inv in invoices.values()}:
+        try:
+            sync_validation(connection=connection, user=user)
+        except SyncAlreadyRunning:
+            pass
+    run.state = BulkRun.State.FINISHED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["state", "finished_at"])
+    return sent
+
+
+def bulk_results(run: BulkRun) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(batch=run.pk).order_by("created_at", "pk"))
+
+
+# --- Detail and document --------------------------------------------------------------------
+
+
+@dataclass
+class DetailRead:
+    """The invoice's detail for the page: live, or the cached copy when upstream failed."""
+
+    detail: ValidatorInvoiceDetail | None
+    fetched_at: datetime | None
+    error: FactPulseError | None = None
+
+    @property
+    def stale(self) -> bool:
+        return self.error is not None and self.detail is not None
+
+
+def _plain(value):
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def validation_detail_read(*, invoice: ValidationInvoice) -> DetailRead:
+    """Read `valideur/consulter` and keep a copy; on failure, fall back to the last copy."""
+    try:
+        detail = get_client(invoice.connection).valideur_consulter_facture(invoice_id=invoice.invoice_id)
+    except FactPulseError as exc:
+        cached = ValidationDetail.objects.filter(invoice=invoice).first()
+        if cached is None:
+            return DetailRead(None, None, exc)
+        try:
+            detail = payloads.read_validator_detail(cached.answer, invoice_id=invoice.invoice_id)
+        except FactPulseError:
+            return DetailRead(None, None, exc)
+        return DetailRead(detail, cached.fetched_at, exc)
+    now = timezone.now()
+    ValidationDetail.objects.update_or_create(
+        invoice=invoice, defaults={"answer": _plain(detail.raw), "fetched_at": now}
+    )
+    return DetailRead(detail, now)
+
+
+def validation_document(
+    *, user, invoice: ValidationInvoice, file_format: str = "PDF", include_attachments: bool = False
+) -> DownloadedDocument:
+    """The invoice's document through the group download (audited). The caller deletes the file."""
+    access_for(user).require(Action.DOWNLOAD_VALIDATION, invoice.connection_id, invoice.service_code)
+    file_format = (file_format or "PDF").upper()
+    entry = audit_begin(
+        workspace=Workspace.VALIDATION,
+        connection=invoice.connection,
+        user=user,
+        action="download",
+        target=file_format,
+        invoice_id=invoice.invoice_id,
+        invoice_number=invoice.invoice_number,
+        details={"invoice_ids": [invoice.invoice_id], "attachments": include_attachments},
+        exclusive=False,
+    )
+    try:
+        document = get_client(invoice.connection).telecharger_groupe_factures(
+            invoice_ids=[invoice.invoice_id], file_format=file_format, include_attachments=include_attachments
+        )
+    except FactPulseError as exc:
+        settle_error(entry, exc)
+        raise
+    audit_settle(
+        entry,
+        state=AuditEntry.State.DONE,
+        outcome=_("Document téléchargé (%(kind)s, %(size)s octets).")
+        % {"kind": document.kind.upper(), "size": document.size},
+    )
+    return document

@@ -1,0 +1,387 @@
+"""Views of the validation workspace. Thin: bind a form, call a selector or service, render."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chorusweb import lifecycle as lc
+from chorusweb.access import Action, access_for
+from chorusweb.audit import ActionRejected, already_submitted, new_idempotency_key
+from chorusweb.factpulse.errors import FactPulseError
+from chorusweb.http import render_partial
+from chorusweb.models import BulkRun, Workspace
+from validators import selectors, services
+from validators.forms import BulkApproveForm, DecisionForm, DownloadForm, QueueFilterForm, SelectionForm
+from validators.models import ValidationInvoice
+
+SELECTION_KEY = "validation_selection"
+SELECTION_MAX = 1000
+
+#: Sort keys whose first click sorts descending (largest, newest first).
+DESC_FIRST = {"depot", "date", "ttc"}
+
+
+def _require(request: HttpRequest, action: Action) -> None:
+    if not access_for(request.user).can(action):
+        raise PermissionDenied
+
+
+def _selection(request: HttpRequest) -> list[int]:
+    return [int(v) for v in request.session.get(SELECTION_KEY, [])]
+
+
+def _save_selection(request: HttpRequest, pks: list[int]) -> None:
+    request.session[SELECTION_KEY] = list(dict.fromkeys(pks))[:SELECTION_MAX]
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _query(request: HttpRequest, **changes) -> str:
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return params.urlencode()
+
+
+def _sort_links(request: HttpRequest, current: str) -> dict[str, dict]:
+    links = {}
+    desc = current.startswith("-")
+    for key in selectors.SORTS:
+        active = current.lstrip("-") == key
+        if active:
+            next_sort = key if desc else f"-{key}"
+        else:
+            next_sort = f"-{key}" if key in DESC_FIRST else key
+        url = "?" + _query(request, tri=next_sort, page=None)
+        links[key] = {"url": url, "aria": ("descending" if desc else "ascending") if active else "none"}
+    return links
+
+
+def _action_flags(request: HttpRequest) -> dict:
+    access = access_for(request.user)
+    return {
+        "can_validate": access.can(Action.VALIDATE),
+        "nav_received_too": access.can(Action.VIEW_RECEIVED),
+    }
+
+
+# --- Queue --------------------------------------------------------------------------------
+
+
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    _require(request, Action.VIEW_VALIDATION)
+    connections = access_for(request.user).connections(Action.VIEW_VALIDATION)
+    form = QueueFilterForm(request.GET or None, connections=connections)
+    filters = form.to_filters()
+    # First visit: a queue never synchronised is fetched in the background (the page does not wait).
+    first_runs = services.sync_validation_enqueue(user=request.user, never_synced_only=True)
+    result = selectors.queue_list(
+        user=request.user, filters=filters, page=request.GET.get("page", 1), per_page=settings.CHORUSWEB_PAGE_SIZE
+    )
+    selected = set(_selection(request))
+    context = {
+        "form": form,
+        "result": result,
+        "rows": result.rows,
+        "filters": filters,
+        "tabs": result.tabs,
+        "selected": selected,
+        "selected_count": len(selected),
+        "list_url": request.get_full_path(),
+        "page_ids": ",".join(str(r.id) for r in result.rows),
+        "sync_statuses": selectors.validation_sync_statuses(user=request.user),
+        "polling": bool(first_runs),
+        "sort_links": _sort_links(request, filters.sort),
+        "urgent_count": selectors.queue_urgent_count(request.user),
+        **_action_flags(request),
+    }
+    return render_partial(request, "validators/queue.html", context, partial="results-table")
+
+
+@require_http_methods(["GET", "POST"])
+def sync_refresh(request: HttpRequest) -> HttpResponse:
+    """POST: start a background sync of the user's validation queues. GET: its progress (polled)."""
+    _require(request, Action.VIEW_VALIDATION)
+    if request.method == "POST":
+        runs = services.sync_validation_enqueue(user=request.user)
+        if not request.htmx:
+            messages.info(request, _("Synchronisation lancée. La file sera à jour dans quelques instants."))
+            return redirect(_safe_next(request, reverse("validators:queue")))
+        return render_partial(
+            request,
+            "validators/queue.html",
+            {"sync_statuses": selectors.validation_sync_statuses(user=request.user), "polling": bool(runs)},
+            partial="sync-status",
+            force_partial=True,
+        )
+    statuses = selectors.validation_sync_statuses(user=request.user)
+    running = any(s.running for s in statuses)
+    response = render_partial(
+        request,
+        "validators/queue.html",
+        {"sync_statuses": statuses, "polling": running},
+        partial="sync-status",
+        force_partial=True,
+    )
+    if not running and request.htmx:
+        response["HX-Trigger"] = "validation-synced"
+    return response
+
+
+@require_POST
+def selection_update(request: HttpRequest) -> HttpResponse:
+    _require(request, Action.VIEW_VALIDATION)
+    form = SelectionForm(request.POST)
+    current = _selection(request)
+    if form.is_valid():
+        operation = form.cleaned_data["operation"]
+        checked = form.cleaned_data["ids"]
+        if operation == "clear":
+            current = []
+        elif operation == "add":
+            current = current + checked
+        elif operation == "remove":
+            current = [pk for pk in current if pk not in set(checked)]
+        else:
+            page = set(form.page_pks())
+            current = [pk for pk in current if pk not in page] + checked
+        visible = {inv.pk for inv in selectors.validations_by_ids(user=request.user, ids=current)}
+        _save_selection(request, [pk for pk in current if pk in visible])
+    if request.htmx:
+        return render_partial(
+            request,
+            "validators/queue.html",
+            {
+                "selected_count": len(_selection(request)),
+                "list_url": request.htmx.current_url_abs_path or reverse("validators:queue"),
+                **_action_flags(request),
+            },
+            partial="selection-bar",
+            force_partial=True,
+        )
+    return redirect(_safe_next(request, reverse("validators:queue")))
+
+
+# --- Detail, decision, document -------------------------------------------------------------
+
+
+def _decision_forms(invoice: ValidationInvoice, bound: DecisionForm | None = None) -> dict:
+    approve = DecisionForm(invoice=invoice, decision=lc.VALIDATION_ACTION_APPROVE)
+    refuse = DecisionForm(invoice=invoice, decision=lc.VALIDATION_ACTION_REFUSE)
+    if bound is not None:
+        if bound.decision_value == lc.VALIDATION_ACTION_REFUSE:
+            refuse = bound
+        else:
+            approve = bound
+    return {"approve_form": approve, "refuse_form": refuse}
+
+
+def _detail_context(request: HttpRequest, invoice: ValidationInvoice, *, bound=None, read=None, **extra) -> dict:
+    access = access_for(request.user)
+    can_validate = access.can(Action.VALIDATE, invoice.connection_id, invoice.service_code)
+    if read is None:
+        read = services.validation_detail_read(invoice=invoice)
+    return {
+        "invoice": invoice,
+        "urgency": selectors.urgency(invoice.deadline) if invoice.awaiting else None,
+        "read": read,
+        "detail": read.detail,
+        "audit": selectors.validation_audit(invoice=invoice),
+        "can_validate": can_validate and invoice.awaiting,
+        "may_validate": can_validate,
+        "can_download": access.can(Action.DOWNLOAD_VALIDATION, invoice.connection_id, invoice.service_code),
+        "download_form": DownloadForm(initial={"format": "PDF"}),
+        "received_access": selectors.received_access(user=request.user, invoice=invoice),
+        "received": selectors.received_counterpart(user=request.user, invoice=invoice),
+        "next_invoice": selectors.next_awaiting(user=request.user, after=invoice),
+        "reason_max": lc.REASON_MAX_LENGTH,
+        **_decision_forms(invoice, bound),
+        **extra,
+    }
+
+
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = selectors.validation_get(user=request.user, pk=pk)
+    context = _detail_context(request, invoice)
+    read = context["read"]
+    status = None
+    if read.error is not None and read.detail is None:
+        status = read.error.http_status if read.error.http_status in (502, 503) else 502
+    return render_partial(request, "validators/detail.html", context, partial="invoice-body", status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = selectors.validation_get(user=request.user, pk=pk)
+    access_for(request.user).require(Action.VALIDATE, invoice.connection_id, invoice.service_code)
+    if request.method == "GET":
+        return redirect("validators:detail", pk=invoice.pk)
+    form = DecisionForm(request.POST, invoice=invoice)
+    replay = already_submitted(request.POST.get("cle"))
+    if replay is not None:
+        return _decision_refused(request, invoice, form, status=409, message=replay.message)
+    if not form.is_valid():
+        return _decision_response(request, invoice, form, status=422)
+    data = form.cleaned_data
+    try:
+        outcome = services.invoice_decide(
+            user=request.user,
+            invoice=invoice,
+            action=data["decision"],
+            reason=data["motif"],
+            complement=data["complement"],
+            idempotency_key=data["cle"],
+            expected_status=data["statut_vu"],
+        )
+    except services.ValidationRefused as exc:
+        status, message = 422, exc.message
+    except ActionRejected as exc:
+        status, message = 409, exc.message
+    except FactPulseError as exc:
+        status, message = (exc.http_status if exc.http_status in (502, 503) else 502), exc.user_message
+    else:
+        messages.success(request, outcome.message)
+        _save_selection(request, [p for p in _selection(request) if p != invoice.pk])
+        if not request.htmx:
+            return redirect("validators:detail", pk=invoice.pk)
+        response = render_partial(
+            request,
+            "validators/detail.html",
+            _detail_context(request, outcome.invoice, just_decided=True),
+            partial="invoice-body",
+            force_partial=True,
+        )
+        response["HX-Retarget"] = "#invoice-body"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return _decision_refused(request, invoice, form, status=status, message=message)
+
+
+def _decision_refused(request: HttpRequest, invoice, form: DecisionForm, *, status: int, message: str):
+    """The key was spent (or the invoice moved on): a fresh key lets the user decide again."""
+    invoice.refresh_from_db()
+    data = form.data.copy()
+    data["cle"] = new_idempotency_key()
+    data["statut_vu"] = invoice.status
+    form = DecisionForm(data, invoice=invoice)
+    form.is_valid()
+    form.errors.clear()
+    form.add_error(None, message)
+    return _decision_response(request, invoice, form, status=status)
+
+
+def _decision_response(request: HttpRequest, invoice, form: DecisionForm, *, status: int) -> HttpResponse:
+    if request.htmx:
+        # Only the decision region is re-rendered: no upstream read for it.
+        context = {
+            "invoice": invoice,
+            "can_validate": invoice.awaiting,
+            "may_validate": True,
+            "reason_max": lc.REASON_MAX_LENGTH,
+            **_decision_forms(invoice, form),
+        }
+        return render_partial(
+            request, "validators/detail.html", context, partial="decision-form", status=status, force_partial=True
+        )
+    context = _detail_context(request, invoice, bound=form)
+    return render_partial(request, "validators/detail.html", context, partial="decision-form", status=status)
+
+
+@require_POST
+def document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invoice's document through the group download (as in the received workspace)."""
+    invoice = selectors.validation_get(user=request.user, pk=pk)
+    access_for(request.user).require(Action.DOWNLOAD_VALIDATION, invoice.connection_id, invoice.service_code)
+    form = DownloadForm(request.POST)
+    back = reverse("validators:detail", args=[invoice.pk])
+    if not form.is_valid():
+        messages.error(request, _("Choisissez un format."))
+        return redirect(back)
+    try:
+        doc = services.validation_document(
+            user=request.user,
+            invoice=invoice,
+            file_format=form.cleaned_data["format"],
+            include_attachments=form.cleaned_data["pieces_jointes"],
+        )
+    except ActionRejected as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    except FactPulseError as exc:
+        messages.error(request, _("Le téléchargement a échoué : %(error)s") % {"error": exc.user_message})
+        return redirect(back)
+    handle = doc.open()
+    doc.cleanup()  # the open handle keeps the data until the response is sent
+    name = doc.filename
+    if invoice.invoice_number:
+        name = f"facture-{invoice.invoice_number}{os.path.splitext(name)[1]}"
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=doc.content_type)
+    response["Content-Length"] = str(doc.size)
+    return response
+
+
+# --- Bulk approval --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def bulk_approve(request: HttpRequest) -> HttpResponse:
+    _require(request, Action.VALIDATE)
+    invoices = selectors.validations_by_ids(user=request.user, ids=_selection(request))
+    form = BulkApproveForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                run = services.bulk_approve_start(
+                    user=request.user, invoices=invoices, complement=form.cleaned_data["complement"]
+                )
+            except ActionRejected as exc:
+                form.add_error(None, exc.message)
+                status = 422
+            else:
+                _save_selection(request, [])
+                return redirect("validators:bulk_detail", run_id=run.pk)
+        else:
+            status = 422
+    plan = services.bulk_approve_plan(user=request.user, invoices=invoices)
+    context = {"form": form, "invoices": invoices, "max": services.BULK_APPROVE_MAX, "plan": plan}
+    return render_partial(request, "validators/bulk.html", context, partial="bulk-form", status=status)
+
+
+@require_GET
+def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
+    run = get_object_or_404(BulkRun, pk=run_id, workspace=Workspace.VALIDATION)
+    if run.user_id != request.user.pk and not request.user.is_superuser:
+        raise PermissionDenied
+    results = services.bulk_results(run)
+    counts: dict[str, int] = {}
+    for entry in results:
+        counts[entry.state] = counts.get(entry.state, 0) + 1
+    context = {
+        "run": run,
+        "results": results,
+        "done": len(results),
+        "percent": round(100 * len(results) / run.total) if run.total else 100,
+        "counts": counts,
+    }
+    return render_partial(request, "validators/bulk_detail.html", context, partial="bulk-progress")
