@@ -186,6 +186,15 @@ def _populate(n: int) -> None:
             cursor.execute("ANALYZE invoices_receivedinvoice")
 
 
+def _settle_database() -> None:
+    """Fold SQLite's write-ahead log after bulk loading, as a long-running database would be."""
+    from django.db import connection as db
+
+    if db.vendor == "sqlite":
+        with db.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def _time_get(client, url: str, runs: int, **headers) -> tuple[float, int]:
     from django.db import connection as db
     from django.test.utils import CaptureQueriesContext
@@ -290,18 +299,25 @@ def _bench_sync(base_url: str, count: int) -> list[tuple[str, str, str]]:
         password=DEMO_FACTPULSE_PASSWORD,
         client_uid=DEMO_CLIENT_UID,
     )
-    tracemalloc.start()
+    _settle_database()
     with PeakRss() as rss:
         start = time.perf_counter()
         run = sync_received(connection=conn, full=True)
         elapsed = time.perf_counter() - start
-    _, py_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     assert run.state == "succeeded", run.error
     rate = run.rows_seen / elapsed
+
+    # Memory, measured in a second pass (tracemalloc slows Python down too much to be timed).
+    conn.pk = None
+    conn.name = "Bench sandbox (memory)"
+    conn.save()
+    tracemalloc.start()
+    run = sync_received(connection=conn, full=True)
+    _, py_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     return [
         (f"Sync of {run.rows_seen:,} invoices", f"{rate:,.0f} inv/s", f"{elapsed:.2f} s, target >= 2,000 inv/s"),
-        ("Sync peak memory (Python / RSS)", f"{py_peak / 1e6:.1f} MB", f"RSS +{rss.above:.1f} MB"),
+        ("Sync peak memory (Python / RSS)", f"{py_peak / 1e6:.1f} MB", f"RSS +{rss.above:.1f} MB (1,000-row pages)"),
     ]
 
 
@@ -332,13 +348,19 @@ def _bench_download(base_url: str) -> list[tuple[str, str, str]]:
         elapsed = time.perf_counter() - start
     size_mb = document.size / 1e6
     document.cleanup()
+    tracemalloc.start()
+    client.telecharger_groupe_factures(
+        invoice_ids=list(summary.large_invoice_ids[:1]), file_format="ZIP", include_attachments=True
+    ).cleanup()
+    _, py_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     return [
         (
             f"Group download ({size_mb:.0f} MB decoded)",
             f"{size_mb / elapsed:.0f} MB/s",
             f"{elapsed:.2f} s, target >= 80",
         ),
-        ("Download peak RSS above baseline", f"{rss.above:.1f} MB", "target <= 64 MB"),
+        ("Download peak memory (Python / RSS)", f"{py_peak / 1e6:.1f} MB", f"RSS +{rss.above:.1f} MB, target <= 64 MB"),
     ]
 
 

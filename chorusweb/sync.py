@@ -9,7 +9,8 @@ polling page can show it, and records the outcome, including an upstream failure
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorusweb.factpulse.errors import FactPulseError
+from chorusweb.factpulse.types import Page
 from chorusweb.models import Connection, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -115,3 +117,23 @@ def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None
     run.finished_at = timezone.now()
     run.save()
     return run
+
+
+def prefetched_pages(fetch_page: Callable[[int], Page]) -> Iterator[Page]:
+    """Walk a search page by page, fetching page n+1 while the caller stores page n.
+
+    Upstream answers and database writes then overlap instead of alternating. Only the HTTP
+    call runs in the helper thread (the gateway touches no database); the pages are yielded
+    in order in the caller's thread.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chorusweb-prefetch") as pool:
+        future = pool.submit(fetch_page, 1)
+        number = 1
+        while True:
+            page = future.result()
+            if page.has_next:
+                number += 1
+                future = pool.submit(fetch_page, number)
+            yield page
+            if not page.has_next:
+                return

@@ -33,7 +33,7 @@ from chorusweb.factpulse.client import get_client
 from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
 from chorusweb.factpulse.types import DownloadedDocument, ReceivedInvoiceRow
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.sync import PageStats, Progress, sync_execute, sync_start
+from chorusweb.sync import PageStats, Progress, prefetched_pages, sync_execute, sync_start
 from invoices import documents, mirror
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
 from invoices.stats import Contribution, stats_apply, stats_rebuild
@@ -149,19 +149,18 @@ def upsert_received_rows(
 def _fetch_received(connection: Connection) -> callable:
     def fetch(since: datetime | None, progress: Progress) -> None:
         client = get_client(connection)
-        page_number = 1
-        while True:
-            page = client.rechercher_factures_destinataire(
-                page=page_number,
+
+        def fetch_page(number: int):
+            return client.rechercher_factures_destinataire(
+                page=number,
                 page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE,
                 status_changed_from=timezone.localdate(since) if since else None,
                 sort_column="IdFacture",
                 sort_desc=False,
             )
+
+        for page in prefetched_pages(fetch_page):
             progress(upsert_received_rows(connection, page.items, track_stats=since is not None), page.total)
-            if not page.has_next:
-                break
-            page_number += 1
         if since is None:
             stats_rebuild(connection.pk)  # a full pass also repairs the counters
 

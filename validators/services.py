@@ -28,7 +28,7 @@ from chorusweb.factpulse.client import get_client
 from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
 from chorusweb.factpulse.types import DownloadedDocument, ValidatorInvoiceDetail, ValidatorInvoiceRow
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.sync import PageStats, Progress, SyncAlreadyRunning, sync_execute, sync_start
+from chorusweb.sync import PageStats, Progress, SyncAlreadyRunning, prefetched_pages, sync_execute, sync_start
 from invoices import mirror
 from validators.models import QueueState, ValidationDetail, ValidationInvoice, level_of, state_of
 
@@ -166,20 +166,19 @@ def _fetch_validation(connection: Connection):
         client = get_client(connection)
         start = _window_start(connection, since)
         seen: set[int] = set()
-        page_number = 1
-        while True:
-            page = client.valideur_rechercher_factures(
+
+        def fetch_page(number: int):
+            return client.valideur_rechercher_factures(
                 deposited_from=start,
-                page=page_number,
+                page=number,
                 page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE,
                 sort_column="IdFacture",
                 sort_desc=False,
             )
+
+        for page in prefetched_pages(fetch_page):
             seen.update(row.invoice_id for row in page.items)
             progress(upsert_validation_rows(connection, page.items), page.total)
-            if not page.has_next:
-                break
-            page_number += 1
         # Still in our queue but no longer in Chorus Pro's answer: not awaiting anyone any more.
         vanished = ValidationInvoice.objects.filter(connection=connection, state=QueueState.AWAITING).exclude(
             invoice_id__in=seen
