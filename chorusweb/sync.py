@@ -137,3 +137,34 @@ def prefetched_pages(fetch_page: Callable[[int], Page]) -> Iterator[Page]:
             yield page
             if not page.has_next:
                 return
+
+
+def sync_enqueue(*, user, workspace: str, action, task, never_synced_only: bool = False) -> list[SyncRun]:
+    """Start a background sync of every connection on which the user may do `action`.
+
+    Used by the Refresh buttons; with `never_synced_only`, only connections never synchronised
+    (a first visit fills the mirror without waiting for a click). A connection already being
+    synchronised keeps its running run, which is returned so the page can show its progress.
+    `task` is the workspace's django task taking the run's id.
+    """
+    from chorusweb.access import access_for
+
+    connections = access_for(user).connections(action)
+    if never_synced_only:
+        known = set(
+            SyncRun.objects.filter(connection__in=connections, workspace=workspace).values_list(
+                "connection_id", flat=True
+            )
+        )
+        connections = [c for c in connections if c.pk not in known]
+    runs = []
+    for connection in connections:
+        try:
+            run = sync_start(connection=connection, workspace=workspace, user=user)
+        except SyncAlreadyRunning as exc:
+            if exc.run is not None:
+                runs.append(exc.run)
+            continue
+        runs.append(run)
+        transaction.on_commit(lambda run_id=run.pk: task.enqueue(run_id))
+    return runs

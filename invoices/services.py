@@ -33,7 +33,7 @@ from chorusweb.factpulse.client import get_client
 from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
 from chorusweb.factpulse.types import DownloadedDocument, ReceivedInvoiceRow
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.sync import PageStats, Progress, prefetched_pages, sync_execute, sync_start
+from chorusweb.sync import PageStats, Progress, prefetched_pages, sync_enqueue, sync_execute, sync_start
 from invoices import documents, mirror
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
 from invoices.stats import Contribution, stats_apply, stats_rebuild
@@ -179,24 +179,15 @@ def sync_received_task(run_id: int) -> str:
     return sync_execute(run, _fetch_received(run.connection)).state
 
 
-def sync_received_enqueue(*, user) -> list[SyncRun]:
-    """Start a background synchronisation of every connection the user sees (Refresh button).
-
-    A connection already being synchronised keeps its running run (shown as progress).
-    """
-    from chorusweb.sync import SyncAlreadyRunning
-
-    runs = []
-    for connection in access_for(user).connections(Action.VIEW_RECEIVED):
-        try:
-            run = sync_start(connection=connection, workspace=Workspace.RECEIVED, user=user)
-        except SyncAlreadyRunning as exc:
-            if exc.run is not None:
-                runs.append(exc.run)
-            continue
-        runs.append(run)
-        transaction.on_commit(lambda run_id=run.pk: sync_received_task.enqueue(run_id))
-    return runs
+def sync_received_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
+    """Start a background sync of every connection the user sees (Refresh button, first visit)."""
+    return sync_enqueue(
+        user=user,
+        workspace=Workspace.RECEIVED,
+        action=Action.VIEW_RECEIVED,
+        task=sync_received_task,
+        never_synced_only=never_synced_only,
+    )
 
 
 def refresh_invoices(*, connection: Connection, invoices: Iterable[ReceivedInvoice]) -> None:

@@ -64,6 +64,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_RECEIVED)
     form = _filter_form(request)
     filters = form.to_filters() if form.is_bound else InvoiceFilterForm(connections=()).to_filters()
+    # First visit: a mirror never synchronised is filled in the background (the page does not wait).
+    first_runs = services.sync_received_enqueue(user=request.user, never_synced_only=True)
     result = selectors.invoice_list(
         user=request.user,
         filters=filters,
@@ -83,6 +85,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "list_url": request.get_full_path(),
         "page_ids": ",".join(str(r["id"]) for r in page_rows),
         "sync_statuses": selectors.sync_statuses(user=request.user),
+        "polling": bool(first_runs),
         "sort_links": _sort_links(request, filters.sort),
         "querystring": _query(request, page=None),
         "can_process": access_for(request.user).can(Action.PROCESS_RECEIVED),

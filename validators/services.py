@@ -28,7 +28,15 @@ from chorusweb.factpulse.client import get_client
 from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
 from chorusweb.factpulse.types import DownloadedDocument, ValidatorInvoiceDetail, ValidatorInvoiceRow
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.sync import PageStats, Progress, SyncAlreadyRunning, prefetched_pages, sync_execute, sync_start
+from chorusweb.sync import (
+    PageStats,
+    Progress,
+    SyncAlreadyRunning,
+    prefetched_pages,
+    sync_enqueue,
+    sync_execute,
+    sync_start,
+)
 from invoices import mirror
 from validators.models import QueueState, ValidationDetail, ValidationInvoice, level_of, state_of
 
@@ -203,30 +211,14 @@ def sync_validation_task(run_id: int) -> str:
 
 
 def sync_validation_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
-    """Start a background sync of every connection the user validates on (Refresh button).
-
-    With `never_synced_only`, only the connections whose queue was never synchronised (first
-    visit). A connection already being synchronised keeps its running run.
-    """
-    connections = access_for(user).connections(Action.VIEW_VALIDATION)
-    if never_synced_only:
-        known = set(
-            SyncRun.objects.filter(connection__in=connections, workspace=Workspace.VALIDATION).values_list(
-                "connection_id", flat=True
-            )
-        )
-        connections = [c for c in connections if c.pk not in known]
-    runs = []
-    for connection in connections:
-        try:
-            run = sync_start(connection=connection, workspace=Workspace.VALIDATION, user=user)
-        except SyncAlreadyRunning as exc:
-            if exc.run is not None:
-                runs.append(exc.run)
-            continue
-        runs.append(run)
-        transaction.on_commit(lambda run_id=run.pk: sync_validation_task.enqueue(run_id))
-    return runs
+    """Start a background sync of every connection the user validates on (Refresh button)."""
+    return sync_enqueue(
+        user=user,
+        workspace=Workspace.VALIDATION,
+        action=Action.VIEW_VALIDATION,
+        task=sync_validation_task,
+        never_synced_only=never_synced_only,
+    )
 
 
 def refresh_validation(*, invoice: ValidationInvoice) -> None:
