@@ -9,11 +9,12 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test lint format bench venv migrate demo sandbox-seed clean
+.PHONY: help run test lint format bench venv migrate demo sandbox-seed clean gettext messages chromium axe
 
 help:
 	@echo "make run    start the dashboard with the demo and the sandbox on http://$(HOST):$(PORT)"
 	@echo "make test   install what is needed and run every check and test"
+	@echo "make messages  refresh the translation catalogs (locale/) and recompile them"
 	@echo "make bench  run the benchmarks and print their figures"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -53,11 +54,58 @@ test: venv
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
+	@$(MAKE) --no-print-directory gettext
+	$(PY) manage.py check_translations
+	@$(MAKE) --no-print-directory chromium axe
 	$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no test: failing"; exit 1; fi; exit $$status
+
+# GNU gettext (xgettext, msgfmt) extracts and compiles the translations: installed here when
+# running as root with apt-get, otherwise the user is told how to install it.
+gettext:
+	@if ! command -v msgfmt >/dev/null 2>&1 || ! command -v xgettext >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing GNU gettext (msgfmt, xgettext) with apt-get..."; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq gettext >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext >/dev/null; } \
+	      || { echo "Could not install gettext: run apt-get install gettext"; exit 1; }; \
+	  else \
+	    echo "GNU gettext (msgfmt, xgettext) is needed to check the translations."; \
+	    echo "Install it, then run make test again:  sudo apt-get install gettext   (macOS: brew install gettext)"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# The browser tests (tests/browser) drive Debian's chromium (never a downloaded browser):
+# installed here when running as root with apt-get, otherwise the user is told how to install it.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing chromium with apt-get (for the browser tests)..."; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+	      || { echo "Could not install chromium: run apt-get install chromium"; exit 1; }; \
+	  else \
+	    echo "chromium is needed for the browser tests (tests/browser), at $(CHROMIUM)."; \
+	    echo "Install it, then run make test again:  sudo apt-get install chromium"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# axe-core (accessibility checks of the browser tests), pinned in package-lock.json.
+axe: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for axe-core: sudo apt-get install npm"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Refresh locale/*/LC_MESSAGES/django.po from the code, then recompile the .mo files (committed).
+messages: venv gettext
+	$(PY) manage.py check_translations --update
 
 bench: venv
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache node_modules test-output

@@ -32,6 +32,10 @@ class ActionRejected(Exception):
         self.entry = entry
 
 
+class UpstreamRefused(ActionRejected):
+    """Sent, and refused by Chorus Pro (non-zero codeRetour): shown on the form with its libelle."""
+
+
 class AlreadySubmitted(ActionRejected):
     """This form (idempotency key) was already submitted: nothing is sent again."""
 
@@ -175,3 +179,18 @@ def settle_error(entry: AuditEntry, error: FactPulseError) -> AuditEntry:
             error=error,
         )
     return audit_settle(entry, state=AuditEntry.State.FAILED, error=error)
+
+
+def action_failure(exc: Exception) -> tuple[int, str]:
+    """The HTTP status and the message for a failed action, the same in every workspace.
+
+    422: refused by Chorus Pro; 409: not sent (double submit, concurrent action, stale form,
+    rules); 503/502: upstream unavailable or in error.
+    """
+    if isinstance(exc, UpstreamRefused):
+        return 422, exc.message
+    if isinstance(exc, ActionRejected):
+        return 409, exc.message
+    if isinstance(exc, FactPulseError):
+        return (exc.http_status if exc.http_status in (502, 503) else 502), exc.user_message
+    raise exc

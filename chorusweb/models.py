@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chorusweb.fields import EncryptedTextField
 
@@ -49,7 +50,7 @@ class Connection(models.Model):
         default=True,
         help_text=_("Utilisé seulement en mode zéro confiance."),
     )
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("connexion", "active"), default=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
     #: Changes whenever the credentials change, so cached tokens of old credentials are dropped.
@@ -262,6 +263,24 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target} · {self.invoice_number or self.invoice_id} · {self.get_state_display()}"
+
+    @property
+    def summary(self) -> str:
+        """What was asked, in words (for the audit tables)."""
+        from chorusweb import lifecycle
+
+        if self.action == "process":
+            return lifecycle.status_label(self.target)
+        if self.action == "validate":
+            return str(_("Refus") if self.target == lifecycle.VALIDATION_ACTION_REFUSE else _("Validation"))
+        if self.action == "download":
+            return str(_("Téléchargement %(format)s") % {"format": self.target})
+        return f"{self.action} {self.target}".strip()
+
+    @property
+    def state_class(self) -> str:
+        """The badge style of the state (the state's label always goes with it)."""
+        return {"done": "done", "pending": "todo", "unknown": "waiting"}.get(self.state, "danger")
 
 
 class BulkRun(models.Model):

@@ -6,6 +6,7 @@ production sets `DJANGO_DEBUG=false` and must then provide a secret key, an
 encryption key and its hosts.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -107,6 +108,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a file too (not the shared in-memory database), so that threads (live server,
+    # concurrency tests) wait on locks like production does instead of failing at once.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3"))
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://chorusweb")}
 
@@ -122,6 +126,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Internationalisation: French first, English second.
 LANGUAGE_CODE = "fr"
+# Translators: each language keeps its own name (Français, English) in every language.
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"

@@ -40,7 +40,7 @@ from types import UnionType
 from typing import IO, Any, Union, get_args, get_origin, get_type_hints
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from facturx import get_xml_from_pdf
 from lxml import etree
 from pypdf import PdfReader
@@ -167,7 +167,7 @@ UNIT_LABELS = {
     "MTQ": gettext_lazy("m³"),
     "KWH": gettext_lazy("kWh"),
     "LS": gettext_lazy("forfait"),
-    "SET": gettext_lazy("lot"),
+    "SET": pgettext_lazy("unité de mesure", "lot"),
 }
 
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
-from chorusweb.audit import new_idempotency_key
+from chorusweb.forms import SingleSendForm
 from invoices.selectors import DEFAULT_SORT, DEFAULT_TAB, SORTS, TABS, InvoiceFilters
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -15,7 +15,8 @@ YES_NO = [("", _("Indifférent")), ("oui", _("Oui")), ("non", _("Non"))]
 
 
 def _status_choices(statuses) -> list[tuple[str, str]]:
-    return [(s, lc.status_label(s)) for s in statuses]
+    # Lazy labels (not status_label's str): class-level choices are built once, at import time.
+    return [(s, lc.STATUS_LABELS.get(s, s)) for s in statuses]
 
 
 class InvoiceFilterForm(forms.Form):
@@ -74,7 +75,7 @@ class InvoiceFilterForm(forms.Form):
         )
 
 
-class ProcessForm(forms.Form):
+class ProcessForm(SingleSendForm):
     """Set a new status on one invoice: only the targets allowed from its current status."""
 
     cible = forms.ChoiceField(label=_("Nouveau statut"), widget=forms.RadioSelect)
@@ -101,16 +102,10 @@ class ProcessForm(forms.Form):
         label=_("Je confirme le rejet définitif de cette facture."),
         required=False,
     )
-    cle = forms.CharField(widget=forms.HiddenInput)
-    statut_vu = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args, invoice, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.invoice = invoice
+        super().__init__(*args, invoice=invoice, **kwargs)
         self.fields["cible"].choices = _status_choices(invoice.allowed_targets)
-        if not self.is_bound:
-            self.initial.setdefault("cle", new_idempotency_key())
-            self.initial.setdefault("statut_vu", invoice.status)
 
     def clean(self):
         data = super().clean()

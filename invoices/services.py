@@ -23,12 +23,15 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.tasks import task
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, audit_begin, audit_settle, settle_error
+from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
+from chorusweb.bulk import bulk_run_create, bulk_run_execute, bulk_run_finish
 from chorusweb.factpulse.client import get_client
 from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
 from chorusweb.factpulse.types import DownloadedDocument, ReceivedInvoiceRow
@@ -210,8 +213,8 @@ def refresh_invoices(*, connection: Connection, invoices: Iterable[ReceivedInvoi
 # --- Processing ---------------------------------------------------------------------------
 
 
-class ProcessRefused(ActionRejected):
-    """Chorus Pro refused the action (non-zero codeRetour): shown on the form with its libelle."""
+class ProcessRefused(UpstreamRefused):
+    """Chorus Pro refused the new status (non-zero codeRetour)."""
 
 
 @dataclass
@@ -302,7 +305,9 @@ def invoice_process(
         audit_settle(
             entry,
             state=AuditEntry.State.DONE,
-            outcome=result.message or _("Statut « %(status)s » appliqué.") % {"status": lc.status_label(target)},
+            outcome=_readable_outcome(
+                _("Statut « %(status)s » appliqué.") % {"status": lc.status_label(row.status)}, result.message
+            ),
         )
         InvoiceEvent.objects.create(
             invoice=row,
@@ -316,7 +321,13 @@ def invoice_process(
     if refresh:
         refresh_invoices(connection=invoice.connection, invoices=[row])
         row.refresh_from_db()
-    return ProcessOutcome(row, entry, entry.outcome)
+    # The user reads our sentence; Chorus Pro's libelle (often a bare code) stays in the audit.
+    return ProcessOutcome(row, entry, _("Statut « %(status)s » appliqué.") % {"status": lc.status_label(row.status)})
+
+
+def _readable_outcome(message: str, upstream: str) -> str:
+    """Our sentence for the audit trail, with Chorus Pro's own libelle (often a code) kept after it."""
+    return f"{message} ({upstream})" if upstream else message
 
 
 # --- Bulk processing ----------------------------------------------------------------------
@@ -369,22 +380,17 @@ def bulk_process_start(
         )
     target = lc.normalise_status(target)
     plan = bulk_plan(user=user, invoices=invoices, target=target, reason=reason)
-    run = BulkRun.objects.create(
+    extra = {"comment": comment, "mandate_number": mandate_number}
+    return bulk_run_create(
         workspace=Workspace.RECEIVED,
         user=user,
         action="process",
         target=target,
         reason=reason,
-        invoice_pks=[inv.pk for inv in plan.sendable],
+        sendable=plan.sendable,
         skipped=plan.skipped,
-        total=len(plan.sendable),
-        state=BulkRun.State.RUNNING if plan.sendable else BulkRun.State.FINISHED,
-        finished_at=None if plan.sendable else timezone.now(),
+        enqueue=lambda run: bulk_process_task.enqueue(str(run.pk), extra),
     )
-    if plan.sendable:
-        extra = {"comment": comment, "mandate_number": mandate_number}
-        transaction.on_commit(lambda: bulk_process_task.enqueue(str(run.pk), extra))
-    return run
 
 
 @task()
@@ -395,55 +401,24 @@ def bulk_process_task(run_id: str, extra: dict) -> int:
 
 def bulk_process_execute(run: BulkRun, *, comment: str = "", mandate_number: str = "") -> int:
     """Send each planned invoice once; a failure on one never stops the others."""
-    user = run.user
-    sent = 0
-    invoices = {
-        inv.pk: inv for inv in ReceivedInvoice.objects.filter(pk__in=run.invoice_pks).select_related("connection")
-    }
-    for pk in run.invoice_pks:
-        invoice = invoices.get(pk)
-        if invoice is None:
-            continue
-        try:
-            invoice_process(
-                user=user,
-                invoice=invoice,
-                target=run.target,
-                reason=run.reason,
-                comment=comment,
-                mandate_number=mandate_number,
-                idempotency_key=f"bulk:{run.pk}:{pk}",
-                batch=run.pk,
-                refresh=False,
-            )
-        except ActionRejected as exc:
-            if exc.entry is None or exc.entry.batch != run.pk:
-                AuditEntry.objects.create(
-                    workspace=Workspace.RECEIVED,
-                    connection=invoice.connection,
-                    invoice_id=invoice.invoice_id,
-                    invoice_number=invoice.invoice_number,
-                    user=user,
-                    action="process",
-                    target=run.target,
-                    reason=run.reason,
-                    exclusive=False,
-                    state=AuditEntry.State.FAILED,
-                    outcome=exc.message,
-                    batch=run.pk,
-                    settled_at=timezone.now(),
-                )
-        except FactPulseError:
-            pass  # settled as failed in the audit trail by invoice_process
-        sent += 1
-    run.state = BulkRun.State.FINISHED
-    run.finished_at = timezone.now()
-    run.save(update_fields=["state", "finished_at"])
+    invoices = ReceivedInvoice.objects.filter(pk__in=run.invoice_pks).select_related("connection").in_bulk()
+    sent = bulk_run_execute(
+        run,
+        invoices=invoices,
+        send=lambda invoice, key: invoice_process(
+            user=run.user,
+            invoice=invoice,
+            target=run.target,
+            reason=run.reason,
+            comment=comment,
+            mandate_number=mandate_number,
+            idempotency_key=key,
+            batch=run.pk,
+            refresh=False,
+        ),
+    )
+    bulk_run_finish(run)
     return sent
-
-
-def bulk_results(run: BulkRun) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(batch=run.pk).order_by("created_at", "pk"))
 
 
 # --- Downloads ----------------------------------------------------------------------------
@@ -499,8 +474,10 @@ def _download_chunk(
         audit_settle(
             entry,
             state=AuditEntry.State.DONE,
-            outcome=_("%(n)d facture(s) téléchargée(s), %(size)s octets.")
-            % {"n": len(invoices), "size": document.size},
+            outcome=ngettext(
+                "%(n)d facture téléchargée (%(size)s).", "%(n)d factures téléchargées (%(size)s).", len(invoices)
+            )
+            % {"n": len(invoices), "size": filesizeformat(document.size)},
         )
     return document
 

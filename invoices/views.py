@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, already_submitted, new_idempotency_key
+from chorusweb.audit import ActionRejected, action_failure, already_submitted
+from chorusweb.bulk import bulk_results
 from chorusweb.factpulse.errors import FactPulseError
 from chorusweb.http import render_partial
 from chorusweb.models import BulkRun, Workspace
@@ -317,12 +318,8 @@ def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
             idempotency_key=data["cle"],
             expected_status=data["statut_vu"],
         )
-    except services.ProcessRefused as exc:
-        status, message = 422, exc.message
-    except ActionRejected as exc:
-        status, message = 409, exc.message
-    except FactPulseError as exc:
-        status, message = (exc.http_status if exc.http_status in (502, 503) else 502), exc.user_message
+    except (ActionRejected, FactPulseError) as exc:
+        status, message = action_failure(exc)
     else:
         messages.success(request, outcome.message)
         if not request.htmx:
@@ -343,15 +340,7 @@ def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _process_form_refused(request: HttpRequest, invoice, form: ProcessForm, *, status: int, message: str):
     """The key was spent (or the invoice moved on): a fresh form state lets the user decide again."""
-    invoice.refresh_from_db()
-    data = form.data.copy()
-    data["cle"] = new_idempotency_key()
-    data["statut_vu"] = invoice.status
-    form = ProcessForm(data, invoice=invoice)
-    form.is_valid()
-    form.errors.clear()
-    form.add_error(None, message)
-    return _process_form_response(request, invoice, form, status=status)
+    return _process_form_response(request, invoice, form.renewed(message), status=status)
 
 
 def _process_form_response(request: HttpRequest, invoice, form: ProcessForm, *, status: int) -> HttpResponse:
@@ -385,7 +374,7 @@ def invoice_document(request: HttpRequest, pk: int) -> HttpResponse:
     return render_partial(
         request,
         "invoices/detail.html",
-        _detail_context(request, invoice, document_error=error),
+        _detail_context(request, invoice, document_error=error, document_swap=True),
         partial="document-content",
         force_partial=True,
         status=502 if error else 200,
@@ -445,7 +434,7 @@ def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
     run = get_object_or_404(BulkRun, pk=run_id, workspace=Workspace.RECEIVED)
     if run.user_id != request.user.pk and not request.user.is_superuser:
         raise PermissionDenied
-    results = services.bulk_results(run)
+    results = bulk_results(run)
     done = len(results)
     context = {
         "run": run,

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
-from chorusweb.audit import new_idempotency_key
+from chorusweb.forms import SingleSendForm
 from invoices.forms import DownloadForm, SelectionForm
 from validators.selectors import DEFAULT_SORT, SORTS, TABS, URGENCY_CHOICES, QueueFilters
 
@@ -80,7 +80,7 @@ class QueueFilterForm(forms.Form):
         )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(SingleSendForm):
     """Approve or refuse one invoice. A refusal needs a reason and an explicit confirmation."""
 
     decision = forms.ChoiceField(
@@ -104,16 +104,11 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": lc.REASON_MAX_LENGTH}),
     )
     confirme = forms.BooleanField(label=_("Je confirme le refus"), required=False)
-    cle = forms.CharField(widget=forms.HiddenInput)
-    statut_vu = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args, invoice, decision: str | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.invoice = invoice
+        super().__init__(*args, invoice=invoice, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("decision", decision or lc.VALIDATION_ACTION_APPROVE)
-            self.initial.setdefault("cle", new_idempotency_key())
-            self.initial.setdefault("statut_vu", invoice.status)
         # Two of these forms share the page (approve, refuse): distinct element ids.
         self.auto_id = "id_%s_" + ("refus" if self.decision_value == lc.VALIDATION_ACTION_REFUSE else "validation")
 

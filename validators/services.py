@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, audit_begin, audit_settle, settle_error
+from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
+from chorusweb.bulk import bulk_run_create, bulk_run_execute, bulk_run_finish
 from chorusweb.factpulse import payloads
 from chorusweb.factpulse.client import get_client
 from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
@@ -262,8 +263,8 @@ def _refresh_received(*, user, invoice: ValidationInvoice):
 # --- Approve / refuse -----------------------------------------------------------------------
 
 
-class ValidationRefused(ActionRejected):
-    """Chorus Pro refused the decision (non-zero codeRetour): shown on the form with its libelle."""
+class ValidationRefused(UpstreamRefused):
+    """Chorus Pro refused the decision (non-zero codeRetour)."""
 
 
 @dataclass
@@ -422,20 +423,16 @@ def bulk_approve_start(*, user, invoices: Sequence[ValidationInvoice], complemen
     if not invoices:
         raise ActionRejected(_("Aucune facture sélectionnée."))
     plan = bulk_approve_plan(user=user, invoices=invoices)
-    run = BulkRun.objects.create(
+    return bulk_run_create(
         workspace=Workspace.VALIDATION,
         user=user,
         action="validate",
         target=lc.VALIDATION_ACTION_APPROVE,
-        invoice_pks=[inv.pk for inv in plan.sendable],
+        reason="",
+        sendable=plan.sendable,
         skipped=plan.skipped,
-        total=len(plan.sendable),
-        state=BulkRun.State.RUNNING if plan.sendable else BulkRun.State.FINISHED,
-        finished_at=None if plan.sendable else timezone.now(),
+        enqueue=lambda run: bulk_approve_task.enqueue(str(run.pk), complement),
     )
-    if plan.sendable:
-        transaction.on_commit(lambda: bulk_approve_task.enqueue(str(run.pk), complement))
-    return run
 
 
 @task()
@@ -446,57 +443,27 @@ def bulk_approve_task(run_id: str, complement: str = "") -> int:
 
 def bulk_approve_execute(run: BulkRun, *, complement: str = "") -> int:
     """Send each planned approval once; a failure on one never stops the others. Then sync."""
-    user = run.user
-    sent = 0
-    invoices = {
-        inv.pk: inv for inv in ValidationInvoice.objects.filter(pk__in=run.invoice_pks).select_related("connection")
-    }
-    for pk in run.invoice_pks:
-        invoice = invoices.get(pk)
-        if invoice is None:
-            continue
-        try:
-            invoice_decide(
-                user=user,
-                invoice=invoice,
-                action=lc.VALIDATION_ACTION_APPROVE,
-                complement=complement,
-                idempotency_key=f"bulk:{run.pk}:{pk}",
-                batch=run.pk,
-                refresh=False,
-            )
-        except ActionRejected as exc:
-            if exc.entry is None or exc.entry.batch != run.pk:
-                AuditEntry.objects.create(
-                    workspace=Workspace.VALIDATION,
-                    connection=invoice.connection,
-                    invoice_id=invoice.invoice_id,
-                    invoice_number=invoice.invoice_number,
-                    user=user,
-                    action="validate",
-                    target=lc.VALIDATION_ACTION_APPROVE,
-                    exclusive=False,
-                    state=AuditEntry.State.FAILED,
-                    outcome=exc.message,
-                    batch=run.pk,
-                    settled_at=timezone.now(),
-                )
-        except FactPulseError:
-            pass  # settled as failed in the audit trail by invoice_decide
-        sent += 1
+    invoices = ValidationInvoice.objects.filter(pk__in=run.invoice_pks).select_related("connection").in_bulk()
+    sent = bulk_run_execute(
+        run,
+        invoices=invoices,
+        send=lambda invoice, key: invoice_decide(
+            user=run.user,
+            invoice=invoice,
+            action=lc.VALIDATION_ACTION_APPROVE,
+            complement=complement,
+            idempotency_key=key,
+            batch=run.pk,
+            refresh=False,
+        ),
+    )
     for connection in {inv.connection for inv in invoices.values()}:
         try:
-            sync_validation(connection=connection, user=user)
+            sync_validation(connection=connection, user=run.user)
         except SyncAlreadyRunning:
             pass
-    run.state = BulkRun.State.FINISHED
-    run.finished_at = timezone.now()
-    run.save(update_fields=["state", "finished_at"])
+    bulk_run_finish(run)
     return sent
-
-
-def bulk_results(run: BulkRun) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(batch=run.pk).order_by("created_at", "pk"))
 
 
 # --- Detail and document --------------------------------------------------------------------

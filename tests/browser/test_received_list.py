@@ -1,0 +1,81 @@
+"""Journey: the accountant finds invoices in the received list (filters, sorting, paging, URL)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from chorusweb import lifecycle as lc
+from invoices.models import ReceivedInvoice
+from tests.browser.conftest import ACCOUNTANT, login, received, screenshot, settle
+
+pytestmark = pytest.mark.browser
+
+
+def amount(text: str) -> Decimal:
+    """'8 059,78 €' (French format, narrow spaces) -> Decimal('8059.78')."""
+    return Decimal(re.sub(r"[^\d,-]", "", text).replace(",", "."))
+
+
+def numbers(page) -> list[str]:
+    return page.locator("#results-table tbody tr td:nth-child(2) a").all_inner_texts()
+
+
+def test_filter_sort_page_and_reload(page):
+    login(page, ACCOUNTANT, "/factures/")
+    page.goto("/factures/")
+    tabs = page.locator("#results-table .tabs")
+    expect(tabs.locator("a[aria-current=page]")).to_contain_text("À traiter")
+    todo = received()
+    to_process = ReceivedInvoice.objects.filter(status__in=[lc.MISE_A_DISPOSITION, lc.COMPLETEE]).count()
+    expect(page.locator("#results-title")).to_contain_text(f"{to_process} factures")
+
+    # Filter by supplier: typing is enough (htmx, after a short pause); every row matches.
+    supplier = todo.first().supplier_name
+    marker = page.evaluate("() => (window.__noReload = Math.random())")
+    with page.expect_response(lambda r: "fournisseur=" in r.url):
+        page.get_by_label("Fournisseur (nom ou SIRET)").fill(supplier)
+    settle(page)
+    suppliers = page.locator("#results-table tbody tr td:nth-child(3)").all_inner_texts()
+    assert suppliers and all(supplier in s for s in suppliers), suppliers
+    assert page.evaluate("() => window.__noReload") == marker  # swapped, not reloaded
+
+    # Clear the supplier, take every invoice deposited since a date, sort by amount, page forward.
+    page.get_by_label("Fournisseur (nom ou SIRET)").fill("")
+    page.locator("#results-table .tabs a", has_text="Toutes").click()
+    expect(tabs.locator("a[aria-current=page]")).to_contain_text("Toutes")
+    with page.expect_response(lambda r: "depot_du=2025-01-01" in r.url):
+        page.locator("#id_depot_du").fill("2025-01-01")
+    settle(page)
+    page.locator("#results-table thead a", has_text="TTC").click()
+    expect(page.locator("#results-table th[aria-sort=descending]")).to_contain_text("TTC")
+    first_page = [amount(t) for t in page.locator("#results-table tbody td:nth-child(9)").all_inner_texts()]
+    assert first_page == sorted(first_page, reverse=True) and len(first_page) == 10
+    page.locator("#results-table .pagination a[rel=next]").click()
+    expect(page.locator("#results-table .pagination")).to_contain_text("Page 2 sur")
+    second_page = [amount(t) for t in page.locator("#results-table tbody td:nth-child(9)").all_inner_texts()]
+    assert second_page == sorted(second_page, reverse=True) and max(second_page) <= min(first_page)
+    shown = numbers(page)
+    assert page.evaluate("() => window.__noReload") == marker
+
+    query = parse_qs(urlparse(page.url).query)
+    assert query["onglet"] == ["toutes"] and query["tri"] == ["-ttc"] and query["page"] == ["2"]
+    assert query["depot_du"] == ["2025-01-01"]
+    screenshot(page, "received-list")
+
+    # The URL is the view: a reload shows the same rows, filters, tab and sort order.
+    page.reload()
+    assert page.evaluate("() => window.__noReload") is None
+    assert numbers(page) == shown
+    expect(page.locator("#id_depot_du")).to_have_value("2025-01-01")
+    expect(tabs.locator("a[aria-current=page]")).to_contain_text("Toutes")
+    expect(page.locator("#results-table th[aria-sort=descending]")).to_contain_text("TTC")
+    expect(page.locator("#results-table .pagination")).to_contain_text("Page 2 sur")
+
+    # Back in history restores the previous view (htmx pushes every step).
+    page.go_back()
+    expect(page.locator("#results-table .pagination")).to_contain_text("Page 1 sur")
