@@ -194,3 +194,12 @@ def action_failure(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, FactPulseError):
         return (exc.http_status if exc.http_status in (502, 503) else 502), exc.user_message
     raise exc
+
+
+def audit_trail(*, connection_id: int, workspace: str, invoice_id: int, limit: int = 200) -> list[AuditEntry]:
+    """Our actions on one invoice of a workspace, newest first."""
+    return list(
+        AuditEntry.objects.filter(connection_id=connection_id, workspace=workspace, invoice_id=invoice_id)
+        .select_related("user")
+        .order_by("-created_at", "-pk")[:limit]
+    )

@@ -168,3 +168,38 @@ def sync_enqueue(*, user, workspace: str, action, task, never_synced_only: bool 
         runs.append(run)
         transaction.on_commit(lambda run_id=run.pk: task.enqueue(run_id))
     return runs
+
+
+# --- Reading: what the list pages say about synchronisation ---------------------------------
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    connection_name: str
+    connection_id: int
+    last_success: SyncRun | None
+    last_run: SyncRun | None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.last_run and self.last_run.state == SyncRun.State.FAILED)
+
+    @property
+    def running(self) -> bool:
+        return bool(self.last_run and self.last_run.state == SyncRun.State.RUNNING)
+
+
+def sync_statuses(*, user, workspace: str, action) -> list[SyncStatus]:
+    """For each connection the user may use for `action`: its last run and last successful run."""
+    from django.db.models import Max
+
+    from chorusweb.access import access_for
+
+    connections = access_for(user).connections(action)
+    runs = SyncRun.objects.filter(connection_id__in=[c.pk for c in connections], workspace=workspace)
+    last = dict(runs.values_list("connection_id").annotate(pk=Max("pk")).order_by())
+    last_ok = dict(
+        runs.filter(state=SyncRun.State.SUCCEEDED).values_list("connection_id").annotate(pk=Max("pk")).order_by()
+    )
+    by_pk = SyncRun.objects.in_bulk({*last.values(), *last_ok.values()})
+    return [SyncStatus(c.name, c.pk, by_pk.get(last_ok.get(c.pk)), by_pk.get(last.get(c.pk))) for c in connections]

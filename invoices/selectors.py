@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
-from chorusweb.models import AuditEntry, SyncRun, Workspace
+from chorusweb.audit import audit_trail
+from chorusweb.lists import KnownCountPaginator, TabCount
+from chorusweb.models import AuditEntry, Workspace
+from chorusweb.sync import SyncStatus, sync_statuses
 from invoices.models import InvoiceEvent, QueueStat, ReceivedInvoice
 
 
@@ -109,12 +111,6 @@ class InvoiceFilters:
         return TABS_BY_SLUG.get(self.tab, TABS_BY_SLUG[DEFAULT_TAB])
 
 
-@dataclass(frozen=True)
-class TabCount:
-    tab: Tab
-    count: int
-
-
 @dataclass
 class InvoiceList:
     page: Page
@@ -182,18 +178,6 @@ def invoice_filtered(*, user, filters: InvoiceFilters) -> QuerySet[ReceivedInvoi
     return qs.order_by(*_order(filters))
 
 
-class _KnownCountPaginator(Paginator):
-    """A paginator told its count in advance (from the grouped query): no COUNT(*) query."""
-
-    def __init__(self, object_list, per_page, count: int):
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
-
-
 def _uses_only_bucket_filters(f: InvoiceFilters) -> bool:
     """True when the counts can come from QueueStat (filters on connection, service, status only)."""
     return not (
@@ -250,7 +234,7 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
     total_count = count_of(active)
     rows = base if active is None else base.filter(status__in=active)
     rows = rows.order_by(*_order(filters)).values(*LIST_FIELDS)
-    paginator = _KnownCountPaginator(rows, per_page, total_count)
+    paginator = KnownCountPaginator(rows, per_page, total_count)
     page_obj = paginator.get_page(page)
     return InvoiceList(
         page=page_obj,
@@ -281,13 +265,7 @@ def invoice_timeline(*, invoice: ReceivedInvoice) -> list[InvoiceEvent]:
 
 
 def invoice_audit(*, invoice: ReceivedInvoice) -> list[AuditEntry]:
-    return list(
-        AuditEntry.objects.filter(
-            connection_id=invoice.connection_id, workspace=Workspace.RECEIVED, invoice_id=invoice.invoice_id
-        )
-        .select_related("user")
-        .order_by("-created_at", "-pk")[:200]
-    )
+    return audit_trail(connection_id=invoice.connection_id, workspace=Workspace.RECEIVED, invoice_id=invoice.invoice_id)
 
 
 def invoices_by_ids(*, user, ids: list[int], action: Action = Action.VIEW_RECEIVED) -> list[ReceivedInvoice]:
@@ -298,36 +276,6 @@ def invoices_by_ids(*, user, ids: list[int], action: Action = Action.VIEW_RECEIV
     return [found[i] for i in ids if i in found]
 
 
-@dataclass(frozen=True)
-class SyncStatus:
-    connection_name: str
-    connection_id: int
-    last_success: SyncRun | None
-    last_run: SyncRun | None
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.last_run and self.last_run.state == SyncRun.State.FAILED)
-
-    @property
-    def running(self) -> bool:
-        return bool(self.last_run and self.last_run.state == SyncRun.State.RUNNING)
-
-
-def sync_statuses(
-    *, user, workspace: str = Workspace.RECEIVED, action: Action = Action.VIEW_RECEIVED
-) -> list[SyncStatus]:
-    """For each connection the user sees: last successful run and last run (two queries)."""
-    connections = access_for(user).connections(action)
-    ids = [c.pk for c in connections]
-    latest: dict[int, SyncRun] = {}
-    latest_ok: dict[int, SyncRun] = {}
-    for run in (
-        SyncRun.objects.filter(connection_id__in=ids, workspace=workspace)
-        .order_by("connection_id", "-started_at")
-        .distinct()[: 20 * max(1, len(ids))]
-    ):
-        latest.setdefault(run.connection_id, run)
-        if run.state == SyncRun.State.SUCCEEDED:
-            latest_ok.setdefault(run.connection_id, run)
-    return [SyncStatus(c.name, c.pk, latest_ok.get(c.pk), latest.get(c.pk)) for c in connections]
+def received_sync_statuses(*, user) -> list[SyncStatus]:
+    """Last run and last successful run of the received mirror, per connection the user sees."""
+    return sync_statuses(user=user, workspace=Workspace.RECEIVED, action=Action.VIEW_RECEIVED)

@@ -65,8 +65,12 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_RECEIVED)
     form = _filter_form(request)
     filters = form.to_filters() if form.is_bound else InvoiceFilterForm(connections=()).to_filters()
+    sync_statuses = selectors.received_sync_statuses(user=request.user)
     # First visit: a mirror never synchronised is filled in the background (the page does not wait).
-    first_runs = services.sync_received_enqueue(user=request.user, never_synced_only=True)
+    first_runs = []
+    if any(s.last_run is None for s in sync_statuses):
+        first_runs = services.sync_received_enqueue(user=request.user, never_synced_only=True)
+        sync_statuses = selectors.received_sync_statuses(user=request.user)
     result = selectors.invoice_list(
         user=request.user,
         filters=filters,
@@ -85,7 +89,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "selected_count": len(selected),
         "list_url": request.get_full_path(),
         "page_ids": ",".join(str(r["id"]) for r in page_rows),
-        "sync_statuses": selectors.sync_statuses(user=request.user),
+        "sync_statuses": sync_statuses,
         "polling": bool(first_runs),
         "sort_links": _sort_links(request, filters.sort),
         "querystring": _query(request, page=None),
@@ -238,7 +242,7 @@ def sync_refresh(request: HttpRequest) -> HttpResponse:
         if not request.htmx:
             messages.info(request, _("Synchronisation lancée. La liste sera à jour dans quelques instants."))
             return redirect(_safe_next(request, reverse("invoices:list")))
-        statuses = selectors.sync_statuses(user=request.user)
+        statuses = selectors.received_sync_statuses(user=request.user)
         return render_partial(
             request,
             "invoices/list.html",
@@ -246,7 +250,7 @@ def sync_refresh(request: HttpRequest) -> HttpResponse:
             partial="sync-status",
             force_partial=True,
         )
-    statuses = selectors.sync_statuses(user=request.user)
+    statuses = selectors.received_sync_statuses(user=request.user)
     running = any(s.running for s in statuses)
     response = render_partial(
         request,

@@ -10,18 +10,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
+from chorusweb.audit import audit_trail
+from chorusweb.lists import KnownCountPaginator, TabCount
 from chorusweb.models import AuditEntry, Workspace
-from invoices.selectors import SyncStatus, sync_statuses
+from chorusweb.sync import SyncStatus, sync_statuses
 from validators.models import QueueState, ValidationDetail, ValidationInvoice
 
 #: Days left at or under which an invoice is shown as urgent.
@@ -161,12 +162,6 @@ class QueueFilters:
         return TABS_BY_SLUG.get(self.tab, TABS_BY_SLUG[DEFAULT_TAB])
 
 
-@dataclass(frozen=True)
-class TabCount:
-    tab: Tab
-    count: int
-
-
 @dataclass
 class QueueRow:
     """A row of the queue page: the mirror's values and its urgency."""
@@ -249,16 +244,6 @@ def _order(f: QueueFilters) -> list[str]:
     return [f"-{name}" if desc else name for name in SORTS[key]]
 
 
-class _KnownCountPaginator(Paginator):
-    def __init__(self, object_list, per_page, count: int):
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
-
-
 def queue_list(*, user, filters: QueueFilters, page: int | str = 1, per_page: int = 50) -> QueuePage:
     """One page of the queue with every tab's count: two queries (grouped counts, page rows)."""
     on = today()
@@ -275,7 +260,7 @@ def queue_list(*, user, filters: QueueFilters, page: int | str = 1, per_page: in
     active = filters.tab_obj.states
     rows = base if active is None else base.filter(state__in=active)
     rows = rows.order_by(*_order(filters)).values(*LIST_FIELDS)
-    page_obj = _KnownCountPaginator(rows, per_page, count_of(active)).get_page(page)
+    page_obj = KnownCountPaginator(rows, per_page, count_of(active)).get_page(page)
     keys = by_state.keys() if active is None else [s for s in active if s in by_state]
     return QueuePage(
         page=page_obj,
@@ -326,12 +311,8 @@ def validations_by_ids(*, user, ids: list[int], action: Action = Action.VIEW_VAL
 
 def validation_audit(*, invoice: ValidationInvoice) -> list[AuditEntry]:
     """Our actions on the invoice (validation workspace), newest first."""
-    return list(
-        AuditEntry.objects.filter(
-            connection_id=invoice.connection_id, workspace=Workspace.VALIDATION, invoice_id=invoice.invoice_id
-        )
-        .select_related("user")
-        .order_by("-created_at", "-pk")[:200]
+    return audit_trail(
+        connection_id=invoice.connection_id, workspace=Workspace.VALIDATION, invoice_id=invoice.invoice_id
     )
 
 

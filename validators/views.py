@@ -93,8 +93,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     connections = access_for(request.user).connections(Action.VIEW_VALIDATION)
     form = QueueFilterForm(request.GET or None, connections=connections)
     filters = form.to_filters()
+    sync_statuses = selectors.validation_sync_statuses(user=request.user)
     # First visit: a queue never synchronised is fetched in the background (the page does not wait).
-    first_runs = services.sync_validation_enqueue(user=request.user, never_synced_only=True)
+    first_runs = []
+    if any(s.last_run is None for s in sync_statuses):
+        first_runs = services.sync_validation_enqueue(user=request.user, never_synced_only=True)
+        sync_statuses = selectors.validation_sync_statuses(user=request.user)
     result = selectors.queue_list(
         user=request.user, filters=filters, page=request.GET.get("page", 1), per_page=settings.CHORUSWEB_PAGE_SIZE
     )
@@ -109,7 +113,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "selected_count": len(selected),
         "list_url": request.get_full_path(),
         "page_ids": ",".join(str(r.id) for r in result.rows),
-        "sync_statuses": selectors.validation_sync_statuses(user=request.user),
+        "sync_statuses": sync_statuses,
         "polling": bool(first_runs),
         "sort_links": _sort_links(request, filters.sort),
         "urgent_count": selectors.queue_urgent_count(request.user),
