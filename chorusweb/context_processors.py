@@ -12,12 +12,16 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    from invoices.selectors import to_process_count
     from validators.selectors import queue_count
 
     access = access_for(user)
+    nav_received = access.can(Action.VIEW_RECEIVED)
     nav_validation = access.can(Action.VIEW_VALIDATION)
     return {
-        "nav_received": access.can(Action.VIEW_RECEIVED),
+        "nav_received": nav_received,
+        # Invoices waiting in the user's "To process" queue, kept current after each action.
+        "nav_received_count": SimpleLazyObject(lambda: to_process_count(user)) if nav_received else 0,
         "nav_validation": nav_validation,
         # Invoices waiting for this user's decision: shown in the menu, so a user who holds
         # both roles sees at once when the validation queue needs them.

@@ -279,3 +279,14 @@ def invoices_by_ids(*, user, ids: list[int], action: Action = Action.VIEW_RECEIV
 def received_sync_statuses(*, user) -> list[SyncStatus]:
     """Last run and last successful run of the received mirror, per connection the user sees."""
     return sync_statuses(user=user, workspace=Workspace.RECEIVED, action=Action.VIEW_RECEIVED)
+
+
+def to_process_count(user) -> int:
+    """Invoices in the user's "To process" queue (for the menu), from the queue counters."""
+    statuses = TABS_BY_SLUG[DEFAULT_TAB].statuses
+    total = (
+        QueueStat.objects.filter(access_for(user).scope(Action.VIEW_RECEIVED), status__in=statuses)
+        .aggregate(n=Sum("count"))
+        .get("n")
+    )
+    return total or 0

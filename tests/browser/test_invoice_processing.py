@@ -27,6 +27,7 @@ def test_open_invoice_view_facturx_and_suspend_once(page, sandbox_control, setti
     page.get_by_role("link", name=invoice.invoice_number, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(invoice.invoice_number)
     expect(page.locator("#status-badge")).to_contain_text("Mise à disposition")
+    to_process = int(page.locator("#nav-received-count").inner_text().split()[0])
     marker = page.evaluate("() => (window.__noReload = Math.random())")
 
     # The Factur-X content, read from the downloaded document.
@@ -47,6 +48,8 @@ def test_open_invoice_view_facturx_and_suspend_once(page, sandbox_control, setti
     expect(page.locator("#timeline")).to_contain_text("Bon de livraison manquant")
     audit = page.locator("#audit tbody tr")
     expect(audit.filter(has_text="Suspendue")).to_have_count(1)
+    # The menu's count of invoices to process follows, without a reload.
+    expect(page.locator("#nav-received-count")).to_contain_text(str(to_process - 1))
     # Announced to screen readers through the live regions that stay in the page.
     expect(page.locator("#announcer")).to_contain_text("Suspendue")
     expect(page.locator("#messages")).not_to_be_empty()

@@ -252,3 +252,18 @@ def test_other_connection_invoice_cannot_be_processed(client, sandbox_connection
     response = client.post(f"/factures/{invoice.pk}/traiter/", {"cible": lc.SERVICE_FAIT, "cle": "x"})
     assert response.status_code == 404
     assert sandbox_control.calls(TRAITER) == 0
+
+
+def test_menu_count_of_invoices_to_process_updates_after_an_action(logged, sandbox_control):
+    invoice = _todo()
+    before = logged.get("/factures/").content.decode()
+    count = int(re.search(r'id="nav-received-count" class="count-badge">(\d+)', before).group(1))
+    _, key = _form(logged, invoice)
+    response = logged.post(
+        f"/factures/{invoice.pk}/traiter/",
+        {"cible": lc.SERVICE_FAIT, "cle": key, "statut_vu": invoice.status},
+        HTTP_HX_TARGET="process-form",
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert f'id="nav-received-count" class="count-badge" hx-swap-oob="true">{count - 1}<' in html
