@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from chorusweb import lifecycle as lc
 from chorusweb.models import SyncRun
@@ -37,6 +38,9 @@ SCREENSHOTS = OUTPUT / "screenshots"
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 PAGE_SIZE = 10  # small pages, so that paging and "select across pages" need only the small seed
 TIMEOUT_MS = 10_000
+# Assertions wait as long as actions do: a loaded CI machine (two suites, a browser and a
+# live server on two cores) can take a few seconds for a round trip.
+expect.set_options(timeout=TIMEOUT_MS)
 
 ACCOUNTANT = ("comptable", "chorusweb-demo")
 VALIDATOR = ("valideur", "chorusweb-demo")
