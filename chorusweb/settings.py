@@ -132,7 +132,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Numbers in pages are not grouped (ids and counts go into attributes and URLs); amounts are
+# grouped by the `money` filter, which asks for grouping explicitly.
+USE_THOUSAND_SEPARATOR = False
 
 # Static files, served by whitenoise with hashed, compressed names.
 STATIC_URL = "static/"

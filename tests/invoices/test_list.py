@@ -260,3 +260,12 @@ def test_counters_match_a_live_aggregate_after_sync_and_actions(connection):
 def test_filters_outside_buckets_use_a_live_aggregate(recipient_client, invoices):
     html = recipient_client.get("/factures/?onglet=toutes&fournisseur=Travaux").content.decode()
     assert 'Toutes <span class="count">1</span>' in html
+
+
+def test_selection_and_ids_above_a_thousand_are_never_localised(recipient_client, connection):
+    """An id is a value, not a number to format: `1 009` would break the selection form."""
+    big = ReceivedInvoiceFactory(connection=connection, id=12345, invoice_number="BIG-1")
+    html = recipient_client.get("/factures/").content.decode()
+    assert 'name="ids" value="12345"' in html
+    recipient_client.post("/factures/selection/", {"operation": "set", "ids": ["12345"], "page_ids": "12345"})
+    assert recipient_client.session["invoices_selection"] == [big.pk]
