@@ -55,7 +55,7 @@ class ReceivedInvoice(models.Model):
             models.Index(fields=["-deposit_date", "-invoice_id"], name="ri_deposit"),
             models.Index(fields=["invoice_date"], name="ri_invoice_date"),
             models.Index(fields=["total_incl_tax"], name="ri_total"),
-            models.Index(fields=["supplier_name"], name="ri_supplier"),
+            models.Index(fields=["connection", "supplier_name"], name="ri_supplier"),
             models.Index(fields=["invoice_number"], name="ri_number"),
             models.Index(fields=["status_changed_at"], name="ri_status_changed"),
             models.Index(fields=["service_code"], name="ri_service"),

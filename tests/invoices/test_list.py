@@ -269,3 +269,15 @@ def test_selection_and_ids_above_a_thousand_are_never_localised(recipient_client
     assert 'name="ids" value="12345"' in html
     recipient_client.post("/factures/selection/", {"operation": "set", "ids": ["12345"], "page_ids": "12345"})
     assert recipient_client.session["invoices_selection"] == [big.pk]
+
+
+@pytest.mark.parametrize("narrow_limit", [50, 1])
+def test_supplier_name_search_same_rows_and_totals_both_ways(recipient_client, invoices, monkeypatch, narrow_limit):
+    """Few matching suppliers: reached through the supplier index; many: every invoice tested."""
+    from invoices import selectors
+
+    monkeypatch.setattr(selectors, "NARROW_SUPPLIERS", narrow_limit)
+    html = recipient_client.get("/factures/?onglet=toutes&fournisseur=ar").content.decode()  # "Martin" only
+    assert "A-001" in html and "AV-004" in html and "A-002" not in html and "A-003" not in html
+    assert 'Toutes <span class="count">2</span>' in html
+    assert "100,00\u00a0€" in html  # total TTC 120 - 20
