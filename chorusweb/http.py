@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -60,3 +61,44 @@ class HttpResponseUnprocessable(HttpResponse):
 
 class HttpResponseConflict(HttpResponse):
     status_code = 409
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The `next` parameter when it points to this site, else `default` (no open redirect)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def query_with(request: HttpRequest, **changes) -> str:
+    """The current query string with some parameters changed; `None` removes one."""
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return params.urlencode()
+
+
+def sort_links(request: HttpRequest, current: str, keys: Iterable[str], *, desc_first: set[str]) -> dict[str, dict]:
+    """For each sortable column: the URL that sorts by it (or reverses it) and its `aria-sort`.
+
+    A column in `desc_first` (dates, amounts) sorts newest/largest first on the first click.
+    """
+    links = {}
+    desc = current.startswith("-")
+    for key in keys:
+        active = current.lstrip("-") == key
+        if active:
+            next_sort = key if desc else f"-{key}"
+        else:
+            next_sort = f"-{key}" if key in desc_first else key
+        links[key] = {
+            "url": "?" + query_with(request, tri=next_sort, page=None),
+            "aria": ("descending" if desc else "ascending") if active else "none",
+        }
+    return links

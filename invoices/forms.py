@@ -150,22 +150,3 @@ class DownloadForm(forms.Form):
         initial="ZIP",
     )
     pieces_jointes = forms.BooleanField(label=_("Avec les pièces jointes"), required=False)
-
-
-class SelectionForm(forms.Form):
-    """Add or remove rows of the current page to/from the selection kept in the session."""
-
-    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
-    page_ids = forms.CharField(required=False, widget=forms.HiddenInput)
-    operation = forms.ChoiceField(
-        choices=[("set", "set"), ("add", "add"), ("remove", "remove"), ("clear", "clear")], initial="set"
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else self.data.get("ids", [])
-        self.fields["ids"].choices = [(v, v) for v in raw if str(v).isdigit()]
-
-    def page_pks(self) -> list[int]:
-        raw = self.cleaned_data.get("page_ids") or ""
-        return [int(v) for v in raw.split(",") if v.strip().isdigit()]

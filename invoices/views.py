@@ -12,7 +12,6 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,14 +20,17 @@ from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted
 from chorusweb.bulk import bulk_results
 from chorusweb.factpulse.errors import FactPulseError
-from chorusweb.http import render_partial
+from chorusweb.forms import SelectionForm
+from chorusweb.http import query_with, render_partial, safe_next, sort_links
 from chorusweb.models import BulkRun, Workspace
+from chorusweb.selection import SessionSelection
 from invoices import documents, selectors, services
-from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm, SelectionForm
+from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm
 from invoices.models import InvoiceDocument
 
-SELECTION_KEY = "invoices_selection"
-SELECTION_MAX = 1000
+SELECTION = SessionSelection("invoices_selection")
+#: Columns sorted newest or largest first on the first click.
+DESC_FIRST = {"depot", "date", "maj", "ttc", "ht"}
 
 
 def _require(request: HttpRequest, action: Action) -> None:
@@ -36,28 +38,9 @@ def _require(request: HttpRequest, action: Action) -> None:
         raise PermissionDenied
 
 
-def _selection(request: HttpRequest) -> list[int]:
-    return [int(v) for v in request.session.get(SELECTION_KEY, [])]
-
-
-def _save_selection(request: HttpRequest, pks: list[int]) -> None:
-    request.session[SELECTION_KEY] = list(dict.fromkeys(pks))[:SELECTION_MAX]
-
-
 def _filter_form(request: HttpRequest) -> InvoiceFilterForm:
     connections = access_for(request.user).connections(Action.VIEW_RECEIVED)
     return InvoiceFilterForm(request.GET or None, connections=connections)
-
-
-def _query(request: HttpRequest, **changes) -> str:
-    """The current query string with some parameters changed (page links, tabs, sorting)."""
-    params = request.GET.copy()
-    for key, value in changes.items():
-        if value is None:
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return params.urlencode()
 
 
 @require_GET
@@ -77,7 +60,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         page=request.GET.get("page", 1),
         per_page=settings.CHORUSWEB_PAGE_SIZE,
     )
-    selected = set(_selection(request))
+    selected = set(SELECTION.get(request))
     page_rows = list(result.page.object_list)
     context = {
         "form": form,
@@ -91,29 +74,12 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "page_ids": ",".join(str(r["id"]) for r in page_rows),
         "sync_statuses": sync_statuses,
         "polling": bool(first_runs),
-        "sort_links": _sort_links(request, filters.sort),
-        "querystring": _query(request, page=None),
+        "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
+        "querystring": query_with(request, page=None),
         "can_process": access_for(request.user).can(Action.PROCESS_RECEIVED),
         "can_download": access_for(request.user).can(Action.DOWNLOAD_RECEIVED),
     }
     return render_partial(request, "invoices/list.html", context, partial="results-table")
-
-
-def _sort_links(request: HttpRequest, current: str) -> dict[str, dict]:
-    links = {}
-    for key in selectors.SORTS:
-        active = current.lstrip("-") == key
-        desc = current.startswith("-")
-        next_sort = (
-            (key if desc else f"-{key}")
-            if active
-            else (f"-{key}" if key in {"depot", "date", "maj", "ttc", "ht"} else key)
-        )
-        links[key] = {
-            "url": "?" + _query(request, tri=next_sort, page=None),
-            "aria": ("descending" if desc else "ascending") if active else "none",
-        }
-    return links
 
 
 @require_GET
@@ -186,36 +152,24 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
 @require_POST
 def selection_update(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_RECEIVED)
-    form = SelectionForm(request.POST)
-    current = _selection(request)
-    if form.is_valid():
-        operation = form.cleaned_data["operation"]
-        checked = form.cleaned_data["ids"]
-        page = form.page_pks()
-        if operation == "clear":
-            current = []
-        elif operation == "add":
-            current = current + checked
-        elif operation == "remove":
-            current = [pk for pk in current if pk not in set(checked)]
-        else:
-            current = [pk for pk in current if pk not in set(page)] + checked
-        # Keep only invoices the user may see.
-        visible = {inv.pk for inv in selectors.invoices_by_ids(user=request.user, ids=current)}
-        _save_selection(request, [pk for pk in current if pk in visible])
+    SELECTION.update(
+        request,
+        SelectionForm(request.POST),
+        visible=lambda pks: {inv.pk for inv in selectors.invoices_by_ids(user=request.user, ids=pks)},
+    )
     if request.htmx:
         return render_partial(
             request,
             "invoices/list.html",
             {
-                "selected_count": len(_selection(request)),
+                "selected_count": len(SELECTION.get(request)),
                 "list_url": request.htmx.current_url_abs_path or reverse("invoices:list"),
                 **_action_flags(request),
             },
             partial="selection-bar",
             force_partial=True,
         )
-    return redirect(_safe_next(request, reverse("invoices:list")))
+    return redirect(safe_next(request, reverse("invoices:list")))
 
 
 def _action_flags(request: HttpRequest) -> dict:
@@ -226,13 +180,6 @@ def _action_flags(request: HttpRequest) -> dict:
     }
 
 
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
-
-
 @require_http_methods(["GET", "POST"])
 def sync_refresh(request: HttpRequest) -> HttpResponse:
     """POST: start a background sync of the user's connections. GET: its progress (polled)."""
@@ -241,7 +188,7 @@ def sync_refresh(request: HttpRequest) -> HttpResponse:
         runs = services.sync_received_enqueue(user=request.user)
         if not request.htmx:
             messages.info(request, _("Synchronisation lancée. La liste sera à jour dans quelques instants."))
-            return redirect(_safe_next(request, reverse("invoices:list")))
+            return redirect(safe_next(request, reverse("invoices:list")))
         statuses = selectors.received_sync_statuses(user=request.user)
         return render_partial(
             request,
@@ -393,7 +340,7 @@ def invoice_document_file(request: HttpRequest, pk: int) -> FileResponse:
 
 
 def _selected_invoices(request: HttpRequest, action: Action):
-    return selectors.invoices_by_ids(user=request.user, ids=_selection(request), action=action)
+    return selectors.invoices_by_ids(user=request.user, ids=SELECTION.get(request), action=action)
 
 
 @require_http_methods(["GET", "POST"])
@@ -418,7 +365,7 @@ def bulk_process(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
                 status = 422
             else:
-                _save_selection(request, [])
+                SELECTION.save(request, [])
                 return redirect("invoices:bulk_detail", run_id=run.pk)
         else:
             status = 422
@@ -462,7 +409,7 @@ def group_download(request: HttpRequest) -> HttpResponse:
     _require(request, Action.DOWNLOAD_RECEIVED)
     form = DownloadForm(request.POST)
     invoices = _selected_invoices(request, Action.DOWNLOAD_RECEIVED)
-    back = _safe_next(request, reverse("invoices:list"))
+    back = safe_next(request, reverse("invoices:list"))
     if not form.is_valid() or not invoices:
         messages.error(request, _("Sélectionnez au moins une facture et un format."))
         return redirect(back)

@@ -6,8 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
-from chorusweb.forms import SingleSendForm
-from invoices.forms import DownloadForm, SelectionForm
+from chorusweb.forms import SelectionForm, SingleSendForm
+from invoices.forms import DownloadForm
 from validators.selectors import DEFAULT_SORT, SORTS, TABS, URGENCY_CHOICES, QueueFilters
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

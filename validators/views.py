@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,14 +18,14 @@ from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted
 from chorusweb.bulk import bulk_results
 from chorusweb.factpulse.errors import FactPulseError
-from chorusweb.http import render_partial
+from chorusweb.http import render_partial, safe_next, sort_links
 from chorusweb.models import BulkRun, Workspace
+from chorusweb.selection import SessionSelection
 from validators import selectors, services
 from validators.forms import BulkApproveForm, DecisionForm, DownloadForm, QueueFilterForm, SelectionForm
 from validators.models import ValidationInvoice
 
-SELECTION_KEY = "validation_selection"
-SELECTION_MAX = 1000
+SELECTION = SessionSelection("validation_selection")
 
 #: Sort keys whose first click sorts descending (largest, newest first).
 DESC_FIRST = {"depot", "date", "ttc"}
@@ -35,45 +34,6 @@ DESC_FIRST = {"depot", "date", "ttc"}
 def _require(request: HttpRequest, action: Action) -> None:
     if not access_for(request.user).can(action):
         raise PermissionDenied
-
-
-def _selection(request: HttpRequest) -> list[int]:
-    return [int(v) for v in request.session.get(SELECTION_KEY, [])]
-
-
-def _save_selection(request: HttpRequest, pks: list[int]) -> None:
-    request.session[SELECTION_KEY] = list(dict.fromkeys(pks))[:SELECTION_MAX]
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
-
-
-def _query(request: HttpRequest, **changes) -> str:
-    params = request.GET.copy()
-    for key, value in changes.items():
-        if value is None:
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return params.urlencode()
-
-
-def _sort_links(request: HttpRequest, current: str) -> dict[str, dict]:
-    links = {}
-    desc = current.startswith("-")
-    for key in selectors.SORTS:
-        active = current.lstrip("-") == key
-        if active:
-            next_sort = key if desc else f"-{key}"
-        else:
-            next_sort = f"-{key}" if key in DESC_FIRST else key
-        url = "?" + _query(request, tri=next_sort, page=None)
-        links[key] = {"url": url, "aria": ("descending" if desc else "ascending") if active else "none"}
-    return links
 
 
 def _action_flags(request: HttpRequest) -> dict:
@@ -102,7 +62,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     result = selectors.queue_list(
         user=request.user, filters=filters, page=request.GET.get("page", 1), per_page=settings.CHORUSWEB_PAGE_SIZE
     )
-    selected = set(_selection(request))
+    selected = set(SELECTION.get(request))
     context = {
         "form": form,
         "result": result,
@@ -115,7 +75,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page_ids": ",".join(str(r.id) for r in result.rows),
         "sync_statuses": sync_statuses,
         "polling": bool(first_runs),
-        "sort_links": _sort_links(request, filters.sort),
+        "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
         "urgent_count": selectors.queue_urgent_count(request.user),
         **_action_flags(request),
     }
@@ -130,7 +90,7 @@ def sync_refresh(request: HttpRequest) -> HttpResponse:
         runs = services.sync_validation_enqueue(user=request.user)
         if not request.htmx:
             messages.info(request, _("Synchronisation lancée. La file sera à jour dans quelques instants."))
-            return redirect(_safe_next(request, reverse("validators:queue")))
+            return redirect(safe_next(request, reverse("validators:queue")))
         return render_partial(
             request,
             "validators/queue.html",
@@ -155,35 +115,24 @@ def sync_refresh(request: HttpRequest) -> HttpResponse:
 @require_POST
 def selection_update(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_VALIDATION)
-    form = SelectionForm(request.POST)
-    current = _selection(request)
-    if form.is_valid():
-        operation = form.cleaned_data["operation"]
-        checked = form.cleaned_data["ids"]
-        if operation == "clear":
-            current = []
-        elif operation == "add":
-            current = current + checked
-        elif operation == "remove":
-            current = [pk for pk in current if pk not in set(checked)]
-        else:
-            page = set(form.page_pks())
-            current = [pk for pk in current if pk not in page] + checked
-        visible = {inv.pk for inv in selectors.validations_by_ids(user=request.user, ids=current)}
-        _save_selection(request, [pk for pk in current if pk in visible])
+    SELECTION.update(
+        request,
+        SelectionForm(request.POST),
+        visible=lambda pks: {inv.pk for inv in selectors.validations_by_ids(user=request.user, ids=pks)},
+    )
     if request.htmx:
         return render_partial(
             request,
             "validators/queue.html",
             {
-                "selected_count": len(_selection(request)),
+                "selected_count": len(SELECTION.get(request)),
                 "list_url": request.htmx.current_url_abs_path or reverse("validators:queue"),
                 **_action_flags(request),
             },
             partial="selection-bar",
             force_partial=True,
         )
-    return redirect(_safe_next(request, reverse("validators:queue")))
+    return redirect(safe_next(request, reverse("validators:queue")))
 
 
 # --- Detail, decision, document -------------------------------------------------------------
@@ -262,7 +211,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         status, message = action_failure(exc)
     else:
         messages.success(request, outcome.message)
-        _save_selection(request, [p for p in _selection(request) if p != invoice.pk])
+        SELECTION.discard(request, invoice.pk)
         if not request.htmx:
             return redirect("validators:detail", pk=invoice.pk)
         response = render_partial(
@@ -339,7 +288,7 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def bulk_approve(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VALIDATE)
-    invoices = selectors.validations_by_ids(user=request.user, ids=_selection(request))
+    invoices = selectors.validations_by_ids(user=request.user, ids=SELECTION.get(request))
     form = BulkApproveForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -352,7 +301,7 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
                 status = 422
             else:
-                _save_selection(request, [])
+                SELECTION.save(request, [])
                 return redirect("validators:bulk_detail", run_id=run.pk)
         else:
             status = 422
