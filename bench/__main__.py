@@ -340,7 +340,7 @@ def _bench_sync(base_url: str, count: int) -> list[tuple[str, str, str]]:
 def _bench_download(base_url: str) -> list[tuple[str, str, str]]:
 
     from chorusweb.demo import DEMO_CLIENT_UID, DEMO_FACTPULSE_EMAIL, DEMO_FACTPULSE_PASSWORD
-    from chorusweb.factpulse.client import get_client
+    from chorusweb.factpulse import get_client
     from chorusweb.models import Connection
     from sandbox import services as sandbox_services
 

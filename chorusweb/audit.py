@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused, FactPulseTimeout
+from chorusweb.factpulse import FactPulseError, FactPulseRefused, FactPulseTimeout
 from chorusweb.models import AuditEntry, Connection
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chorusweb.audit import ActionRejected
-from chorusweb.factpulse.errors import FactPulseError
+from chorusweb.factpulse import FactPulseError
 from chorusweb.models import AuditEntry, BulkRun
 
 

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django_htmx.http import HttpResponseClientRedirect
 
-from chorusweb.factpulse.errors import FactPulseError
+from chorusweb.factpulse import FactPulseError
 from chorusweb.http import _add_vary
 
 logger = logging.getLogger(__name__)

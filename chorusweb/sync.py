@@ -19,8 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chorusweb.factpulse.errors import FactPulseError
-from chorusweb.factpulse.types import Page
+from chorusweb.factpulse import FactPulseError, Page
 from chorusweb.models import Connection, SyncRun
 
 logger = logging.getLogger(__name__)

@@ -32,9 +32,7 @@ from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
 from chorusweb.bulk import bulk_run_create, bulk_run_execute, bulk_run_finish
-from chorusweb.factpulse.client import get_client
-from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
-from chorusweb.factpulse.types import DownloadedDocument, ReceivedInvoiceRow
+from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
 from chorusweb.sync import PageStats, Progress, prefetched_pages, sync_enqueue, sync_execute, sync_start
 from invoices import documents, mirror

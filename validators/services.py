@@ -24,10 +24,15 @@ from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
 from chorusweb.bulk import bulk_run_create, bulk_run_execute, bulk_run_finish
-from chorusweb.factpulse import payloads
-from chorusweb.factpulse.client import get_client
-from chorusweb.factpulse.errors import FactPulseError, FactPulseRefused
-from chorusweb.factpulse.types import DownloadedDocument, ValidatorInvoiceDetail, ValidatorInvoiceRow
+from chorusweb.factpulse import (
+    DownloadedDocument,
+    FactPulseError,
+    FactPulseRefused,
+    ValidatorInvoiceDetail,
+    ValidatorInvoiceRow,
+    get_client,
+    read_validator_detail,
+)
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
 from chorusweb.sync import (
     PageStats,
@@ -499,7 +504,7 @@ def validation_detail_read(*, invoice: ValidationInvoice) -> DetailRead:
         if cached is None:
             return DetailRead(None, None, exc)
         try:
-            detail = payloads.read_validator_detail(cached.answer, invoice_id=invoice.invoice_id)
+            detail = read_validator_detail(cached.answer, invoice_id=invoice.invoice_id)
         except FactPulseError:
             return DetailRead(None, None, exc)
         return DetailRead(detail, cached.fetched_at, exc)

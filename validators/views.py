@@ -17,7 +17,7 @@ from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted
 from chorusweb.bulk import bulk_results
-from chorusweb.factpulse.errors import FactPulseError
+from chorusweb.factpulse import FactPulseError
 from chorusweb.http import render_partial, safe_next, sort_links
 from chorusweb.models import BulkRun, Workspace
 from chorusweb.selection import SessionSelection

@@ -1,14 +1,20 @@
 """The gateway to FactPulse: the only code that talks to FactPulse (and imports `requests`).
 
-    from chorusweb.factpulse import get_client
+    from chorusweb.factpulse import ReceivedSearch, get_client
     client = get_client(connection)
     page = client.rechercher_factures_destinataire(statuses=["MISE_A_DISPOSITION"])
 
-See `client.py` (methods), `types.py` (answers), `errors.py` (exceptions) and `payloads.py`
-(every upstream key name). docs/contract.md describes the upstream contract.
+Import from this package face only. Inside: `client.py` (transport, authentication, retries,
+the 16 methods), one module per API domain holding its request builders and answer readers
+side by side (`received`, `validator`, `supplier`, `structures`), `auth.py` (token endpoints,
+zero-trust credentials), `envelope.py` (what every answer shares: business codes, messages,
+pages, the search base), `coerce.py` (scalars), `types.py` (typed answers) and `errors.py`
+(exceptions); `probe.py` compares a live account's answers with the contract.
+docs/contract.md describes the upstream contract.
 """
 
-from chorusweb.factpulse.client import FactPulseClient, get_client
+from chorusweb.factpulse import types
+from chorusweb.factpulse.client import ENDPOINTS, FactPulseClient, RawAnswer, get_client
 from chorusweb.factpulse.errors import (
     FactPulseAuthError,
     FactPulseError,
@@ -20,8 +26,22 @@ from chorusweb.factpulse.errors import (
     FactPulseUnavailable,
     FactPulseUpstreamError,
 )
+from chorusweb.factpulse.probe import ProbeResult, compare_keys, run_probe
+from chorusweb.factpulse.received import ReceivedSearch
+from chorusweb.factpulse.supplier import SupplierSearch
+from chorusweb.factpulse.types import (
+    DownloadedDocument,
+    Page,
+    ReceivedInvoiceRow,
+    SupplierInvoiceRow,
+    ValidatorInvoiceDetail,
+    ValidatorInvoiceRow,
+)
+from chorusweb.factpulse.validator import ValidatorSearch, read_validator_detail
 
 __all__ = [
+    "ENDPOINTS",
+    "DownloadedDocument",
     "FactPulseAuthError",
     "FactPulseClient",
     "FactPulseError",
@@ -32,5 +52,19 @@ __all__ = [
     "FactPulseTimeout",
     "FactPulseUnavailable",
     "FactPulseUpstreamError",
+    "Page",
+    "ProbeResult",
+    "RawAnswer",
+    "ReceivedInvoiceRow",
+    "ReceivedSearch",
+    "SupplierInvoiceRow",
+    "SupplierSearch",
+    "ValidatorInvoiceDetail",
+    "ValidatorInvoiceRow",
+    "ValidatorSearch",
+    "compare_keys",
     "get_client",
+    "read_validator_detail",
+    "run_probe",
+    "types",
 ]

@@ -35,6 +35,7 @@ from datetime import date
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -42,9 +43,10 @@ from django.conf import settings
 from django.core.cache import cache
 from requests.adapters import HTTPAdapter
 
-from chorusweb import crypto
-from chorusweb.factpulse import payloads
+from chorusweb import crypto, filetypes
+from chorusweb.factpulse import auth, received, structures, supplier, validator
 from chorusweb.factpulse import types as t
+from chorusweb.factpulse.envelope import Endpoint, InvoiceSearch, business_code, error_for, message_of
 from chorusweb.factpulse.errors import (
     RETRYABLE_STATUSES,
     FactPulseAuthError,
@@ -53,8 +55,6 @@ from chorusweb.factpulse.errors import (
     FactPulseRateLimited,
     FactPulseTimeout,
     FactPulseUnavailable,
-    build_error,
-    business_code,
 )
 from chorusweb.factpulse.streaming import Base64Sink, DownloadScanner
 
@@ -65,8 +65,6 @@ logger = logging.getLogger("chorusweb.factpulse")
 
 #: Renew the access token this many seconds before it expires.
 TOKEN_RENEW_MARGIN = 60
-#: Lifetime assumed when the token answer says nothing (FactPulse's helpers use 28 minutes).
-DEFAULT_ACCESS_LIFETIME = 28 * 60
 #: How long the cache keeps a token pair (the refresh token lives 7 days).
 TOKEN_CACHE_SECONDS = 7 * 24 * 3600 - 3600
 #: Longest wait between two attempts, and longest `Retry-After` honoured inside a call.
@@ -118,22 +116,6 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _jwt_expiry(token: str) -> float | None:
-    """The `exp` claim of a JWT (not verified: only used to know when to renew)."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        padded = parts[1] + "=" * (-len(parts[1]) % 4)
-        claims = json.loads(base64.urlsafe_b64decode(padded))
-        exp = claims.get("exp")
-    except (ValueError, TypeError, AttributeError):
-        return None
-    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
-        return float(exp)
-    return None
-
-
 @dataclass(frozen=True)
 class RawAnswer:
     """An answer before typing: HTTP status, decoded JSON body and request reference."""
@@ -141,6 +123,12 @@ class RawAnswer:
     status: int
     data: Any
     request_id: str
+
+
+#: The 16 endpoints, by the client's method name.
+ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
+    {e.name: e for module in (received, validator, supplier, structures) for e in module.ENDPOINTS}
+)
 
 
 class FactPulseClient:
@@ -190,19 +178,6 @@ class FactPulseClient:
         """Drop the cached token pair: the next call logs in again."""
         cache.delete(self.token_cache_key)
 
-    def _token_entry(self, data: Any, *, previous_refresh: str = "") -> dict[str, Any]:
-        if not isinstance(data, Mapping) or not isinstance(data.get("access"), str) or not data["access"]:
-            raise FactPulseMalformed("The token answer has no access token.", endpoint="token")
-        access = data["access"]
-        now = time.time()
-        lifetime = payloads.to_int(data.get("access_lifetime"))
-        if lifetime and lifetime > 0:
-            expires_at = now + lifetime
-        else:
-            expires_at = _jwt_expiry(access) or now + DEFAULT_ACCESS_LIFETIME
-        refresh = data.get("refresh") if isinstance(data.get("refresh"), str) else previous_refresh
-        return {"access": access, "refresh": refresh or "", "expires_at": expires_at}
-
     def _login(self) -> dict[str, Any]:
         return self._do_login()[0]
 
@@ -217,31 +192,28 @@ class FactPulseClient:
         conn = self.connection
         if not conn.account_email or not conn.password:
             raise FactPulseAuthError("The connection has no FactPulse e-mail or password.", endpoint="token")
-        body: dict[str, Any] = {"username": conn.account_email, "password": conn.password}
-        if conn.client_uid:
-            body["client_uid"] = str(conn.client_uid)
         response = self._request(
-            "POST", payloads.TOKEN_PATH, body=body, endpoint="token", retryable=True, authenticated=False
+            "POST", auth.TOKEN_PATH, body=auth.login_body(conn), endpoint="token", retryable=True, authenticated=False
         )
         status = response.status_code
         request_id = response.headers.get("X-Request-ID") or response.request.headers.get("X-Request-ID", "")
         data = self._decode_json(response, "token")
-        entry = self._token_entry(data)
+        entry = auth.read_token(data)
         self._store_tokens(entry)
         logger.info("FactPulse login for connection %s", conn.pk)
-        masked = {k: ("***" if k in ("access", "refresh") else v) for k, v in data.items()}
-        return entry, RawAnswer(status=status, data=masked, request_id=request_id)
+        return entry, RawAnswer(status=status, data=auth.masked(data), request_id=request_id)
 
     def _refresh(self, entry: dict[str, Any]) -> dict[str, Any]:
         response = self._request(
             "POST",
-            payloads.REFRESH_PATH,
-            body={"refresh": entry["refresh"]},
+            auth.REFRESH_PATH,
+            body=auth.refresh_body(entry["refresh"]),
             endpoint="token/refresh",
             retryable=True,
             authenticated=False,
         )
-        new_entry = self._token_entry(self._decode_json(response, "token/refresh"), previous_refresh=entry["refresh"])
+        data = self._decode_json(response, "token/refresh")
+        new_entry = auth.read_token(data, previous_refresh=entry["refresh"])
         self._store_tokens(new_entry)
         return new_entry
 
@@ -258,16 +230,7 @@ class FactPulseClient:
         return self._login()["access"]
 
     def _credentials(self) -> dict[str, Any] | None:
-        conn = self.connection
-        if not conn.zero_trust:
-            return None
-        return payloads.credentials_body(
-            piste_client_id=conn.piste_client_id,
-            piste_client_secret=conn.piste_client_secret,
-            login=conn.chorus_login,
-            password=conn.chorus_password,
-            sandbox=conn.chorus_sandbox,
-        )
+        return auth.credentials_body(self.connection)
 
     # === The choke point =====================================================================
 
@@ -401,7 +364,7 @@ class FactPulseClient:
         server_id = response.headers.get("X-Request-ID") or (
             str(body.get("request_id")) if isinstance(body, dict) and body.get("request_id") else ""
         )
-        error = build_error(
+        error = error_for(
             response.status_code,
             body,
             request_id=server_id or request_id,
@@ -427,13 +390,13 @@ class FactPulseClient:
             response.close()
 
     def call(self, name: str, body: Mapping[str, Any] | None = None, **path_params: Any) -> RawAnswer:
-        """Call endpoint `name` (see `payloads.ENDPOINTS`) and return its checked JSON answer.
+        """Call endpoint `name` (see `ENDPOINTS`) and return its checked JSON answer.
 
         Zero-trust credentials are added to every POST body; a non-zero business code
         (`codeRetour`/`returnCode`) raises `FactPulseRefused`, except the "no result" code of
         a search. Used by every method below and by the probe command.
         """
-        endpoint = payloads.ENDPOINTS[name]
+        endpoint = ENDPOINTS[name]
         payload: dict[str, Any] | None = None
         if endpoint.method == "POST":
             payload = dict(body or {})
@@ -454,7 +417,7 @@ class FactPulseClient:
         return RawAnswer(status=status, data=data, request_id=request_id)
 
     @staticmethod
-    def _check_business(data: Any, endpoint: payloads.Endpoint, status: int, request_id: str) -> None:
+    def _check_business(data: Any, endpoint: Endpoint, status: int, request_id: str) -> None:
         if not isinstance(data, dict):
             raise FactPulseMalformed(
                 "FactPulse answered with JSON that is not an object.",
@@ -464,7 +427,7 @@ class FactPulseClient:
             )
         code = business_code(data)
         if code not in (None, 0) and code != endpoint.empty_code:
-            raise build_error(status, data, request_id=request_id, endpoint=endpoint.path)
+            raise error_for(status, data, request_id=request_id, endpoint=endpoint.path)
 
     def _read(self, reader: Any, data: Any, endpoint: str, request_id: str, **kwargs: Any) -> Any:
         try:
@@ -475,65 +438,32 @@ class FactPulseClient:
             exc.status = exc.status or 200
             raise
 
-    def _typed(self, name: str, body: Mapping[str, Any] | None, reader: Any, **kwargs: Any) -> Any:
+    def _typed(self, name: str, body: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        """Call endpoint `name` and read its answer with the endpoint's reader."""
         path_params = kwargs.pop("path_params", {})
         answer = self.call(name, body, **path_params)
-        return self._read(reader, answer.data, payloads.ENDPOINTS[name].path, answer.request_id, **kwargs)
+        endpoint = ENDPOINTS[name]
+        return self._read(endpoint.reader, answer.data, endpoint.path, answer.request_id, **kwargs)
 
-    # === Recipient ===========================================================================
+    def _search(self, name: str, search_class: type[InvoiceSearch], search: Any, filters: dict[str, Any]) -> Any:
+        search = search or search_class(**filters)
+        return self._typed(name, search.to_body(), page=search.page, page_size=search.page_size)
+
+    # === Received invoices ===================================================================
 
     def rechercher_factures_destinataire(
-        self,
-        *,
-        statuses: Sequence[str] | None = None,
-        deposited_from: date | None = None,
-        deposited_to: date | None = None,
-        status_changed_from: date | None = None,
-        status_changed_to: date | None = None,
-        downloaded: bool | None = None,
-        recipient_id: int | None = None,
-        service_id: int | None = None,
-        invoice_number: str | None = None,
-        amount_min: Decimal | None = None,
-        amount_max: Decimal | None = None,
-        page: int = 1,
-        page_size: int = 100,
-        sort_column: str | None = "DateDepot",
-        sort_desc: bool = True,
+        self, search: received.ReceivedSearch | None = None, **filters: Any
     ) -> t.Page[t.ReceivedInvoiceRow]:
         """POST /api/v1/chorus-pro/factures/rechercher-destinataire: invoices received.
 
-        `status_changed_from` filters on the date of the last status change (incremental
-        sync). codeRetour 20000 (no result) gives an empty page.
+        Takes a `ReceivedSearch` or its fields as keywords. codeRetour 20000 (no result) gives
+        an empty page.
         """
-        body = payloads.build_recipient_search(
-            statuses=statuses,
-            deposited_from=deposited_from,
-            deposited_to=deposited_to,
-            status_changed_from=status_changed_from,
-            status_changed_to=status_changed_to,
-            downloaded=downloaded,
-            recipient_id=recipient_id,
-            service_id=service_id,
-            invoice_number=invoice_number,
-            amount_min=amount_min,
-            amount_max=amount_max,
-            page=page,
-            page_size=page_size,
-            sort_column=sort_column,
-            sort_desc=sort_desc,
-        )
-        return self._typed(
-            "rechercher_factures_destinataire",
-            body,
-            payloads.read_recipient_search,
-            page=page,
-            page_size=page_size,
-        )
+        return self._search("rechercher_factures_destinataire", received.ReceivedSearch, search, filters)
 
     def iter_factures_destinataire(self, *, page_size: int = 500, **filters: Any) -> Iterator[t.ReceivedInvoiceRow]:
         """Every row of `rechercher_factures_destinataire`, fetching pages lazily."""
-        return self._iter_pages(self.rechercher_factures_destinataire, page_size=page_size, **filters)
+        return self._iter_pages(self.rechercher_factures_destinataire, received.ReceivedSearch, page_size, filters)
 
     def traiter_facture_recue(
         self,
@@ -549,14 +479,14 @@ class FactPulseClient:
         A write: sent exactly once. A refusal (transition not allowed, reason missing) raises
         `FactPulseRefused` with `code` and `upstream_message` (the libelle).
         """
-        body = payloads.build_process_received(
+        body = received.build_process_received(
             invoice_id=invoice_id,
             new_status=new_status,
             reason=reason,
             comment=comment,
             mandate_number=mandate_number,
         )
-        return self._typed("traiter_facture_recue", body, payloads.read_processing)
+        return self._typed("traiter_facture_recue", body)
 
     def telecharger_groupe_factures(
         self,
@@ -572,10 +502,9 @@ class FactPulseClient:
         context manager or call `cleanup()`. Retried like a read; note that upstream marks
         the invoices as downloaded (`factureTelechargeeParDestinataire`).
         """
-        endpoint = payloads.ENDPOINTS["telecharger_groupe_factures"]
-        body = payloads.build_download(
-            invoice_ids=invoice_ids, file_format=file_format, include_attachments=include_attachments
-        )
+        endpoint = ENDPOINTS["telecharger_groupe_factures"]
+        request = received.DownloadRequest(tuple(invoice_ids), file_format, include_attachments)
+        body = request.to_body()
         credentials = self._credentials()
         if credentials:
             body["credentials"] = credentials
@@ -595,7 +524,7 @@ class FactPulseClient:
         try:
             with os.fdopen(fd, "wb") as out:
                 sink = Base64Sink(out, max_bytes=MAX_DOWNLOAD_BYTES)
-                scanner = DownloadScanner(sink, payloads.DOWNLOAD_FILE_KEYS)
+                scanner = DownloadScanner(sink, received.DOWNLOAD_FILE_KEYS)
                 try:
                     for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK):
                         scanner.feed(chunk)
@@ -615,10 +544,10 @@ class FactPulseClient:
             self._check_business(fields, endpoint, response.status_code, request_id)
             if scanner.file_key is None:
                 raise FactPulseMalformed(
-                    "The download answer holds no document (fichierBase64 / fichierResultat).",
+                    f"The download answer holds no document ({' / '.join(received.DOWNLOAD_FILE_KEYS)}).",
                     details={"keys": sorted(fields)},
                 )
-            kind = payloads.detect_kind(sink.head)
+            kind = filetypes.sniff(sink.head)
             final = path.with_suffix(t.DOCUMENT_EXTENSIONS[kind])
             os.replace(path, final)
             path = final
@@ -633,7 +562,7 @@ class FactPulseClient:
             raise
         logger.info(
             "FactPulse download of %d invoice(s): %s, %d bytes (request %s)",
-            len(body["listeIdentifiantsFactureCPP"]),
+            len(request.invoice_ids),
             kind,
             sink.size,
             request_id,
@@ -642,68 +571,27 @@ class FactPulseClient:
             path=path,
             kind=kind,
             size=sink.size,
-            requested_format=body["formatFichier"],
-            invoice_ids=tuple(body["listeIdentifiantsFactureCPP"]),
-            message=payloads.message_of(fields),
+            requested_format=request.file_format,
+            invoice_ids=request.invoice_ids,
+            message=message_of(fields),
         )
 
     # === Validator ===========================================================================
 
     def valideur_rechercher_factures(
-        self,
-        *,
-        statuses: Sequence[str] | None = None,
-        deposited_from: date | None = None,
-        deposited_to: date | None = None,
-        invoice_number: str | None = None,
-        recipient_id: int | None = None,
-        service_id: int | None = None,
-        supplier_id: int | None = None,
-        framework: str | None = None,
-        amount_min: Decimal | None = None,
-        amount_max: Decimal | None = None,
-        page: int = 1,
-        page_size: int = 100,
-        sort_column: str | None = "DateDepot",
-        sort_desc: bool = True,
+        self, search: validator.ValidatorSearch | None = None, **filters: Any
     ) -> t.Page[t.ValidatorInvoiceRow]:
         """POST /api/v1/chorus-pro/factures/valideur/rechercher: invoices for the validator."""
-        body = payloads.build_validator_search(
-            statuses=statuses,
-            deposited_from=deposited_from,
-            deposited_to=deposited_to,
-            invoice_number=invoice_number,
-            recipient_id=recipient_id,
-            service_id=service_id,
-            supplier_id=supplier_id,
-            framework=framework,
-            amount_min=amount_min,
-            amount_max=amount_max,
-            page=page,
-            page_size=page_size,
-            sort_column=sort_column,
-            sort_desc=sort_desc,
-        )
-        return self._typed(
-            "valideur_rechercher_factures",
-            body,
-            payloads.read_validator_search,
-            page=page,
-            page_size=page_size,
-        )
+        return self._search("valideur_rechercher_factures", validator.ValidatorSearch, search, filters)
 
     def iter_factures_valideur(self, *, page_size: int = 500, **filters: Any) -> Iterator[t.ValidatorInvoiceRow]:
         """Every row of `valideur_rechercher_factures`, fetching pages lazily."""
-        return self._iter_pages(self.valideur_rechercher_factures, page_size=page_size, **filters)
+        return self._iter_pages(self.valideur_rechercher_factures, validator.ValidatorSearch, page_size, filters)
 
     def valideur_consulter_facture(self, *, invoice_id: int) -> t.ValidatorInvoiceDetail:
         """POST /api/v1/chorus-pro/factures/valideur/consulter: an invoice's full detail."""
-        return self._typed(
-            "valideur_consulter_facture",
-            {"idFacture": int(invoice_id)},
-            payloads.read_validator_detail,
-            invoice_id=int(invoice_id),
-        )
+        body = validator.build_validator_consult(invoice_id=invoice_id)
+        return self._typed("valideur_consulter_facture", body, invoice_id=int(invoice_id))
 
     def valideur_traiter_facture(
         self,
@@ -717,59 +605,26 @@ class FactPulseClient:
 
         A write: sent exactly once; a refusal raises `FactPulseRefused`.
         """
-        body = payloads.build_validator_process(
+        body = validator.build_validator_process(
             invoice_id=invoice_id, action=action, reason=reason, complement=complement
         )
-        return self._typed("valideur_traiter_facture", body, payloads.read_validation)
+        return self._typed("valideur_traiter_facture", body)
 
     # === Supplier ============================================================================
 
     def rechercher_factures_fournisseur(
-        self,
-        *,
-        statuses: Sequence[str] | None = None,
-        deposited_from: date | None = None,
-        deposited_to: date | None = None,
-        invoice_number: str | None = None,
-        recipient_id: int | None = None,
-        deposit_flow_number: str | None = None,
-        amount_min: Decimal | None = None,
-        amount_max: Decimal | None = None,
-        page: int = 1,
-        page_size: int = 100,
-        sort_column: str | None = "DateDepot",
-        sort_desc: bool = True,
+        self, search: supplier.SupplierSearch | None = None, **filters: Any
     ) -> t.Page[t.SupplierInvoiceRow]:
         """POST /api/v1/chorus-pro/factures/rechercher-fournisseur: invoices issued."""
-        body = payloads.build_supplier_search(
-            statuses=statuses,
-            deposited_from=deposited_from,
-            deposited_to=deposited_to,
-            invoice_number=invoice_number,
-            recipient_id=recipient_id,
-            deposit_flow_number=deposit_flow_number,
-            amount_min=amount_min,
-            amount_max=amount_max,
-            page=page,
-            page_size=page_size,
-            sort_column=sort_column,
-            sort_desc=sort_desc,
-        )
-        return self._typed(
-            "rechercher_factures_fournisseur",
-            body,
-            payloads.read_supplier_search,
-            page=page,
-            page_size=page_size,
-        )
+        return self._search("rechercher_factures_fournisseur", supplier.SupplierSearch, search, filters)
 
     def iter_factures_fournisseur(self, *, page_size: int = 500, **filters: Any) -> Iterator[t.SupplierInvoiceRow]:
         """Every row of `rechercher_factures_fournisseur`, fetching pages lazily."""
-        return self._iter_pages(self.rechercher_factures_fournisseur, page_size=page_size, **filters)
+        return self._iter_pages(self.rechercher_factures_fournisseur, supplier.SupplierSearch, page_size, filters)
 
     def consulter_facture(self, *, invoice_id: int) -> t.InvoiceSummary:
         """POST /api/v1/chorus-pro/factures/consulter: an invoice's current status (typed)."""
-        return self._typed("consulter_facture", {"chorusInvoiceId": int(invoice_id)}, payloads.read_invoice)
+        return self._typed("consulter_facture", supplier.build_invoice_consult(invoice_id=invoice_id))
 
     def soumettre_facture(
         self,
@@ -790,7 +645,7 @@ class FactPulseClient:
         contract_reference: str | None = None,
     ) -> t.SubmissionResult:
         """POST /api/v1/chorus-pro/factures/soumettre: submit an invoice (typed; amounts as strings)."""
-        body = payloads.build_submit(
+        body = supplier.build_submit(
             invoice_number=invoice_number,
             invoice_date=invoice_date,
             structure_id=structure_id,
@@ -806,7 +661,7 @@ class FactPulseClient:
             purchase_order_reference=purchase_order_reference,
             contract_reference=contract_reference,
         )
-        return self._typed("soumettre_facture", body, payloads.read_submission)
+        return self._typed("soumettre_facture", body)
 
     def completer_facture(
         self,
@@ -816,8 +671,8 @@ class FactPulseClient:
         attachments: Sequence[t.AttachmentRef] = (),
     ) -> t.CompletionResult:
         """POST /api/v1/chorus-pro/factures/completer: complete a SUSPENDUE invoice (supplier)."""
-        body = payloads.build_complete(invoice_id=invoice_id, comment=comment, attachments=attachments)
-        return self._typed("completer_facture", body, payloads.read_completion)
+        body = supplier.build_complete(invoice_id=invoice_id, comment=comment, attachments=attachments)
+        return self._typed("completer_facture", body)
 
     def recycler_facture(
         self,
@@ -828,13 +683,13 @@ class FactPulseClient:
         engagement_number: str | None = None,
     ) -> t.RecycleResult:
         """POST /api/v1/chorus-pro/factures/recycler: re-route an A_RECYCLER invoice (supplier)."""
-        body = payloads.build_recycle(
+        body = supplier.build_recycle(
             invoice_id=invoice_id,
             structure_id=structure_id,
             service_code=service_code,
             engagement_number=engagement_number,
         )
-        return self._typed("recycler_facture", body, payloads.read_recycle)
+        return self._typed("recycler_facture", body)
 
     def ajouter_fichier(
         self,
@@ -845,14 +700,14 @@ class FactPulseClient:
         extension: str | None = None,
     ) -> t.UploadedFile:
         """POST /api/v1/chorus-pro/transverses/ajouter-fichier: upload an attachment (≤ 10 MB)."""
-        body = payloads.build_upload(
+        body = supplier.build_upload(
             content_base64=base64.b64encode(content).decode("ascii"),
             name=name,
             mime_type=mime_type,
             extension=extension or Path(name).suffix or "PDF",
             size=len(content),
         )
-        return self._typed("ajouter_fichier", body, payloads.read_upload)
+        return self._typed("ajouter_fichier", body)
 
     # === Structures ==========================================================================
 
@@ -865,53 +720,47 @@ class FactPulseClient:
         restrict_private: bool = False,
     ) -> t.Page[t.Structure]:
         """POST /api/v1/chorus-pro/structures/rechercher: find structures (typed)."""
-        body = payloads.build_structure_search(
+        body = structures.build_structure_search(
             identifier=identifier,
             identifier_type=identifier_type,
             company_name=company_name,
             restrict_private=restrict_private,
         )
-        return self._typed("rechercher_structures", body, payloads.read_structure_search)
+        return self._typed("rechercher_structures", body)
 
     def consulter_structure(self, *, structure_id: int, language: str = "fr") -> t.StructureDetail:
         """POST /api/v1/chorus-pro/structures/consulter: a structure and its required fields."""
-        return self._typed(
-            "consulter_structure",
-            {"structureId": int(structure_id), "languageCode": language},
-            payloads.read_structure,
-        )
+        body = structures.build_structure_consult(structure_id=structure_id, language=language)
+        return self._typed("consulter_structure", body)
 
     def lister_services_structure(self, *, structure_id: int) -> tuple[t.Service, ...]:
         """GET /api/v1/chorus-pro/structures/{id_structure_cpp}/services: a structure's services.
 
         No body, hence stored credentials only (zero-trust credentials cannot be sent).
         """
-        return self._typed(
-            "lister_services_structure", None, payloads.read_services, path_params={"id": int(structure_id)}
-        )
+        return self._typed("lister_services_structure", None, path_params={"id": int(structure_id)})
 
     def obtenir_id_depuis_siret(self, *, siret: str, identifier_type: str = "SIRET") -> t.StructureLookup:
         """POST /api/v1/chorus-pro/structures/obtenir-id-depuis-siret: structure id of a SIRET.
 
         `structure_id` is None when no structure, or several, match.
         """
-        return self._typed(
-            "obtenir_id_depuis_siret",
-            {"siret": siret, "identifierType": identifier_type},
-            payloads.read_structure_lookup,
-        )
+        body = structures.build_siret_lookup(siret=siret, identifier_type=identifier_type)
+        return self._typed("obtenir_id_depuis_siret", body)
 
     # === Helpers =============================================================================
 
     @staticmethod
-    def _iter_pages(search: Any, *, page_size: int, **filters: Any) -> Iterator[Any]:
+    def _iter_pages(
+        search: Any, search_class: type[InvoiceSearch], page_size: int, filters: dict[str, Any]
+    ) -> Iterator[Any]:
         filters.pop("page", None)
-        page_number = 1
+        query = search_class(page_size=page_size, **filters)
         seen_pages = 0
         while True:
-            page = search(page=page_number, page_size=page_size, **filters)
+            page = search(query)
             yield from page.items
             seen_pages += 1
             if not page.items or page.page >= page.pages or seen_pages >= 10_000:
                 return
-            page_number = page.page + 1
+            query = query.at_page(page.page + 1)

@@ -7,7 +7,6 @@ the HTTP status the dashboard answers with (`http_status`: 503 for an unavailabl
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -164,105 +163,26 @@ def error_class_for_status(status: int) -> type[FactPulseError]:
     return FactPulseUpstreamError
 
 
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    try:
-        if isinstance(value, (float, Decimal)) and value == int(value):
-            return int(value)
-    except (ValueError, ArithmeticError, OverflowError):
-        return None
-    return None
-
-
-def business_code(body: Any) -> int | None:
-    """The Chorus Pro business return code of a body (`codeRetour` or `returnCode`), if any."""
-    if not isinstance(body, dict):
-        return None
-    for key in ("codeRetour", "returnCode", "code_retour", "return_code"):
-        if key in body and body[key] is not None:
-            code = _int_or_none(body[key])
-            if code is not None:
-                return code
-    return None
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
-
-
-def describe_body(body: Any) -> tuple[Any, str, Any]:
-    """(code, message, details) from any error shape FactPulse or Chorus Pro is known to use.
-
-    Shapes read: native `{codeRetour, libelle}`, typed `{returnCode, message}`, the unified
-    `{errorCode, errorMessage, details}`, FastAPI `{detail: [{loc, msg, type}]}`, SimpleJWT
-    `{detail: "..."}`, `{detail: {error|errorCode, message|errorMessage, details}}` and
-    `{message}`.
-    """
-    if not isinstance(body, dict):
-        return None, "", None
-    code: Any = None
-    message = ""
-    details: Any = body.get("details")
-    for key in ("codeRetour", "returnCode", "errorCode", "code_retour"):
-        if body.get(key) not in (None, ""):
-            code = body[key]
-            break
-    for key in ("libelle", "errorMessage", "message"):
-        if _text(body.get(key)):
-            message = _text(body[key])
-            break
-    detail = body.get("detail")
-    if isinstance(detail, str) and not message:
-        message = detail.strip()
-    elif isinstance(detail, dict):
-        if code is None:
-            code = detail.get("errorCode") or detail.get("error") or detail.get("code")
-        if not message:
-            message = _text(detail.get("errorMessage") or detail.get("message") or detail.get("error"))
-        if details is None:
-            details = detail.get("details")
-    elif isinstance(detail, list):
-        if details is None:
-            details = detail
-        if not message:
-            parts = []
-            for item in detail[:5]:
-                if isinstance(item, dict):
-                    loc = ".".join(str(p) for p in item.get("loc") or [] if p != "body")
-                    msg = _text(item.get("msg"))
-                    parts.append(f"{loc}: {msg}" if loc else msg)
-                else:
-                    parts.append(_text(item))
-            message = "; ".join(p for p in parts if p)
-    if isinstance(code, str) and code.strip().lstrip("-").isdigit():
-        code = int(code.strip())
-    return code, message, details
-
-
 def build_error(
     status: int,
-    body: Any,
     *,
+    code: Any = None,
+    message: str = "",
+    details: Any = None,
+    business_code: int | None = None,
     request_id: str = "",
     endpoint: str = "",
     retry_after: float | None = None,
 ) -> FactPulseError:
     """The exception for an answer: HTTP status through the table, business code on any status.
 
-    A non-zero `codeRetour`/`returnCode` is a refusal whatever the HTTP status (except 401 and
-    429, whose meaning does not depend on the body).
+    `code`, `message` and `details` are those the answer's body holds (`envelope.describe_body`
+    reads them), `business_code` its Chorus Pro return code. A non-zero business code is a
+    refusal whatever the HTTP status (except 401 and 429, whose meaning does not depend on the
+    body); a 2xx that reaches here without one is a malformed answer.
     """
-    code, message, details = describe_body(body)
     if status not in (401, 429):
-        business = business_code(body)
-        if business not in (None, 0):
+        if business_code not in (None, 0):
             cls: type[FactPulseError] = FactPulseRefused
         elif 200 <= status < 300:
             cls = FactPulseMalformed

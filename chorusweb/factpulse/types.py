@@ -3,7 +3,8 @@
 Every value read from upstream is typed here: amounts are `Decimal`, dates `datetime.date`,
 timestamps aware `datetime.datetime`, status codes plain strings kept as received (an unknown
 code is not an error). Rows keep `raw`, the row as received, so that a page can show fields
-this module does not know about. The readers that build these values live in `payloads.py`.
+this module does not know about. The readers that build these values live in the API domain
+modules (`received.py`, `validator.py`, `supplier.py`, `structures.py`).
 """
 
 from __future__ import annotations

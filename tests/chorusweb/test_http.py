@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.utils.html import escape
 from django_htmx.middleware import HtmxMiddleware
 
-from chorusweb.factpulse.errors import FactPulseRefused, FactPulseUnavailable, FactPulseUpstreamError
+from chorusweb.factpulse import FactPulseRefused, FactPulseUnavailable, FactPulseUpstreamError
 from chorusweb.http import render_partial
 from chorusweb.middleware import (
     HtmxMessagesMiddleware,

@@ -10,6 +10,7 @@ from email.utils import formatdate
 import pytest
 from django.core.cache import cache
 
+from chorusweb.factpulse import auth
 from chorusweb.factpulse import client as c
 from chorusweb.factpulse.checks import check_factpulse_settings
 from chorusweb.factpulse.errors import FactPulseAuthError, FactPulseMalformed, FactPulseUnavailable
@@ -24,25 +25,23 @@ def _jwt(claims: dict) -> str:
 
 
 def test_jwt_expiry():
-    assert c._jwt_expiry(_jwt({"exp": 1234.5})) == 1234.5
-    assert c._jwt_expiry(_jwt({"sub": 1})) is None
-    assert c._jwt_expiry("opaque-token") is None
-    assert c._jwt_expiry("a.!!!.c") is None
+    assert auth.jwt_expiry(_jwt({"exp": 1234.5})) == 1234.5
+    assert auth.jwt_expiry(_jwt({"sub": 1})) is None
+    assert auth.jwt_expiry("opaque-token") is None
+    assert auth.jwt_expiry("a.!!!.c") is None
 
 
-@pytest.mark.django_db
 def test_token_lifetime_sources():
-    client = c.get_client(ConnectionFactory())
     now = time.time()
-    entry = client._token_entry({"access": _jwt({"exp": now + 500}), "refresh": "r", "access_lifetime": 90})
+    entry = auth.read_token({"access": _jwt({"exp": now + 500}), "refresh": "r", "access_lifetime": 90})
     assert entry["expires_at"] == pytest.approx(now + 90, abs=2)  # access_lifetime wins
-    entry = client._token_entry({"access": _jwt({"exp": now + 500}), "refresh": "r"})
+    entry = auth.read_token({"access": _jwt({"exp": now + 500}), "refresh": "r"})
     assert entry["expires_at"] == pytest.approx(now + 500, abs=1)  # then the JWT's exp
-    entry = client._token_entry({"access": "opaque"}, previous_refresh="old")
-    assert entry["expires_at"] == pytest.approx(now + c.DEFAULT_ACCESS_LIFETIME, abs=2)  # then 28 min
+    entry = auth.read_token({"access": "opaque"}, previous_refresh="old")
+    assert entry["expires_at"] == pytest.approx(now + auth.DEFAULT_ACCESS_LIFETIME, abs=2)  # then 28 min
     assert entry["refresh"] == "old"  # a refresh answer without a new refresh keeps the old one
     with pytest.raises(FactPulseMalformed):
-        client._token_entry({"refresh": "r"})
+        auth.read_token({"refresh": "r"})
 
 
 @pytest.mark.django_db

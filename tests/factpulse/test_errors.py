@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chorusweb.factpulse import envelope
 from chorusweb.factpulse import errors as e
 
 
@@ -30,7 +31,7 @@ from chorusweb.factpulse import errors as e
 )
 def test_status_table(status, expected):
     assert e.error_class_for_status(status) is expected
-    error = e.build_error(status, None, request_id="rid-1", endpoint="factures/x")
+    error = envelope.error_for(status, None, request_id="rid-1", endpoint="factures/x")
     assert type(error) is expected
     assert error.status == status
     assert error.request_id == "rid-1"
@@ -50,7 +51,7 @@ def test_dashboard_statuses():
 
 @pytest.mark.parametrize("status", [200, 400, 404, 500])
 def test_business_code_is_a_refusal_on_any_status(status):
-    error = e.build_error(status, {"codeRetour": 20001, "libelle": "Transition interdite"})
+    error = envelope.error_for(status, {"codeRetour": 20001, "libelle": "Transition interdite"})
     assert type(error) is e.FactPulseRefused
     assert error.code == 20001
     assert error.upstream_message == "Transition interdite"
@@ -58,26 +59,26 @@ def test_business_code_is_a_refusal_on_any_status(status):
 
 
 def test_typed_return_code_is_a_refusal():
-    error = e.build_error(200, {"returnCode": "3", "message": "Structure inconnue"})
+    error = envelope.error_for(200, {"returnCode": "3", "message": "Structure inconnue"})
     assert type(error) is e.FactPulseRefused
     assert error.code == 3
     assert error.upstream_message == "Structure inconnue"
 
 
 def test_zero_business_code_on_an_error_status_keeps_the_status_meaning():
-    error = e.build_error(503, {"codeRetour": 0, "libelle": "ok"})
+    error = envelope.error_for(503, {"codeRetour": 0, "libelle": "ok"})
     assert type(error) is e.FactPulseUnavailable
 
 
 def test_401_and_429_do_not_depend_on_the_body():
-    assert type(e.build_error(401, {"codeRetour": 5})) is e.FactPulseAuthError
-    limited = e.build_error(429, {"codeRetour": 5}, retry_after=7)
+    assert type(envelope.error_for(401, {"codeRetour": 5})) is e.FactPulseAuthError
+    limited = envelope.error_for(429, {"codeRetour": 5}, retry_after=7)
     assert type(limited) is e.FactPulseRateLimited
     assert limited.retry_after == 7
 
 
 def test_a_2xx_without_refusal_reaching_build_error_is_malformed():
-    assert type(e.build_error(200, "not an object")) is e.FactPulseMalformed
+    assert type(envelope.error_for(200, "not an object")) is e.FactPulseMalformed
 
 
 @pytest.mark.parametrize(
@@ -104,28 +105,28 @@ def test_a_2xx_without_refusal_reaching_build_error_is_malformed():
     ],
 )
 def test_describe_body(body, code, message):
-    got_code, got_message, _ = e.describe_body(body)
+    got_code, got_message, _ = envelope.describe_body(body)
     assert got_code == code
     assert got_message == message
 
 
 def test_422_validation_details_are_kept():
     body = {"detail": [{"loc": ["body", "x"], "msg": "m", "type": "t", "input": 1}]}
-    error = e.build_error(422, body)
+    error = envelope.error_for(422, body)
     assert type(error) is e.FactPulseRefused
     assert error.details == body["detail"]
 
 
 def test_user_messages_are_french_and_safe():
-    error = e.build_error(500, {"errorMessage": "Traceback: secret stuff"})
+    error = envelope.error_for(500, {"errorMessage": "Traceback: secret stuff"})
     assert "Traceback" not in error.user_message
     assert "FactPulse" in error.user_message
-    long_refusal = e.build_error(200, {"codeRetour": 1, "libelle": "x" * 1000})
+    long_refusal = envelope.error_for(200, {"codeRetour": 1, "libelle": "x" * 1000})
     assert len(long_refusal.upstream_message) == e.MAX_USER_LIBELLE
 
 
 def test_str_carries_the_reference():
-    error = e.build_error(502, None, request_id="abc", endpoint="factures/consulter")
+    error = envelope.error_for(502, None, request_id="abc", endpoint="factures/consulter")
     text = str(error)
     assert "status=502" in text
     assert "request_id=abc" in text

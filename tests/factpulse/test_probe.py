@@ -8,10 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from chorusweb.factpulse import payloads
-from chorusweb.management.commands.factpulse_probe import compare_keys
+from chorusweb.factpulse import ENDPOINTS, compare_keys
 
-WRITES = {e.path for e in payloads.ENDPOINTS.values() if not e.read} | {"factures/telecharger-groupe"}
+WRITES = {e.path for e in ENDPOINTS.values() if not e.read} | {"factures/telecharger-groupe"}
 
 
 def _probe(*args):
@@ -23,7 +22,7 @@ def _probe(*args):
 def test_probe_reports_every_read_endpoint_and_calls_no_write(sandbox, sandbox_connection):
     sandbox.clear_calls()
     text = _probe("--connection", sandbox_connection.name)
-    for name, endpoint in payloads.ENDPOINTS.items():
+    for name, endpoint in ENDPOINTS.items():
         if endpoint.read and name != "telecharger_groupe_factures":
             assert f"OK    {name}" in text, text
     assert "SKIP  telecharger_groupe_factures" in text

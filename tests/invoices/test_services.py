@@ -12,7 +12,7 @@ from django.utils import timezone
 from chorusweb import lifecycle as lc
 from chorusweb.audit import ActionInProgress, ActionRejected, AlreadySubmitted
 from chorusweb.bulk import bulk_results
-from chorusweb.factpulse.errors import FactPulseError, FactPulseUnavailable
+from chorusweb.factpulse import FactPulseError, FactPulseUnavailable
 from chorusweb.models import AuditEntry, Role, SyncRun, Workspace
 from invoices import services
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
@@ -129,7 +129,7 @@ def test_stale_form_is_rejected(sandbox_connection, synced, accountant):
 def test_refusal_is_recorded_and_mirror_refreshed(sandbox_connection, synced, accountant, sandbox_control):
     invoice = _one(sandbox_connection)
     # Someone else rejects it directly in Chorus Pro: our mirror still says MISE_A_DISPOSITION.
-    from chorusweb.factpulse.client import get_client
+    from chorusweb.factpulse import get_client
 
     get_client(sandbox_connection).traiter_facture_recue(
         invoice_id=invoice.invoice_id, new_status=lc.REJETEE, reason="Doublon"

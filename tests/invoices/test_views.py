@@ -136,7 +136,7 @@ def test_upstream_outage_on_process_shows_clear_error_and_keeps_audit(logged, sa
 
 
 def test_refusal_shown_on_form_with_libelle(logged, sandbox_connection, sandbox_control):
-    from chorusweb.factpulse.client import get_client
+    from chorusweb.factpulse import get_client
 
     invoice = _todo()
     _, key = _form(logged, invoice)

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from chorusweb import lifecycle as lc
-from chorusweb.factpulse.client import get_client
+from chorusweb.factpulse import get_client
 from chorusweb.models import SyncRun, Workspace
 from sandbox.models import Invoice
 from validators import services

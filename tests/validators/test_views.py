@@ -7,7 +7,7 @@ import re
 import pytest
 
 from chorusweb import lifecycle as lc
-from chorusweb.factpulse.client import get_client
+from chorusweb.factpulse import get_client
 from chorusweb.models import AuditEntry, BulkRun, Role, Workspace
 from invoices.models import ReceivedInvoice
 from tests.factories import MembershipFactory, UserFactory

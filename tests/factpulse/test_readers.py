@@ -1,4 +1,4 @@
-"""The readers of payloads.py on edge-case bodies, and the request builders' key names."""
+"""The API domain modules' readers on edge-case bodies, and their request builders' key names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from chorusweb.factpulse import payloads as p
+from chorusweb import filetypes
+from chorusweb.factpulse import ENDPOINTS, coerce, received, structures, supplier, validator
 from chorusweb.factpulse import types as t
 from chorusweb.factpulse.errors import FactPulseMalformed
 
@@ -47,12 +48,12 @@ RECEIVED_ROW = {
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("2026-03-01", datetime(2026, 3, 1, tzinfo=p.CHORUS_TZ)),
-        ("2026-03-01 14:05", datetime(2026, 3, 1, 14, 5, tzinfo=p.CHORUS_TZ)),
-        ("2026-03-01 14:05:09", datetime(2026, 3, 1, 14, 5, 9, tzinfo=p.CHORUS_TZ)),
+        ("2026-03-01", datetime(2026, 3, 1, tzinfo=coerce.CHORUS_TZ)),
+        ("2026-03-01 14:05", datetime(2026, 3, 1, 14, 5, tzinfo=coerce.CHORUS_TZ)),
+        ("2026-03-01 14:05:09", datetime(2026, 3, 1, 14, 5, 9, tzinfo=coerce.CHORUS_TZ)),
         ("2017-08-24T14:14:15.616+02:00", datetime(2017, 8, 24, 12, 14, 15, 616000, tzinfo=UTC)),
         ("2026-03-01T10:00:00Z", datetime(2026, 3, 1, 10, 0, tzinfo=UTC)),
-        ("01/03/2026", datetime(2026, 3, 1, tzinfo=p.CHORUS_TZ)),
+        ("01/03/2026", datetime(2026, 3, 1, tzinfo=coerce.CHORUS_TZ)),
         (1772355600000, datetime(2026, 3, 1, 9, 0, tzinfo=UTC)),
         ("", None),
         ("pas une date", None),
@@ -63,17 +64,17 @@ RECEIVED_ROW = {
     ],
 )
 def test_parse_datetime(value, expected):
-    parsed = p.parse_datetime(value)
+    parsed = coerce.parse_datetime(value)
     assert parsed == expected
     if parsed is not None:
         assert parsed.tzinfo is not None
 
 
 def test_parse_date_uses_the_paris_calendar_day():
-    assert p.parse_date("2026-03-01") == date(2026, 3, 1)
-    assert p.parse_date("2026-03-01 23:59") == date(2026, 3, 1)
-    assert p.parse_date("2026-02-28T23:30:00+00:00") == date(2026, 3, 1)  # 00:30 in Paris
-    assert p.parse_date("garbage") is None
+    assert coerce.parse_date("2026-03-01") == date(2026, 3, 1)
+    assert coerce.parse_date("2026-03-01 23:59") == date(2026, 3, 1)
+    assert coerce.parse_date("2026-02-28T23:30:00+00:00") == date(2026, 3, 1)  # 00:30 in Paris
+    assert coerce.parse_date("garbage") is None
 
 
 @pytest.mark.parametrize(
@@ -95,7 +96,7 @@ def test_parse_date_uses_the_paris_calendar_day():
     ],
 )
 def test_to_decimal(value, expected):
-    result = p.to_decimal(value)
+    result = coerce.to_decimal(value)
     assert result == expected
     assert result is None or isinstance(result, Decimal)
 
@@ -105,23 +106,23 @@ def test_to_decimal(value, expected):
     [(True, True), ("OUI", True), ("non", False), ("true", True), (0, False), (1, True), ("peut-être", None)],
 )
 def test_to_bool(value, expected):
-    assert p.to_bool(value) is expected
+    assert coerce.to_bool(value) is expected
 
 
 def test_to_int():
-    assert p.to_int("42") == 42
-    assert p.to_int(Decimal("42.0")) == 42
-    assert p.to_int("42.0") == 42
-    assert p.to_int(4.5) is None
-    assert p.to_int(True) is None
-    assert p.to_int("x") is None
+    assert coerce.to_int("42") == 42
+    assert coerce.to_int(Decimal("42.0")) == 42
+    assert coerce.to_int("42.0") == 42
+    assert coerce.to_int(4.5) is None
+    assert coerce.to_int(True) is None
+    assert coerce.to_int("x") is None
 
 
 # --- searches ------------------------------------------------------------------------------
 
 
 def test_received_row_reads_every_list_field():
-    page = p.read_recipient_search(
+    page = received.read_recipient_search(
         {
             "codeRetour": 0,
             "libelle": "TRA_MSG_00.000",
@@ -139,7 +140,7 @@ def test_received_row_reads_every_list_field():
     assert row.invoice_id == 4711
     assert row.invoice_number == "F-2026-001"
     assert row.status == "MISE_A_DISPOSITION"
-    assert row.status_changed_at == datetime(2026, 3, 2, 14, 5, tzinfo=p.CHORUS_TZ)
+    assert row.status_changed_at == datetime(2026, 3, 2, 14, 5, tzinfo=coerce.CHORUS_TZ)
     assert row.invoice_date == date(2026, 2, 27)
     assert row.deposit_date == date(2026, 3, 1)
     assert row.total_excl_tax == Decimal("1000.10")
@@ -159,13 +160,13 @@ def test_unknown_status_is_kept_as_received_and_hyphen_normalised():
         {**RECEIVED_ROW, "idFacture": 1, "statut": "NOUVEAU_STATUT_2027"},
         {**RECEIVED_ROW, "idFacture": 2, "statut": "service-fait"},
     ]
-    page = p.read_recipient_search({"codeRetour": 0, "listeFactures": rows, "total": 2})
+    page = received.read_recipient_search({"codeRetour": 0, "listeFactures": rows, "total": 2})
     assert [r.status for r in page] == ["NOUVEAU_STATUT_2027", "SERVICE_FAIT"]
     assert page.items[0].status_label == "NOUVEAU_STATUT_2027"
 
 
 def test_empty_search_code_is_an_empty_page():
-    page = p.read_recipient_search(
+    page = received.read_recipient_search(
         {"codeRetour": 20000, "libelle": "TRA_MSG_00.015 aucun résultat"}, page=1, page_size=50
     )
     assert page.items == ()
@@ -174,7 +175,7 @@ def test_empty_search_code_is_an_empty_page():
 
 
 def test_search_without_pagination_computes_it():
-    page = p.read_recipient_search({"listeFactures": [RECEIVED_ROW]}, page=1, page_size=100)
+    page = received.read_recipient_search({"listeFactures": [RECEIVED_ROW]}, page=1, page_size=100)
     assert (page.page, page.pages, page.total) == (1, 1, 1)
 
 
@@ -182,7 +183,7 @@ def test_row_without_id_is_malformed():
     row = dict(RECEIVED_ROW)
     del row["idFacture"]
     with pytest.raises(FactPulseMalformed) as info:
-        p.read_recipient_search({"codeRetour": 0, "listeFactures": [row], "total": 1})
+        received.read_recipient_search({"codeRetour": 0, "listeFactures": [row], "total": 1})
     assert "idFacture" in str(info.value)
 
 
@@ -198,7 +199,7 @@ def test_row_without_id_is_malformed():
 )
 def test_malformed_search_bodies(body):
     with pytest.raises(FactPulseMalformed):
-        p.read_recipient_search(body)
+        received.read_recipient_search(body)
 
 
 def test_validator_row_accepts_both_spellings_and_nested_framework():
@@ -220,7 +221,7 @@ def test_validator_row_accepts_both_spellings_and_nested_framework():
             }
         ],
     }
-    row = p.read_validator_search(body).items[0]
+    row = validator.read_validator_search(body).items[0]
     assert row.invoice_id == 99
     assert row.framework == "A9_FACTURE_SOUSTRAITANT"
     assert row.amount_due == Decimal(12)
@@ -236,10 +237,10 @@ def test_supplier_rows_use_identifiant_facture_cpp():
         "parametresRetour": {"pageCourante": 1, "pages": 0, "nbResultatsParPage": 10, "total": 0},
         "listeFactures": [],
     }
-    assert p.read_supplier_search(body).total == 0
+    assert supplier.read_supplier_search(body).total == 0
     body["listeFactures"] = [{"identifiantFactureCPP": 3, "statut": "DEPOSEE", "rejetTraite": False}]
     body["parametresRetour"]["total"] = 1
-    row = p.read_supplier_search(body).items[0]
+    row = supplier.read_supplier_search(body).items[0]
     assert (row.invoice_id, row.status, row.rejection_handled) == (3, "DEPOSEE", False)
 
 
@@ -247,7 +248,7 @@ def test_supplier_rows_use_identifiant_facture_cpp():
 
 
 def test_read_invoice_typed_and_old_names():
-    typed = p.read_invoice(
+    typed = supplier.read_invoice(
         {
             "returnCode": 0,
             "message": "OK",
@@ -259,8 +260,8 @@ def test_read_invoice_typed_and_old_names():
         }
     )
     assert typed.total_incl_tax == Decimal("1250.50")
-    assert typed.status == t.InvoiceStatus("MANDATEE", "Mandatée", datetime(2026, 1, 5, 10, tzinfo=p.CHORUS_TZ))
-    old = p.read_invoice(
+    assert typed.status == t.InvoiceStatus("MANDATEE", "Mandatée", datetime(2026, 1, 5, 10, tzinfo=coerce.CHORUS_TZ))
+    old = supplier.read_invoice(
         {
             "code_retour": 0,
             "identifiant_facture_cpp": 12,
@@ -272,7 +273,7 @@ def test_read_invoice_typed_and_old_names():
 
 
 def test_structures_services_and_lookup():
-    page = p.read_structure_search(
+    page = structures.read_structure_search(
         {
             "returnCode": 0,
             "structures": [
@@ -288,15 +289,15 @@ def test_structures_services_and_lookup():
         }
     )
     assert page.items == (t.Structure(25, "111", "Mairie", "SIRET", "ACTIVE"),)
-    services = p.read_services(
+    services = structures.read_services(
         {"services": [{"serviceId": 1, "serviceCode": "S", "serviceLabel": "L", "isActive": False}]}
     )
     assert services == (t.Service(1, "S", "L", False),)
-    assert p.read_services({"liste_services": [{"id_service": 2, "code_service": "T"}]})[0].code == "T"
-    none = p.read_structure_lookup({"structureId": 0, "structureIdentifier": "1", "message": "plusieurs"})
+    assert structures.read_services({"liste_services": [{"id_service": 2, "code_service": "T"}]})[0].code == "T"
+    none = structures.read_structure_lookup({"structureId": 0, "structureIdentifier": "1", "message": "plusieurs"})
     assert not none.found
     assert none.structure_id is None
-    detail = p.read_structure(
+    detail = structures.read_structure(
         {"structureId": 25, "parameters": {"serviceCodeRequired": True, "engagementNumberRequired": "false"}}
     )
     assert detail.service_code_required is True
@@ -304,21 +305,23 @@ def test_structures_services_and_lookup():
 
 
 def test_write_results():
-    processed = p.read_processing(
+    processed = received.read_processing(
         {"codeRetour": 0, "idFacture": "5", "nouveauStatut": "SERVICE_FAIT", "dateTraitement": "2016-03-18"}
     )
     assert processed.invoice_id == 5
-    assert processed.processed_at == datetime(2016, 3, 18, tzinfo=p.CHORUS_TZ)
-    validated = p.read_validation({"codeRetour": 0, "idFacture": 5, "statutFacture": "VALIDEE_1"})
+    assert processed.processed_at == datetime(2016, 3, 18, tzinfo=coerce.CHORUS_TZ)
+    validated = validator.read_validation({"codeRetour": 0, "idFacture": 5, "statutFacture": "VALIDEE_1"})
     assert validated.status == "VALIDEE_1"
-    assert p.read_upload({"pieceJointeId": 9}).attachment_id == 9
-    assert p.read_upload({"pieceJointeIdFichier": "10"}).attachment_id == 10
+    assert supplier.read_upload({"pieceJointeId": 9}).attachment_id == 9
+    assert supplier.read_upload({"pieceJointeIdFichier": "10"}).attachment_id == 10
     with pytest.raises(FactPulseMalformed):
-        p.read_upload({"codeRetour": 0})
-    recycled = p.read_recycle({"identifiantFactureCPP": 4, "statutFacture": "DEPOSEE", "dateDepot": "2016-05-24 15:02"})
-    assert recycled.deposited_at == datetime(2016, 5, 24, 15, 2, tzinfo=p.CHORUS_TZ)
+        supplier.read_upload({"codeRetour": 0})
+    recycled = supplier.read_recycle(
+        {"identifiantFactureCPP": 4, "statutFacture": "DEPOSEE", "dateDepot": "2016-05-24 15:02"}
+    )
+    assert recycled.deposited_at == datetime(2016, 5, 24, 15, 2, tzinfo=coerce.CHORUS_TZ)
     with pytest.raises(FactPulseMalformed):
-        p.read_submission({"returnCode": 0, "message": "ok"})
+        supplier.read_submission({"returnCode": 0, "message": "ok"})
 
 
 DETAIL = {
@@ -364,7 +367,7 @@ DETAIL = {
 @pytest.mark.parametrize("wrapped", [False, True])
 def test_validator_detail_flat_or_wrapped(wrapped):
     body = {"codeRetour": 0, "libelle": "ok", "facture": DETAIL} if wrapped else {"codeRetour": 0, **DETAIL}
-    detail = p.read_validator_detail(body)
+    detail = validator.read_validator_detail(body)
     assert detail.invoice_id == 77
     assert detail.framework == "A9_FACTURE_SOUSTRAITANT"
     assert detail.supplier.name == "Sous-traitant SARL"
@@ -382,21 +385,21 @@ def test_validator_detail_flat_or_wrapped(wrapped):
 
 def test_validator_detail_with_lists_given_directly():
     body = {**DETAIL, "lignesDePoste": [{"lignePosteNumero": 2}], "recapitulatifDeTva": []}
-    detail = p.read_validator_detail(body)
+    detail = validator.read_validator_detail(body)
     assert detail.lines[0].number == 2
     assert detail.vat_summary == ()
 
 
 def test_validator_detail_without_detail_is_malformed():
     with pytest.raises(FactPulseMalformed):
-        p.read_validator_detail({"codeRetour": 0, "libelle": "ok"}, invoice_id=1)
+        validator.read_validator_detail({"codeRetour": 0, "libelle": "ok"}, invoice_id=1)
 
 
 # --- requests ------------------------------------------------------------------------------
 
 
 def test_recipient_search_body_uses_native_names():
-    body = p.build_recipient_search(
+    body = received.ReceivedSearch(
         statuses=["MISE_A_DISPOSITION", "service-fait"],
         deposited_from=date(2026, 1, 1),
         deposited_to=None,
@@ -412,7 +415,7 @@ def test_recipient_search_body_uses_native_names():
         page_size=1000,
         sort_column="DateDepot",
         sort_desc=True,
-    )
+    ).to_body()
     assert body == {
         "statutCourant": ["MISE_A_DISPOSITION", "SERVICE_FAIT"],
         "periodeDateDepotDu": "2026-01-01",
@@ -432,11 +435,11 @@ def test_recipient_search_body_uses_native_names():
 @pytest.mark.parametrize(("page", "size"), [(0, 10), (1, 0), (1, 1001)])
 def test_paging_limits(page, size):
     with pytest.raises(ValueError):
-        p._paging(page, size, None, False)
+        received.ReceivedSearch(page=page, page_size=size)
 
 
 def test_process_body_and_rules():
-    body = p.build_process_received(
+    body = received.build_process_received(
         invoice_id=5, new_status="MANDATEE", reason=None, comment="c", mandate_number="DP-1"
     )
     assert body == {
@@ -446,31 +449,33 @@ def test_process_body_and_rules():
         "numeroDPMandat": "DP-1",
     }
     with pytest.raises(ValueError):
-        p.build_process_received(
+        received.build_process_received(
             invoice_id=5, new_status="REJETEE", reason="x" * 256, comment=None, mandate_number=None
         )
     with pytest.raises(ValueError):
-        p.build_process_received(invoice_id=5, new_status="REJETEE", reason="r", comment=None, mandate_number="DP")
+        received.build_process_received(
+            invoice_id=5, new_status="REJETEE", reason="r", comment=None, mandate_number="DP"
+        )
 
 
 def test_download_validator_and_submit_bodies():
-    assert p.build_download(invoice_ids=[1, "2"], file_format="pdf", include_attachments=True) == {
+    assert received.DownloadRequest((1, "2"), "pdf", True).to_body() == {
         "listeIdentifiantsFactureCPP": [1, 2],
         "inclurePiecesJointes": True,
         "formatFichier": "PDF",
     }
     with pytest.raises(ValueError):
-        p.build_download(invoice_ids=[], file_format="ZIP", include_attachments=False)
+        received.DownloadRequest((), "ZIP")
     with pytest.raises(ValueError):
-        p.build_download(invoice_ids=[1], file_format="DOCX", include_attachments=False)
-    assert p.build_validator_process(invoice_id=1, action="refus", reason="non", complement=None) == {
+        received.DownloadRequest((1,), "DOCX")
+    assert validator.build_validator_process(invoice_id=1, action="refus", reason="non", complement=None) == {
         "idFacture": 1,
         "action": "REFUS",
         "motifRefus": "non",
     }
     with pytest.raises(ValueError):
-        p.build_validator_process(invoice_id=1, action="MAYBE", reason=None, complement=None)
-    submit = p.build_submit(
+        validator.build_validator_process(invoice_id=1, action="MAYBE", reason=None, complement=None)
+    submit = supplier.build_submit(
         invoice_number="F1",
         invoice_date=date(2026, 1, 2),
         structure_id=25,
@@ -491,17 +496,17 @@ def test_download_validator_and_submit_bodies():
     assert submit["invoiceDate"] == "2026-01-02"
 
 
-def test_detect_kind():
-    assert p.detect_kind(b"%PDF-1.7") == "pdf"
-    assert p.detect_kind(b"PK\x03\x04") == "zip"
-    assert p.detect_kind(b"\xef\xbb\xbf<?xml version") == "xml"
-    assert p.detect_kind(b"  <Invoice") == "xml"
-    assert p.detect_kind(b"GIF89a") == "unknown"
+def test_sniff():
+    assert filetypes.sniff(b"%PDF-1.7") == "pdf"
+    assert filetypes.sniff(b"PK\x03\x04") == "zip"
+    assert filetypes.sniff(b"\xef\xbb\xbf<?xml version") == "xml"
+    assert filetypes.sniff(b"  <Invoice") == "xml"
+    assert filetypes.sniff(b"GIF89a") == "unknown"
 
 
 def test_every_endpoint_is_declared_once():
-    assert len(p.ENDPOINTS) == 16
-    writes = {name for name, e in p.ENDPOINTS.items() if not e.read}
+    assert len(ENDPOINTS) == 16
+    writes = {name for name, e in ENDPOINTS.items() if not e.read}
     assert writes == {
         "traiter_facture_recue",
         "valideur_traiter_facture",
