@@ -15,7 +15,7 @@ help:
 	@echo "make run    start the dashboard with the demo and the sandbox on http://$(HOST):$(PORT)"
 	@echo "make test   install what is needed and run every check and test"
 	@echo "make messages  refresh the translation catalogs (locale/) and recompile them"
-	@echo "make bench  run the benchmarks and print their figures"
+	@echo "make bench  run the benchmarks and print their figures (BENCH_ARGS=\"--scale 1000000\", DATABASE_URL=postgres://...)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -1,0 +1,165 @@
+"""The views the bench times, each with what it must render, computed from the data itself.
+
+The expected counts come from plain queries of the mirror (and, for accent-blind searches,
+from Python's own text folding of the distinct supplier names), never from the code under
+measure.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from bench.views import HTMX, Case, Expect
+
+PER_PAGE = 50
+#: Query budgets: constant whatever the data size (asserted by tests/bench too).
+LIST_QUERIES = 12
+DETAIL_QUERIES = 20
+ADMIN_QUERIES = 12
+
+
+def fold(text: str) -> str:
+    """Lower case without accents (Python's reference for what a search must forgive)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _url(path: str, **params) -> str:
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def _page_rows(count: int, page: int = 1) -> int:
+    return max(0, min(PER_PAGE, count - (page - 1) * PER_PAGE))
+
+
+def received_cases(*, include_search: bool = False) -> list[Case]:
+    from django.db.models import Count
+
+    from invoices.models import ReceivedInvoice
+    from invoices.selectors import TABS_BY_SLUG
+
+    qs = ReceivedInvoice.objects.all()
+    default = TABS_BY_SLUG["a-traiter"].statuses
+    paid = TABS_BY_SLUG["payees"].statuses
+
+    def lst(count_qs) -> Callable:
+        def expect():
+            n = count_qs.count()
+            return Expect(count=n, rows=_page_rows(n), max_queries=LIST_QUERIES)
+
+        return expect
+
+    by_name = dict(qs.order_by().values_list("supplier_name").annotate(n=Count("id")))
+    biggest = max(by_name, key=by_name.get) if by_name else ""
+    siret = qs.filter(supplier_name=biggest).values_list("supplier_code", flat=True).first() or "0"
+    newest = qs.order_by("-deposit_date").values_list("deposit_date", flat=True).first()
+    month = (newest - timedelta(days=400), newest - timedelta(days=370)) if newest else (None, None)
+    paid_count = qs.filter(status__in=paid).count()
+    last_page = max(1, -(-paid_count // PER_PAGE))
+    total = qs.count()
+    amounts = qs.order_by("total_incl_tax").values_list("total_incl_tax", flat=True)
+    low, high = (amounts[total // 2], amounts[total // 2 + max(1, total // 100)]) if total > 2 else (0, 0)
+
+    def names_matching(term: str) -> list[str]:
+        words = fold(term).split()
+        return [name for name in by_name if all(w in fold(name) for w in words)]
+
+    cases = [
+        Case("Default tab (À traiter), full page", "/factures/", lst(qs.filter(status__in=default))),
+        Case(
+            "Default tab, htmx partial",
+            "/factures/",
+            lst(qs.filter(status__in=default)),
+            headers=HTMX,
+        ),
+        Case("All invoices, full page", _url("/factures/", onglet="toutes"), lst(qs)),
+        Case("All invoices, htmx partial", _url("/factures/", onglet="toutes"), lst(qs), headers=HTMX),
+        Case(
+            "Supplier name matching many rows",
+            _url("/factures/", onglet="toutes", fournisseur="Librairie"),
+            lst(qs.filter(supplier_name__in=names_matching("Librairie"))),
+            headers=HTMX,
+        ),
+        Case(
+            "SIRET digits",
+            _url("/factures/", onglet="toutes", fournisseur=siret[:9]),
+            lst(qs.filter(supplier_code__contains=siret[:9])),
+            headers=HTMX,
+        ),
+        Case(
+            "Amount range",
+            _url("/factures/", onglet="toutes", montant_min=str(low), montant_max=str(high)),
+            lst(qs.filter(total_incl_tax__gte=low, total_incl_tax__lte=high)),
+            headers=HTMX,
+        ),
+        Case(
+            "Date range within a tab (Payées, 30 days)",
+            _url("/factures/", onglet="payees", depot_du=str(month[0]), depot_au=str(month[1])),
+            lst(qs.filter(status__in=paid, deposit_date__gte=month[0], deposit_date__lte=month[1])),
+            headers=HTMX,
+        ),
+        Case(
+            "Sorted by amount (all)",
+            _url("/factures/", onglet="toutes", tri="-ttc"),
+            lst(qs),
+            headers=HTMX,
+        ),
+        Case(
+            f"Last page of a tab (Payées, page {last_page:,})",
+            _url("/factures/", onglet="payees", page=last_page),
+            lambda: Expect(paid_count, _page_rows(paid_count, last_page), LIST_QUERIES),
+            headers=HTMX,
+        ),
+    ]
+    if include_search:
+        cases[5:5] = [
+            Case(
+                "Supplier, lower case unaccented (batir)",
+                _url("/factures/", onglet="toutes", fournisseur="batir"),
+                lst(qs.filter(supplier_name__in=names_matching("batir"))),
+                headers=HTMX,
+            ),
+            Case(
+                "Supplier, words in any order (mercier librairie)",
+                _url("/factures/", onglet="toutes", fournisseur="mercier librairie"),
+                lst(qs.filter(supplier_name__in=names_matching("mercier librairie"))),
+                headers=HTMX,
+            ),
+        ]
+    invoice = qs.order_by("-deposit_date", "-invoice_id").first()
+    if invoice is not None:
+        cases.append(
+            Case(
+                "Detail page",
+                f"/factures/{invoice.pk}/",
+                lambda: Expect(1, 1, DETAIL_QUERIES, kind="detail", contains=invoice.invoice_number),
+                group="detail",
+            )
+        )
+    cases.append(
+        Case(
+            "Django admin changelist of the mirror",
+            "/admin/invoices/receivedinvoice/",
+            lambda: Expect(qs.count(), min(100, qs.count()), ADMIN_QUERIES, kind="admin"),
+            client="admin",
+            group="admin",
+        )
+    )
+    return cases
+
+
+def validation_cases() -> list[Case]:
+    from validators.models import QueueState, ValidationInvoice
+
+    qs = ValidationInvoice.objects.filter(state=QueueState.AWAITING)
+    if not ValidationInvoice.objects.exists():
+        return []
+
+    def expect():
+        n = qs.count()
+        return Expect(count=n, rows=_page_rows(n), max_queries=LIST_QUERIES)
+
+    return [Case("Validator queue (À valider)", "/validation/", expect, client="validator")]
