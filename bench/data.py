@@ -200,18 +200,15 @@ def upstream_rows(n: int, *, seed: int = 1) -> Iterator[dict]:
 
 
 def _reader():
-    try:
-        from chorusweb.factpulse.received import read_received_row
-    except ImportError:  # the gateway before its cut by API domain
-        from chorusweb.factpulse.payloads import read_received_row
+    """The gateway's own reader of a `rechercher-destinataire` row."""
+    from chorusweb.factpulse.received import read_received_row
+
     return read_received_row
 
 
 def _validator_reader():
-    try:
-        from chorusweb.factpulse.validator import read_validator_row
-    except ImportError:
-        from chorusweb.factpulse.payloads import read_validator_row
+    from chorusweb.factpulse.validator import read_validator_row
+
     return read_validator_row
 
 

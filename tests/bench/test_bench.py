@@ -47,7 +47,7 @@ def test_an_empty_state_where_rows_exist_stops_the_bench(bench_data):
     """The fault the bench once had: counters left at zero made the list render nothing."""
     QueueStat.objects.all().delete()
     case = cases.received_cases()[0]
-    with pytest.raises(BenchFailure, match="shows '0 facture'|rendered no row"):
+    with pytest.raises(BenchFailure, match=r"shows '0 facture'|rendered no row"):
         measure(case, data.clients()["user"], 1)
 
 
