@@ -10,6 +10,7 @@ CHORUSWEB_PENDING_STALE_SECONDS so that the invoice can be acted on again.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -44,13 +45,23 @@ class ActionInProgress(ActionRejected):
     """Another action is being sent for the same invoice right now."""
 
 
+#: What a form's one-time key looks like (ours are uuid4 hex; bulk entries use `bulk:<run>:<pk>`).
+IDEMPOTENCY_KEY_PATTERN = r"\A[A-Za-z0-9_:-]{1,64}\Z"
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+
+
 def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
+def is_idempotency_key(value: object) -> bool:
+    """True for a well-formed key (anything else, over-long or binary, is never looked up)."""
+    return isinstance(value, str) and bool(_KEY.match(value))
+
+
 def already_submitted(idempotency_key: str | None) -> AlreadySubmitted | None:
     """The refusal to give a form whose key was already used, or None for a fresh form."""
-    if not idempotency_key:
+    if not is_idempotency_key(idempotency_key):
         return None
     previous = AuditEntry.objects.filter(idempotency_key=idempotency_key).first()
     if previous is None:

@@ -11,12 +11,29 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from chorusweb.audit import ActionRejected
+from chorusweb.audit import ActionRejected, is_idempotency_key
 from chorusweb.factpulse import FactPulseError
 from chorusweb.models import AuditEntry, BulkRun
+
+
+class BulkAlreadyStarted(ActionRejected):
+    """This bulk form (its one-time key) already started a run: `run` is that run, nothing is sent again."""
+
+    def __init__(self, run: BulkRun) -> None:
+        super().__init__(_("Ce formulaire a déjà lancé un traitement par lot : il n'est pas relancé."))
+        self.run = run
+
+
+def bulk_already_started(idempotency_key: str | None) -> BulkAlreadyStarted | None:
+    """The refusal to give a bulk form whose key already started a run, or None."""
+    if not is_idempotency_key(idempotency_key):
+        return None
+    run = BulkRun.objects.filter(idempotency_key=idempotency_key).first()
+    return BulkAlreadyStarted(run) if run is not None else None
 
 
 def bulk_run_create(
@@ -29,20 +46,35 @@ def bulk_run_create(
     sendable: Sequence[Any],
     skipped: list[dict],
     enqueue: Callable[[BulkRun], None],
+    idempotency_key: str | None = None,
 ) -> BulkRun:
-    """Record a bulk run and, once committed, hand it to the background task."""
-    run = BulkRun.objects.create(
-        workspace=workspace,
-        user=user,
-        action=action,
-        target=target,
-        reason=reason,
-        invoice_pks=[inv.pk for inv in sendable],
-        skipped=skipped,
-        total=len(sendable),
-        state=BulkRun.State.RUNNING if sendable else BulkRun.State.FINISHED,
-        finished_at=None if sendable else timezone.now(),
-    )
+    """Record a bulk run and, once committed, hand it to the background task.
+
+    One run per form key, enforced by the database (a unique key): a double submit, even two
+    requests at the same instant, raises BulkAlreadyStarted with the first run.
+    """
+    if (refusal := bulk_already_started(idempotency_key)) is not None:
+        raise refusal
+    try:
+        with transaction.atomic():
+            run = BulkRun.objects.create(
+                workspace=workspace,
+                user=user,
+                action=action,
+                target=target,
+                reason=reason,
+                invoice_pks=[inv.pk for inv in sendable],
+                skipped=skipped,
+                total=len(sendable),
+                state=BulkRun.State.RUNNING if sendable else BulkRun.State.FINISHED,
+                finished_at=None if sendable else timezone.now(),
+                idempotency_key=idempotency_key or None,
+            )
+    except IntegrityError:
+        refusal = bulk_already_started(idempotency_key)
+        if refusal is None:
+            raise
+        raise refusal from None
     if sendable:
         transaction.on_commit(lambda: enqueue(run))
     return run

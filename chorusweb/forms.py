@@ -3,11 +3,51 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 
-from chorusweb.audit import new_idempotency_key
+from chorusweb.audit import IDEMPOTENCY_KEY_PATTERN, new_idempotency_key
+
+INVALID_KEY = _("Ce formulaire est invalide ou incomplet : vérifiez-le puis envoyez-le de nouveau.")
 
 
-class SingleSendForm(forms.Form):
+class SingleSendKeyField(forms.CharField):
+    """The one-time key of a form: a short token of letters, digits, `-`, `_` and `:`."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("validators", [RegexValidator(IDEMPOTENCY_KEY_PATTERN, INVALID_KEY)])
+        super().__init__(**kwargs)
+
+
+class _KeyedForm(forms.Form):
+    """A malformed key (over-long, binary, forged) is a form error shown at the top, and the
+    page gets a fresh key so that the user can simply send again."""
+
+    def clean(self):
+        data = super().clean()
+        if "cle" in self.errors:
+            del self.errors["cle"]
+            self.data = self.data.copy()
+            self.data["cle"] = new_idempotency_key()
+            self.add_error(None, INVALID_KEY)
+        return data
+
+
+class BulkSendForm(_KeyedForm):
+    """A bulk form: its one-time key (`cle`) makes a double submit start one run only."""
+
+    cle = SingleSendKeyField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("cle", new_idempotency_key())
+
+
+class SingleSendForm(_KeyedForm):
     """A form that sends one action upstream, exactly once.
 
     It carries a one-time key (`cle`: a double click or a replayed form is recognised and not
@@ -15,7 +55,7 @@ class SingleSendForm(forms.Form):
     invoice that moved on meanwhile is not acted on blindly).
     """
 
-    cle = forms.CharField(widget=forms.HiddenInput)
+    cle = SingleSendKeyField()
     statut_vu = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args, invoice, **kwargs):

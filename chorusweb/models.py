@@ -310,6 +310,8 @@ class BulkRun(models.Model):
     skipped = models.JSONField(_("factures écartées"), default=list, blank=True)
     total = models.PositiveIntegerField(_("nombre à envoyer"), default=0)
     state = models.CharField(_("état"), max_length=20, choices=State.choices, default=State.RUNNING)
+    #: The bulk form's one-time key: a double submit finds the run started by the first one.
+    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("lancé le"), auto_now_add=True)
     finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
-from chorusweb.forms import SingleSendForm
+from chorusweb.forms import BulkSendForm, SingleSendForm
 from invoices.selectors import DEFAULT_SORT, DEFAULT_TAB, SORTS, TABS, InvoiceFilters
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -121,7 +121,7 @@ class ProcessForm(SingleSendForm):
         return data
 
 
-class BulkProcessForm(forms.Form):
+class BulkProcessForm(BulkSendForm):
     cible = forms.ChoiceField(label=_("Nouveau statut"), choices=_status_choices(lc.RECIPIENT_TARGETS))
     motif = forms.CharField(
         label=_("Motif (pour suspendre, rejeter ou renvoyer)"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -87,3 +88,18 @@ def insert(model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
     )
     with db.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def is_older(held: tuple[datetime | None, datetime | None], incoming: dict[str, Any], fetched_at: datetime) -> bool:
+    """True when an upstream row must not overwrite the mirror row it matches.
+
+    `held` is the mirror row's (`synced_at`, `status_changed_at`): when its state became known
+    and when upstream says it changed. The incoming row loses when its page was asked for
+    before the held state became known (an action settled meanwhile) or when its status
+    change is older than the held one (`dateHeureEtatCourant`).
+    """
+    known_at, changed_at = held
+    if known_at is not None and fetched_at < known_at:
+        return True
+    incoming_changed_at = incoming.get("status_changed_at")
+    return bool(changed_at and incoming_changed_at and incoming_changed_at < changed_at)

@@ -31,7 +31,7 @@ from django.utils.translation import ngettext
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
-from chorusweb.bulk import bulk_run_create, bulk_run_execute, bulk_run_finish
+from chorusweb.bulk import bulk_already_started, bulk_run_create, bulk_run_execute, bulk_run_finish
 from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
 from chorusweb.sync import PageStats, Progress, prefetched_pages, sync_enqueue, sync_execute, sync_start
@@ -82,30 +82,56 @@ def _mirror_values(row: ReceivedInvoiceRow) -> dict:
 
 
 def upsert_received_rows(
-    connection: Connection, rows: Sequence[ReceivedInvoiceRow], *, track_stats: bool = True
+    connection: Connection,
+    rows: Sequence[ReceivedInvoiceRow],
+    *,
+    track_stats: bool = True,
+    fetched_at: datetime | None = None,
 ) -> PageStats:
     """Insert or update one page of search rows; record a timeline event per status change.
 
+    `fetched_at` is when the page was asked for upstream. A row older than what the mirror
+    holds (fetched before an action on it settled, or with an older `dateHeureEtatCourant`)
+    is left out: the mirror keeps the newer state and the timeline records no false change.
     The queue counters move with the rows, in the same transaction (a full sync rebuilds them
     once at its end instead: `track_stats=False`).
     """
     if not rows:
         return PageStats(0, 0, 0)
     now = timezone.now()
+    fetched_at = fetched_at or now
     by_id = {row.invoice_id: row for row in rows}
-    existing = {
-        iid: (status, service, ht, ttc)
-        for iid, status, service, ht, ttc in ReceivedInvoice.objects.filter(
-            connection=connection, invoice_id__in=by_id
-        ).values_list("invoice_id", "status", "service_code", "total_excl_tax", "total_incl_tax")
-    }
     values = {iid: _mirror_values(row) for iid, row in by_id.items()}
-    changed = [iid for iid, v in values.items() if existing.get(iid, ("",))[0] != v["status"]]
     with transaction.atomic():
+        # Read under lock: an action settling now waits for this page, never the reverse.
+        held = {
+            iid: (status, service, ht, ttc, synced_at, changed_at)
+            for iid, status, service, ht, ttc, synced_at, changed_at in ReceivedInvoice.objects.select_for_update()
+            .filter(connection=connection, invoice_id__in=by_id)
+            .values_list(
+                "invoice_id",
+                "status",
+                "service_code",
+                "total_excl_tax",
+                "total_incl_tax",
+                "synced_at",
+                "status_changed_at",
+            )
+        }
+        for iid in [iid for iid in values if iid in held and mirror.is_older(held[iid][4:], values[iid], fetched_at)]:
+            del values[iid]
+        existing = {iid: held[iid][:4] for iid in values if iid in held}
+        changed = [iid for iid, v in values.items() if existing.get(iid, ("",))[0] != v["status"]]
         mirror.upsert(
             ReceivedInvoice,
             [
-                {"connection_id": connection.pk, "invoice_id": iid, **v, "raw": dict(by_id[iid].raw), "synced_at": now}
+                {
+                    "connection_id": connection.pk,
+                    "invoice_id": iid,
+                    **v,
+                    "raw": dict(by_id[iid].raw),
+                    "synced_at": fetched_at,
+                }
                 for iid, v in values.items()
             ],
             unique=["connection", "invoice_id"],
@@ -143,7 +169,7 @@ def upsert_received_rows(
                     if iid in pks
                 ],
             )
-    created = sum(1 for iid in by_id if iid not in existing)
+    created = sum(1 for iid in by_id if iid not in held)
     return PageStats(rows=len(by_id), created=created, changed=len(changed) - created)
 
 
@@ -151,7 +177,10 @@ def _fetch_received(connection: Connection) -> callable:
     def fetch(since: datetime | None, progress: Progress) -> None:
         client = get_client(connection)
 
+        asked_at: dict[int, datetime] = {}
+
         def fetch_page(number: int):
+            asked_at[number] = timezone.now()
             return client.rechercher_factures_destinataire(
                 page=number,
                 page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE,
@@ -160,8 +189,11 @@ def _fetch_received(connection: Connection) -> callable:
                 sort_desc=False,
             )
 
-        for page in prefetched_pages(fetch_page):
-            progress(upsert_received_rows(connection, page.items, track_stats=since is not None), page.total)
+        for number, page in enumerate(prefetched_pages(fetch_page), start=1):
+            stats = upsert_received_rows(
+                connection, page.items, track_stats=since is not None, fetched_at=asked_at[number]
+            )
+            progress(stats, page.total)
         if since is None:
             stats_rebuild(connection.pk)  # a full pass also repairs the counters
 
@@ -198,6 +230,7 @@ def refresh_invoices(*, connection: Connection, invoices: Iterable[ReceivedInvoi
     """
     client = get_client(connection)
     for invoice in invoices:
+        asked_at = timezone.now()
         try:
             page = client.rechercher_factures_destinataire(invoice_number=invoice.invoice_number, page_size=100)
         except FactPulseError as exc:
@@ -205,7 +238,7 @@ def refresh_invoices(*, connection: Connection, invoices: Iterable[ReceivedInvoi
             continue
         rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
         if rows:
-            upsert_received_rows(connection, rows)
+            upsert_received_rows(connection, rows, fetched_at=asked_at)
 
 
 # --- Processing ---------------------------------------------------------------------------
@@ -236,6 +269,9 @@ def invoice_process(
     refresh: bool = True,
 ) -> ProcessOutcome:
     """Set a new status on a received invoice (`traiter-facture-recue`), exactly once.
+
+    `refresh=False` (bulk runs) skips re-reading the invoice after a success; after a refusal
+    it is always re-read.
 
     Raises ActionRejected (not sent: rule, double submit, concurrent action, stale form),
     ProcessRefused (sent, refused by Chorus Pro) or FactPulseError (sent or not; upstream
@@ -281,8 +317,8 @@ def invoice_process(
         )
     except FactPulseRefused as exc:
         settle_error(entry, exc)
-        if refresh:
-            refresh_invoices(connection=invoice.connection, invoices=[invoice])
+        # A refusal means our mirror is behind upstream: re-read the invoice, inside a bulk run too.
+        refresh_invoices(connection=invoice.connection, invoices=[invoice])
         raise ProcessRefused(exc.user_message, entry) from exc
     except FactPulseError as exc:
         settle_error(entry, exc)
@@ -294,7 +330,8 @@ def invoice_process(
         row.status = lc.normalise_status(result.new_status) or target
         row.status_changed_at = result.processed_at or timezone.now()
         row.status_comment = reason or comment
-        row.save(update_fields=["status", "status_changed_at", "status_comment"])
+        row.synced_at = timezone.now()  # the state known last: older pages never overwrite it
+        row.save(update_fields=["status", "status_changed_at", "status_comment", "synced_at"])
         stats_apply(
             row.connection_id,
             removed=[Contribution(row.service_code, previous, row.total_excl_tax, row.total_incl_tax)],
@@ -370,8 +407,11 @@ def bulk_process_start(
     reason: str = "",
     comment: str = "",
     mandate_number: str = "",
+    idempotency_key: str | None = None,
 ) -> BulkRun:
-    """Check every invoice first, record the run, then send in the background."""
+    """Check every invoice first, record the run (once per form key), then send in the background."""
+    if (replay := bulk_already_started(idempotency_key)) is not None:
+        raise replay
     if len(invoices) > settings.CHORUSWEB_BULK_MAX:
         raise ActionRejected(
             _("Un traitement par lot porte sur %(max)d factures au plus.") % {"max": settings.CHORUSWEB_BULK_MAX}
@@ -388,6 +428,7 @@ def bulk_process_start(
         sendable=plan.sendable,
         skipped=plan.skipped,
         enqueue=lambda run: bulk_process_task.enqueue(str(run.pk), extra),
+        idempotency_key=idempotency_key,
     )
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted
-from chorusweb.bulk import bulk_results
+from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
 from chorusweb.forms import SelectionForm
 from chorusweb.http import query_with, render_partial, safe_next, sort_links
@@ -360,7 +360,11 @@ def bulk_process(request: HttpRequest) -> HttpResponse:
                     target=data["cible"],
                     reason=data["motif"],
                     mandate_number=data["numero_mandat"],
+                    idempotency_key=data["cle"],
                 )
+            except BulkAlreadyStarted as exc:
+                messages.info(request, exc.message)
+                return redirect("invoices:bulk_detail", run_id=exc.run.pk)
             except ActionRejected as exc:
                 form.add_error(None, exc.message)
                 status = 422

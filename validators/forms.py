@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
-from chorusweb.forms import SelectionForm, SingleSendForm
+from chorusweb.forms import BulkSendForm, SelectionForm, SingleSendForm
 from invoices.forms import DownloadForm
 from validators.selectors import DEFAULT_SORT, SORTS, TABS, URGENCY_CHOICES, QueueFilters
 
@@ -132,7 +132,7 @@ class DecisionForm(SingleSendForm):
         return data
 
 
-class BulkApproveForm(forms.Form):
+class BulkApproveForm(BulkSendForm):
     complement = forms.CharField(
         label=_("Complément d'information (facultatif, pour chaque facture)"),
         max_length=lc.REASON_MAX_LENGTH,

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
-from chorusweb.bulk import bulk_run_create, bulk_run_execute, bulk_run_finish
+from chorusweb.bulk import bulk_already_started, bulk_run_create, bulk_run_execute, bulk_run_finish
 from chorusweb.factpulse import (
     DownloadedDocument,
     FactPulseError,
@@ -127,19 +127,29 @@ def _mirror_values(row: ValidatorInvoiceRow) -> dict:
     }
 
 
-def upsert_validation_rows(connection: Connection, rows: Sequence[ValidatorInvoiceRow]) -> PageStats:
-    """Insert or update one page of `valideur/rechercher` rows (one statement for the page)."""
+def upsert_validation_rows(
+    connection: Connection, rows: Sequence[ValidatorInvoiceRow], *, fetched_at: datetime | None = None
+) -> PageStats:
+    """Insert or update one page of `valideur/rechercher` rows (one statement for the page).
+
+    A row older than what the mirror holds (its page asked for before an action on it settled,
+    or an older `dateHeureEtatCourant`) is left out: the mirror keeps the newer state.
+    """
     if not rows:
         return PageStats(0, 0, 0)
-    now = timezone.now()
+    fetched_at = fetched_at or timezone.now()
     by_id = {row.invoice_id: row for row in rows}
-    existing = dict(
-        ValidationInvoice.objects.filter(connection=connection, invoice_id__in=by_id).values_list(
-            "invoice_id", "status"
-        )
-    )
     values = {iid: _mirror_values(row) for iid, row in by_id.items()}
     with transaction.atomic():
+        held = {
+            iid: (status, synced_at, changed_at)
+            for iid, status, synced_at, changed_at in ValidationInvoice.objects.select_for_update()
+            .filter(connection=connection, invoice_id__in=by_id)
+            .values_list("invoice_id", "status", "synced_at", "status_changed_at")
+        }
+        for iid in [iid for iid in values if iid in held and mirror.is_older(held[iid][1:], values[iid], fetched_at)]:
+            del values[iid]
+        existing = {iid: held[iid][0] for iid in held}
         mirror.upsert(
             ValidationInvoice,
             [
@@ -149,7 +159,7 @@ def upsert_validation_rows(connection: Connection, rows: Sequence[ValidatorInvoi
                     **v,
                     "status_comment": "",
                     "raw": dict(by_id[iid].raw),
-                    "synced_at": now,
+                    "synced_at": fetched_at,
                 }
                 for iid, v in values.items()
             ],
@@ -181,7 +191,10 @@ def _fetch_validation(connection: Connection):
         start = _window_start(connection, since)
         seen: set[int] = set()
 
+        asked_at: dict[int, datetime] = {}
+
         def fetch_page(number: int):
+            asked_at[number] = timezone.now()
             return client.valideur_rechercher_factures(
                 deposited_from=start,
                 page=number,
@@ -190,9 +203,9 @@ def _fetch_validation(connection: Connection):
                 sort_desc=False,
             )
 
-        for page in prefetched_pages(fetch_page):
+        for number, page in enumerate(prefetched_pages(fetch_page), start=1):
             seen.update(row.invoice_id for row in page.items)
-            progress(upsert_validation_rows(connection, page.items), page.total)
+            progress(upsert_validation_rows(connection, page.items, fetched_at=asked_at[number]), page.total)
         # Still in our queue but no longer in Chorus Pro's answer: not awaiting anyone any more.
         vanished = ValidationInvoice.objects.filter(connection=connection, state=QueueState.AWAITING).exclude(
             invoice_id__in=seen
@@ -229,6 +242,7 @@ def sync_validation_enqueue(*, user, never_synced_only: bool = False) -> list[Sy
 
 def refresh_validation(*, invoice: ValidationInvoice) -> None:
     """Re-read one invoice from upstream (by number) after an action. Best effort."""
+    asked_at = timezone.now()
     try:
         page = get_client(invoice.connection).valideur_rechercher_factures(
             invoice_number=invoice.invoice_number, page_size=100
@@ -238,7 +252,7 @@ def refresh_validation(*, invoice: ValidationInvoice) -> None:
         return
     rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
     if rows:
-        upsert_validation_rows(invoice.connection, rows)
+        upsert_validation_rows(invoice.connection, rows, fetched_at=asked_at)
 
 
 def _refresh_received(*, user, invoice: ValidationInvoice):
@@ -251,6 +265,7 @@ def _refresh_received(*, user, invoice: ValidationInvoice):
 
     if not access_for(user).can(Action.VIEW_RECEIVED, invoice.connection_id, invoice.service_code):
         return None
+    asked_at = timezone.now()
     try:
         page = get_client(invoice.connection).rechercher_factures_destinataire(
             invoice_number=invoice.invoice_number, page_size=100
@@ -261,7 +276,7 @@ def _refresh_received(*, user, invoice: ValidationInvoice):
     rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
     if not rows:
         return None
-    upsert_received_rows(invoice.connection, rows)
+    upsert_received_rows(invoice.connection, rows, fetched_at=asked_at)
     return ReceivedInvoice.objects.filter(connection=invoice.connection, invoice_id=invoice.invoice_id).first()
 
 
@@ -361,8 +376,8 @@ def invoice_decide(
         )
     except FactPulseRefused as exc:
         settle_error(entry, exc)
-        if refresh:
-            refresh_validation(invoice=invoice)
+        # A refusal means our mirror is behind upstream: re-read the invoice, inside a bulk run too.
+        refresh_validation(invoice=invoice)
         raise ValidationRefused(exc.user_message, entry) from exc
     except FactPulseError as exc:
         settle_error(entry, exc)
@@ -375,7 +390,8 @@ def invoice_decide(
         row.level = level_of(row.status) or row.level
         row.status_changed_at = result.processed_at or timezone.now()
         row.status_comment = reason or complement
-        row.save(update_fields=["status", "state", "level", "status_changed_at", "status_comment"])
+        row.synced_at = timezone.now()  # the state known last: older pages never overwrite it
+        row.save(update_fields=["status", "state", "level", "status_changed_at", "status_comment", "synced_at"])
         audit_settle(entry, state=AuditEntry.State.DONE, outcome=_outcome_message(row, action))
     received = None
     if refresh:
@@ -419,8 +435,12 @@ def bulk_approve_plan(*, user, invoices: Sequence[ValidationInvoice]) -> BulkPla
     return plan
 
 
-def bulk_approve_start(*, user, invoices: Sequence[ValidationInvoice], complement: str = "") -> BulkRun:
-    """Check every invoice first, record the run, then send in the background."""
+def bulk_approve_start(
+    *, user, invoices: Sequence[ValidationInvoice], complement: str = "", idempotency_key: str | None = None
+) -> BulkRun:
+    """Check every invoice first, record the run (once per form key), then send in the background."""
+    if (replay := bulk_already_started(idempotency_key)) is not None:
+        raise replay
     if len(invoices) > BULK_APPROVE_MAX:
         raise ActionRejected(
             _("Une validation par lot porte sur %(max)d factures au plus.") % {"max": BULK_APPROVE_MAX}
@@ -437,6 +457,7 @@ def bulk_approve_start(*, user, invoices: Sequence[ValidationInvoice], complemen
         sendable=plan.sendable,
         skipped=plan.skipped,
         enqueue=lambda run: bulk_approve_task.enqueue(str(run.pk), complement),
+        idempotency_key=idempotency_key,
     )
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted
-from chorusweb.bulk import bulk_results
+from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
 from chorusweb.http import render_partial, safe_next, sort_links
 from chorusweb.models import BulkRun, Workspace
@@ -295,8 +295,14 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 run = services.bulk_approve_start(
-                    user=request.user, invoices=invoices, complement=form.cleaned_data["complement"]
+                    user=request.user,
+                    invoices=invoices,
+                    complement=form.cleaned_data["complement"],
+                    idempotency_key=form.cleaned_data["cle"],
                 )
+            except BulkAlreadyStarted as exc:
+                messages.info(request, exc.message)
+                return redirect("validators:bulk_detail", run_id=exc.run.pk)
             except ActionRejected as exc:
                 form.add_error(None, exc.message)
                 status = 422

@@ -499,8 +499,9 @@ class FactPulseClient:
 
         The answer is streamed and its base64 member decoded on the fly into a temporary file
         (peak memory: a few 64 KiB chunks). The returned document owns that file: use it as a
-        context manager or call `cleanup()`. Retried like a read; note that upstream marks
-        the invoices as downloaded (`factureTelechargeeParDestinataire`).
+        context manager or call `cleanup()`. Never retried: upstream marks the invoices as
+        downloaded (`factureTelechargeeParDestinataire`), so a download is a write whose
+        unanswered call has an unknown outcome.
         """
         endpoint = ENDPOINTS["telecharger_groupe_factures"]
         request = received.DownloadRequest(tuple(invoice_ids), file_format, include_attachments)
@@ -514,7 +515,7 @@ class FactPulseClient:
             endpoint.url_path(),
             body=body,
             endpoint=endpoint.path,
-            retryable=True,
+            retryable=False,
             stream=True,
             read_timeout=self.download_timeout,
         )

@@ -142,6 +142,77 @@ def test_refusal_is_recorded_and_mirror_refreshed(sandbox_connection, synced, ac
     assert invoice.status == lc.REJETEE  # refreshed from upstream
 
 
+def test_sync_page_fetched_before_an_action_settled_keeps_the_action_state(
+    sandbox_connection, synced, accountant, sandbox_control, monkeypatch
+):
+    """The action settles while a sync's page is on its way: the older page never reverts it."""
+    from django.db import connection as db
+
+    from chorusweb.factpulse.client import FactPulseClient
+
+    invoice = _one(sandbox_connection)
+    search = FactPulseClient.rechercher_factures_destinataire
+    acted = []
+
+    def search_then_act(self, **kwargs):
+        page = search(self, **kwargs)  # the page says MISE_A_DISPOSITION
+        if not acted and kwargs.get("page") == 1:
+            try:
+                acted.append(
+                    services.invoice_process(user=accountant, invoice=invoice, target=lc.SERVICE_FAIT, refresh=False)
+                )
+            finally:
+                db.close()  # this runs in the sync's prefetch thread
+        return page
+
+    monkeypatch.setattr(FactPulseClient, "rechercher_factures_destinataire", search_then_act)
+    run = services.sync_received(connection=sandbox_connection, full=True)
+    assert run.state == SyncRun.State.SUCCEEDED, run.error
+    assert acted
+    invoice.refresh_from_db()
+    assert invoice.status == lc.SERVICE_FAIT
+    events = list(InvoiceEvent.objects.filter(invoice=invoice).order_by("pk").values_list("status", "source"))
+    assert events == [
+        (lc.MISE_A_DISPOSITION, InvoiceEvent.Source.SYNC),
+        (lc.SERVICE_FAIT, InvoiceEvent.Source.ACTION),
+    ]
+    # A later sync reads the new state upstream: nothing changes, no entry is added.
+    monkeypatch.setattr(FactPulseClient, "rechercher_factures_destinataire", search)
+    services.sync_received(connection=sandbox_connection, full=True)
+    invoice.refresh_from_db()
+    assert invoice.status == lc.SERVICE_FAIT
+    assert InvoiceEvent.objects.filter(invoice=invoice).count() == 2
+
+
+def test_sync_row_with_an_older_status_change_never_overwrites_the_mirror(sandbox_connection, synced, accountant):
+    import dataclasses
+    from datetime import timedelta
+
+    from chorusweb.factpulse.client import get_client
+
+    invoice = _one(sandbox_connection)
+    services.invoice_process(user=accountant, invoice=invoice, target=lc.SERVICE_FAIT)
+    invoice.refresh_from_db()
+    page = get_client(sandbox_connection).rechercher_factures_destinataire(invoice_number=invoice.invoice_number)
+    fresh = next(row for row in page.items if row.invoice_id == invoice.invoice_id)
+    assert fresh.status == lc.SERVICE_FAIT
+    older = dataclasses.replace(
+        fresh, status=lc.MISE_A_DISPOSITION, status_changed_at=invoice.status_changed_at - timedelta(minutes=5)
+    )
+    events = InvoiceEvent.objects.filter(invoice=invoice).count()
+    stats = services.upsert_received_rows(sandbox_connection, [older])
+    invoice.refresh_from_db()
+    assert invoice.status == lc.SERVICE_FAIT and stats.changed == 0
+    assert InvoiceEvent.objects.filter(invoice=invoice).count() == events
+    # A genuinely newer change upstream still comes in.
+    newer = dataclasses.replace(
+        fresh, status=lc.MANDATEE, status_changed_at=invoice.status_changed_at + timedelta(minutes=5)
+    )
+    services.upsert_received_rows(sandbox_connection, [newer])
+    invoice.refresh_from_db()
+    assert invoice.status == lc.MANDATEE
+
+
 def test_write_failure_is_not_retried(sandbox_connection, synced, accountant, sandbox_control):
     invoice = _one(sandbox_connection)
     sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=[TRAITER])
@@ -190,6 +261,23 @@ def test_bulk_skips_disallowed_and_reports_each(sandbox_connection, synced, acco
     }
 
 
+def test_refusal_inside_a_bulk_run_refreshes_the_invoice(sandbox_connection, synced, accountant, sandbox_control):
+    from chorusweb.factpulse.client import get_client
+
+    first, second = ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).order_by("pk")[:2]
+    # Someone rejects the first one directly in Chorus Pro: our mirror still says MISE_A_DISPOSITION.
+    get_client(sandbox_connection).traiter_facture_recue(
+        invoice_id=first.invoice_id, new_status=lc.REJETEE, reason="Doublon"
+    )
+    run = services.bulk_process_start(user=accountant, invoices=[first, second], target=lc.SERVICE_FAIT)
+    states = {e.invoice_id: e.state for e in bulk_results(run)}
+    assert states == {first.invoice_id: AuditEntry.State.REFUSED, second.invoice_id: AuditEntry.State.DONE}
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == lc.REJETEE  # refreshed from upstream after the refusal
+    assert second.status == lc.SERVICE_FAIT
+
+
 def test_bulk_limit(sandbox_connection, synced, accountant, settings):
     settings.CHORUSWEB_BULK_MAX = 2
     with pytest.raises(ActionRejected):
@@ -216,6 +304,20 @@ def test_group_download_split_and_merged_with_manifest(sandbox_connection, synce
         result.path.unlink(missing_ok=True)
     assert ReceivedInvoice.objects.filter(pk__in=[c.pk for c in chosen], downloaded=True).count() == 12
     assert AuditEntry.objects.filter(action="download", state=AuditEntry.State.DONE).count() == 2
+
+
+def test_download_that_timed_out_is_reported_once_not_retried(
+    sandbox_connection, synced, accountant, sandbox_control, settings
+):
+    """A group download marks invoices downloaded upstream: it is never sent again by retries."""
+    settings.FACTPULSE_MAX_RETRIES = 3
+    settings.FACTPULSE_DOWNLOAD_TIMEOUT = 0.5
+    sandbox_control.faults(timeout_seconds=1.5, endpoints=[DOWNLOAD])
+    with pytest.raises(FactPulseError):
+        services.invoices_download(user=accountant, invoices=[_one(sandbox_connection)], file_format="PDF")
+    assert sandbox_control.calls(DOWNLOAD) == 1
+    entry = AuditEntry.objects.get(action="download")
+    assert entry.state == AuditEntry.State.UNKNOWN
 
 
 def test_single_download_is_passed_through(sandbox_connection, synced, accountant):

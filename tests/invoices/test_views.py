@@ -190,9 +190,10 @@ def test_bulk_views(logged, sandbox_control, django_capture_on_commit_callbacks)
     logged.post("/factures/selection/", {"operation": "add", "ids": [i.pk for i in [*todo, paid]]})
     page = logged.get("/factures/lot/")
     assert page.status_code == 200 and "5 factures sélectionnées" in page.content.decode()
-    assert logged.post("/factures/lot/", {"cible": lc.REJETEE, "motif": ""}).status_code == 422
+    key = re.search(r'name="cle" value="([^"]+)"', page.content.decode()).group(1)
+    assert logged.post("/factures/lot/", {"cible": lc.REJETEE, "motif": "", "cle": key}).status_code == 422
     with django_capture_on_commit_callbacks(execute=True):
-        response = logged.post("/factures/lot/", {"cible": lc.SERVICE_FAIT})
+        response = logged.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key})
     assert response.status_code == 302
     run = BulkRun.objects.get()
     detail = logged.get(response["Location"]).content.decode()
@@ -202,6 +203,61 @@ def test_bulk_views(logged, sandbox_control, django_capture_on_commit_callbacks)
     partial = logged.get(response["Location"], HTTP_HX_TARGET="bulk-progress", **HTMX).content.decode()
     assert partial.lstrip().startswith('<section id="bulk-progress"')
     assert run.total == 4 and sandbox_control.calls(TRAITER) == 4
+    # The same form sent again (back button, replay): the run it started, nothing sent again.
+    again = logged.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key})
+    assert again.status_code == 302 and again["Location"] == response["Location"]
+    assert BulkRun.objects.count() == 1 and sandbox_control.calls(TRAITER) == 4
+
+
+def test_same_bulk_form_posted_twice_at_once_starts_one_run(logged, sandbox_control):
+    """Two POSTs of one bulk form in flight together (threads, real database): one run, one write each."""
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    todo = list(ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).order_by("pk")[:10])
+    assert len(todo) == 10
+    logged.post("/factures/selection/", {"operation": "add", "ids": [i.pk for i in todo]})
+    key = re.search(r'name="cle" value="([^"]+)"', logged.get("/factures/lot/").content.decode()).group(1)
+    sandbox_control.faults(latency_ms=50, endpoints=[TRAITER])
+    barrier = threading.Barrier(2)
+    answers: list = []
+
+    def post():
+        browser = Client()
+        browser.cookies = logged.cookies  # the same session: the same user, tab and selection
+        try:
+            barrier.wait()
+            answers.append(browser.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key}))
+        except Exception as exc:  # pragma: no cover - shows up in the assertion below
+            answers.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    run = BulkRun.objects.get()
+    assert [getattr(a, "status_code", a) for a in answers] == [302, 302]
+    assert {a["Location"] for a in answers} == {f"/factures/lot/{run.pk}/"}
+    assert run.total == 10 and sandbox_control.calls(TRAITER) == 10
+    for invoice in todo:
+        assert AuditEntry.objects.filter(invoice_id=invoice.invoice_id, action="process").count() == 1
+
+
+@pytest.mark.parametrize("key", ["x" * 65, "abc\x00def", "é" * 10, ""])
+def test_bulk_form_with_a_malformed_key_is_refused_not_500(logged, sandbox_control, key):
+    todo = ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).first()
+    logged.post("/factures/selection/", {"operation": "add", "ids": [todo.pk]})
+    response = logged.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key})
+    assert response.status_code == 422
+    assert "Ce formulaire est invalide ou incomplet" in response.content.decode()
+    fresh = re.search(r'name="cle" value="([^"]+)"', response.content.decode()).group(1)
+    assert re.fullmatch(r"[0-9a-f]{32}", fresh)
+    assert not BulkRun.objects.exists() and sandbox_control.calls(TRAITER) == 0
 
 
 def test_group_download_view_streams_a_zip(logged, sandbox_control):

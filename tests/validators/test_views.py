@@ -254,9 +254,10 @@ def test_bulk_approve(logged, sandbox_connection, sandbox_control, django_captur
     page = logged.get("/validation/lot/")
     assert page.status_code == 200 and "4 factures sélectionnées" in page.content.decode()
     assert "1 facture sera écartée" in page.content.decode()
-    assert logged.post("/validation/lot/", {}).status_code == 422  # confirmation required
+    key = re.search(r'name="cle" value="([^"]+)"', page.content.decode()).group(1)
+    assert logged.post("/validation/lot/", {"cle": key}).status_code == 422  # confirmation required
     with django_capture_on_commit_callbacks(execute=True):
-        response = logged.post("/validation/lot/", {"confirme": "on"})
+        response = logged.post("/validation/lot/", {"confirme": "on", "cle": key})
     assert response.status_code == 302
     run = BulkRun.objects.get(workspace=Workspace.VALIDATION)
     assert run.state == BulkRun.State.FINISHED and run.total == 3
@@ -283,6 +284,6 @@ def test_bulk_approve_limit(client):
     invoices = ValidationInvoiceFactory.create_batch(101, connection=connection)
     client.force_login(user)
     client.post("/validation/selection/", {"operation": "add", "ids": [i.pk for i in invoices]})
-    response = client.post("/validation/lot/", {"confirme": "on"})
+    response = client.post("/validation/lot/", {"confirme": "on", "cle": "0123456789abcdef"})
     assert response.status_code == 422 and "100 factures au plus" in response.content.decode()
     assert not BulkRun.objects.exists()
