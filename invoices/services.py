@@ -34,8 +34,9 @@ from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_
 from chorusweb.bulk import bulk_already_started, bulk_run_create, bulk_run_execute, bulk_run_finish
 from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
+from chorusweb.money import plain_amount
 from chorusweb.sync import PageStats, Progress, prefetched_pages, sync_enqueue, sync_execute, sync_start
-from invoices import documents, mirror
+from invoices import facturx, mirror
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
 from invoices.stats import Contribution, stats_apply, stats_rebuild
 
@@ -584,7 +585,7 @@ def invoices_download(
                         [
                             invoice.invoice_number,
                             invoice.supplier_name,
-                            _fr_amount(invoice.total_incl_tax),
+                            plain_amount(invoice.total_incl_tax),
                             lc.status_label(invoice.status),
                             " | ".join(names.get(invoice.invoice_id, [])),
                         ]
@@ -639,12 +640,6 @@ def _manifest_csv(rows: list[list[str]]) -> str:
     return buffer.getvalue()
 
 
-def _fr_amount(value) -> str:
-    if value is None:
-        return ""
-    return f"{value:.2f}".replace(".", ",")
-
-
 def _safe_filename(name: str) -> str:
     keep = "-_.() "
     return "".join(c if c.isalnum() or c in keep else "_" for c in name)[:120]
@@ -675,9 +670,9 @@ def invoice_document_fetch(*, user, invoice: ReceivedInvoice) -> InvoiceDocument
     )
     path = Path(document.path)
     try:
-        content = documents.read_document(path)
+        content = facturx.read_document(path)
         data = content.to_dict()
-        mismatches = documents.compare_totals(
+        mismatches = facturx.compare_totals(
             content, total_excl_tax=invoice.total_excl_tax, total_incl_tax=invoice.total_incl_tax
         )
         data["mismatches"] = [str(m) for m in mismatches]

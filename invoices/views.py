@@ -23,8 +23,9 @@ from chorusweb.factpulse import FactPulseError
 from chorusweb.forms import SelectionForm
 from chorusweb.http import query_with, render_partial, safe_next, sort_links
 from chorusweb.models import BulkRun, Workspace
+from chorusweb.money import plain_amount
 from chorusweb.selection import SessionSelection
-from invoices import documents, selectors, services
+from invoices import facturx, selectors, services
 from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm
 from invoices.models import InvoiceDocument
 
@@ -115,9 +116,6 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
     def fr_date(value):
         return formats.date_format(value, "d/m/Y") if value else ""
 
-    def fr_amount(value):
-        return "" if value is None else f"{value:.2f}".replace(".", ",")
-
     def lines():
         yield "\ufeff" + writer.writerow(header)
         for inv in rows:
@@ -135,8 +133,8 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
                     formats.date_format(timezone.localtime(inv.status_changed_at), "d/m/Y H:i")
                     if inv.status_changed_at
                     else "",
-                    fr_amount(inv.total_excl_tax),
-                    fr_amount(inv.total_incl_tax),
+                    plain_amount(inv.total_excl_tax),
+                    plain_amount(inv.total_incl_tax),
                     inv.currency,
                     _("oui") if inv.downloaded else _("non"),
                     inv.invoice_id,
@@ -224,7 +222,7 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
     content = None
     if document is not None:
         try:
-            content = documents.DocumentContent.from_dict(document.content)
+            content = facturx.DocumentContent.from_dict(document.content)
         except ValueError:
             content = None
     return {

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
-from django.utils import formats, translation
 
 from chorusweb import lifecycle as lc
+from chorusweb.money import format_money
 
 register = template.Library()
 
@@ -30,8 +28,6 @@ STATUS_CLASSES = {
     lc.REFUSEE_2: "danger",
 }
 
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
-
 
 @register.filter
 def status_class(code: str) -> str:
@@ -46,19 +42,7 @@ def status_label(code: str) -> str:
 @register.filter
 def money(value, currency: str = "EUR") -> str:
     """`1 234,56 €` in French, `€1,234.56` in English; empty for no amount."""
-    if value is None or value == "":
-        return ""
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        return str(value)
-    number = formats.number_format(amount, 2, use_l10n=True, force_grouping=True)
-    symbol = CURRENCY_SYMBOLS.get((currency or "EUR").upper(), (currency or "").upper())
-    if translation.get_language() == "en":
-        if number.startswith("-"):
-            return f"-{symbol}{number[1:]}"
-        return f"{symbol}{number}"
-    return f"{number}\u00a0{symbol}"
+    return format_money(value, currency)
 
 
 @register.filter

@@ -1,4 +1,4 @@
-"""invoices.documents: reading Factur-X PDFs, CII XMLs and ZIPs, comparing totals, JSON round trip."""
+"""invoices.facturx: reading Factur-X PDFs, CII XMLs and ZIPs, comparing totals, JSON round trip."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from facturx import generate_from_binary, xml_check_xsd
 from lxml import etree
 from pypdf import PdfWriter
 
-from invoices.documents import (
+from invoices.facturx import (
     Attachment,
     DocumentContent,
     DocumentKind,
@@ -455,7 +455,7 @@ def test_zip_never_reads_a_large_member_it_only_lists(facturx_pdf, monkeypatch):
         return original_open(self, name, *args, **kwargs)
 
     monkeypatch.setattr(zipfile.ZipFile, "open", spy_open)
-    monkeypatch.setattr("invoices.documents.MAX_PDF_MEMBER_SIZE", 1024 * 1024)
+    monkeypatch.setattr("invoices.facturx.containers.MAX_PDF_MEMBER_SIZE", 1024 * 1024)
     content = read_document(buffer.getvalue())
     assert opened == ["facture.pdf"]
     assert content.invoice_number == "FA-2026-0042"
@@ -682,7 +682,7 @@ def test_compare_totals_mismatch(xml_bytes):
         ("vat_amount", Decimal("434.03"), Decimal("444.03")),
     ]
     assert str(mismatches[0]) == (
-        "Montant TTC : 2\u202f789,03\u00a0€ dans le document, 2\u202f799,03\u00a0€ dans Chorus Pro."
+        "Montant TTC : 2\u00a0789,03\u00a0€ dans le document, 2\u00a0799,03\u00a0€ dans Chorus Pro."
     )
     assert mismatches[1].label == "Montant de TVA"
     # A credit-note-only tolerance: an invoice whose sign differs is a mismatch.
