@@ -21,11 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorusweb.factpulse import FactPulseError, FactPulseRefused, FactPulseTimeout
+from chorusweb.http import http_status_for
 from chorusweb.models import AuditEntry, Connection
 
 
 class ActionRejected(Exception):
     """The action was not sent; `message` says why, in French, for the user."""
+
+    http_status = 409
 
     def __init__(self, message: str, entry: AuditEntry | None = None) -> None:
         super().__init__(message)
@@ -35,6 +38,8 @@ class ActionRejected(Exception):
 
 class UpstreamRefused(ActionRejected):
     """Sent, and refused by Chorus Pro (non-zero codeRetour): shown on the form with its libelle."""
+
+    http_status = 422
 
 
 class AlreadySubmitted(ActionRejected):
@@ -195,15 +200,13 @@ def settle_error(entry: AuditEntry, error: FactPulseError) -> AuditEntry:
 def action_failure(exc: Exception) -> tuple[int, str]:
     """The HTTP status and the message for a failed action, the same in every workspace.
 
-    422: refused by Chorus Pro; 409: not sent (double submit, concurrent action, stale form,
-    rules); 503/502: upstream unavailable or in error.
+    The status follows `http_status_for()`; the message is the rejection's, or the upstream
+    error's safe user message.
     """
-    if isinstance(exc, UpstreamRefused):
-        return 422, exc.message
     if isinstance(exc, ActionRejected):
-        return 409, exc.message
+        return http_status_for(exc), exc.message
     if isinstance(exc, FactPulseError):
-        return (exc.http_status if exc.http_status in (502, 503) else 502), exc.user_message
+        return http_status_for(exc), exc.user_message
     raise exc
 
 

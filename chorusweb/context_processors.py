@@ -6,15 +6,14 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from chorusweb.access import Action, access_for
+from invoices.selectors import to_process_count
+from validators.selectors import queue_count
 
 
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from invoices.selectors import to_process_count
-    from validators.selectors import queue_count
-
     access = access_for(user)
     nav_received = access.can(Action.VIEW_RECEIVED)
     nav_validation = access.can(Action.VIEW_VALIDATION)

@@ -1,19 +1,15 @@
-"""Small HTTP helpers shared by the views: partial rendering and typed requests."""
+"""Small HTTP helpers shared by the views: partial rendering, error statuses, query strings."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django_htmx.middleware import HtmxDetails
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 
-
-class HtmxHttpRequest(HttpRequest):
-    """An HttpRequest as seen by views, with django-htmx's details (for type checkers)."""
-
-    htmx: HtmxDetails
+from chorusweb.factpulse import FactPulseError
 
 
 def is_partial_request(request: HttpRequest, partial: str) -> bool:
@@ -31,42 +27,42 @@ def render_partial(
     *,
     partial: str,
     status: int | None = None,
-    force_partial: bool = False,
-) -> HttpResponse:
-    """Render `template_name#partial` for an htmx request aimed at it, the full page otherwise.
+) -> TemplateResponse:
+    """`template_name#partial` for an htmx request aimed at it, the full page otherwise.
 
     The partial's name, its DOM id and the htmx target are the same kebab-case noun, so an
-    htmx request whose `HX-Target` is `partial` gets only that region. Every response varies
-    on HX-Request (see HtmxVaryMiddleware) so caches never mix the two.
+    htmx request whose `HX-Target` is `partial` gets only that region. (HtmxVaryMiddleware
+    makes every response vary on HX-Request, so caches never mix the two.)
     """
-    if force_partial or is_partial_request(request, partial):
-        name = f"{template_name}#{partial}"
-    else:
-        name = template_name
-    response = render(request, name, context or {}, status=status)
-    response.headers["Vary"] = _add_vary(response.headers.get("Vary"), "HX-Request")
-    return response
+    name = f"{template_name}#{partial}" if is_partial_request(request, partial) else template_name
+    return TemplateResponse(request, name, context or {}, status=status)
 
 
-def _add_vary(existing: str | None, header: str) -> str:
-    values = [v.strip() for v in (existing or "").split(",") if v.strip()]
-    if header.lower() not in {v.lower() for v in values}:
-        values.append(header)
-    return ", ".join(values)
+def render_fragment(
+    request: HttpRequest,
+    template_name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    partial: str,
+    status: int | None = None,
+) -> TemplateResponse:
+    """Only the region `partial` of `template_name`: the answer of an htmx action."""
+    return TemplateResponse(request, f"{template_name}#{partial}", context or {}, status=status)
 
 
-class HttpResponseUnprocessable(HttpResponse):
-    status_code = 422
+def http_status_for(error: Exception) -> int:
+    """The one rule for the status of a failure: the same for pages, fragments and alerts.
 
-
-class HttpResponseConflict(HttpResponse):
-    status_code = 409
+    422: refused by Chorus Pro (shown on the form); 409: not sent (double submit, concurrent
+    action, stale form, rules); 503: upstream unavailable; 502: any other upstream error.
+    """
+    if isinstance(error, FactPulseError):
+        return 503 if error.http_status == 503 else 502
+    return getattr(error, "http_status", 500)
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
     """The `next` parameter when it points to this site, else `default` (no open redirect)."""
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target

@@ -10,10 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.template.loader import render_to_string
 from django.utils import translation
-from django_htmx.http import HttpResponseClientRedirect
+from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from chorusweb.factpulse import FactPulseError
-from chorusweb.http import _add_vary
+from chorusweb.http import http_status_for
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class HtmxVaryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers["Vary"] = _add_vary(response.headers.get("Vary"), "HX-Request")
+        patch_vary_headers(response, ("HX-Request",))
         return response
 
 
@@ -82,14 +83,12 @@ class UpstreamErrorMiddleware:
         if not isinstance(exception, FactPulseError):
             return None
         logger.warning("Upstream error on %s: %s", request.path, exception)
-        status = exception.http_status if exception.http_status in (502, 503) else 502
+        status = http_status_for(exception)
         context = {"error": exception, "message": exception.user_message, "status": status}
         if getattr(request, "htmx", None):
             response = HttpResponse(render_to_string("includes/alert.html", context, request=request), status=status)
             # Swap the alert into #alerts whatever the request targeted.
-            response.headers["HX-Retarget"] = "#alerts"
-            response.headers["HX-Reswap"] = "innerHTML"
-            return response
+            return reswap(retarget(response, "#alerts"), "innerHTML")
         return HttpResponse(render_to_string("errors/upstream.html", context, request=request), status=status)
 
 

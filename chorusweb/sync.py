@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chorusweb.access import access_for
 from chorusweb.factpulse import FactPulseError, Page
 from chorusweb.models import Connection, SyncRun
 
@@ -146,8 +148,6 @@ def sync_enqueue(*, user, workspace: str, action, task, never_synced_only: bool 
     synchronised keeps its running run, which is returned so the page can show its progress.
     `task` is the workspace's django task taking the run's id.
     """
-    from chorusweb.access import access_for
-
     connections = access_for(user).connections(action)
     if never_synced_only:
         known = set(
@@ -190,10 +190,6 @@ class SyncStatus:
 
 def sync_statuses(*, user, workspace: str, action) -> list[SyncStatus]:
     """For each connection the user may use for `action`: its last run and last successful run."""
-    from django.db.models import Max
-
-    from chorusweb.access import access_for
-
     connections = access_for(user).connections(action)
     runs = SyncRun.objects.filter(connection_id__in=[c.pk for c in connections], workspace=workspace)
     last = dict(runs.values_list("connection_id").annotate(pk=Max("pk")).order_by())
@@ -202,3 +198,16 @@ def sync_statuses(*, user, workspace: str, action) -> list[SyncStatus]:
     )
     by_pk = SyncRun.objects.in_bulk({*last.values(), *last_ok.values()})
     return [SyncStatus(c.name, c.pk, by_pk.get(last_ok.get(c.pk)), by_pk.get(last.get(c.pk))) for c in connections]
+
+
+def sync_first_visit(*, user, workspace: str, action, task) -> tuple[list[SyncStatus], bool]:
+    """A list page's sync statuses, after starting the sync of connections never synchronised.
+
+    A first visit fills the mirror in the background (the page does not wait). Returns the
+    statuses and whether a sync was started (the page then polls its progress).
+    """
+    statuses = sync_statuses(user=user, workspace=workspace, action=action)
+    if all(s.last_run is not None for s in statuses):
+        return statuses, False
+    runs = sync_enqueue(user=user, workspace=workspace, action=action, task=task, never_synced_only=True)
+    return sync_statuses(user=user, workspace=workspace, action=action), bool(runs)

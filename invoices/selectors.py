@@ -23,7 +23,8 @@ from chorusweb.audit import audit_trail
 from chorusweb.lists import KnownCountPaginator, TabCount
 from chorusweb.models import AuditEntry, Workspace
 from chorusweb.sync import SyncStatus, sync_statuses
-from invoices.models import InvoiceEvent, QueueStat, ReceivedInvoice
+from invoices import facturx
+from invoices.models import InvoiceDocument, InvoiceEvent, QueueStat, ReceivedInvoice
 
 
 @dataclass(frozen=True)
@@ -335,3 +336,23 @@ def to_process_count(user) -> int:
         .get("n")
     )
     return total or 0
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """An invoice's stored document: the file's facts, and its content as read when fetched."""
+
+    file: InvoiceDocument
+    content: facturx.DocumentContent | None  # None: stored by a version whose layout is not readable
+
+
+def invoice_document(*, invoice: ReceivedInvoice) -> StoredDocument | None:
+    """The document fetched for `invoice`, if any (the caller has already checked access)."""
+    document = InvoiceDocument.objects.filter(invoice=invoice).first()
+    if document is None:
+        return None
+    try:
+        content = facturx.DocumentContent.from_dict(document.content)
+    except ValueError:
+        content = None
+    return StoredDocument(file=document, content=content)

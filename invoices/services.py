@@ -8,6 +8,8 @@ transaction as the settlement.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
 import logging
 import os
 import shutil
@@ -35,7 +37,15 @@ from chorusweb.bulk import bulk_already_started, bulk_run_create, bulk_run_execu
 from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
 from chorusweb.money import plain_amount
-from chorusweb.sync import PageStats, Progress, prefetched_pages, sync_enqueue, sync_execute, sync_start
+from chorusweb.sync import (
+    PageStats,
+    Progress,
+    prefetched_pages,
+    sync_enqueue,
+    sync_execute,
+    sync_first_visit,
+    sync_start,
+)
 from invoices import facturx, mirror
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
 from invoices.stats import Contribution, stats_apply, stats_rebuild
@@ -221,6 +231,13 @@ def sync_received_enqueue(*, user, never_synced_only: bool = False) -> list[Sync
         action=Action.VIEW_RECEIVED,
         task=sync_received_task,
         never_synced_only=never_synced_only,
+    )
+
+
+def sync_received_first_visit(*, user) -> tuple[list, bool]:
+    """Sync statuses of the received list; a mirror never synchronised starts filling now."""
+    return sync_first_visit(
+        user=user, workspace=Workspace.RECEIVED, action=Action.VIEW_RECEIVED, task=sync_received_task
     )
 
 
@@ -630,8 +647,6 @@ def _merge_into(
 
 
 def _manifest_csv(rows: list[list[str]]) -> str:
-    import io
-
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";")
@@ -671,11 +686,10 @@ def invoice_document_fetch(*, user, invoice: ReceivedInvoice) -> InvoiceDocument
     path = Path(document.path)
     try:
         content = facturx.read_document(path)
-        data = content.to_dict()
         mismatches = facturx.compare_totals(
             content, total_excl_tax=invoice.total_excl_tax, total_incl_tax=invoice.total_incl_tax
         )
-        data["mismatches"] = [str(m) for m in mismatches]
+        data = dataclasses.replace(content, mismatches=tuple(str(m) for m in mismatches)).to_dict()
         with path.open("rb") as handle, transaction.atomic():
             stored = InvoiceDocument(
                 invoice=invoice,

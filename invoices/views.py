@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 
 from django.conf import settings
@@ -11,9 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
@@ -21,11 +20,10 @@ from chorusweb.audit import ActionRejected, action_failure, already_submitted
 from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
 from chorusweb.forms import SelectionForm
-from chorusweb.http import query_with, render_partial, safe_next, sort_links
+from chorusweb.http import render_fragment, render_partial, safe_next, sort_links
 from chorusweb.models import BulkRun, Workspace
-from chorusweb.money import plain_amount
 from chorusweb.selection import SessionSelection
-from invoices import facturx, selectors, services
+from invoices import exports, selectors, services
 from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm
 from invoices.models import InvoiceDocument
 
@@ -49,12 +47,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_RECEIVED)
     form = _filter_form(request)
     filters = form.to_filters() if form.is_bound else InvoiceFilterForm(connections=()).to_filters()
-    sync_statuses = selectors.received_sync_statuses(user=request.user)
-    # First visit: a mirror never synchronised is filled in the background (the page does not wait).
-    first_runs = []
-    if any(s.last_run is None for s in sync_statuses):
-        first_runs = services.sync_received_enqueue(user=request.user, never_synced_only=True)
-        sync_statuses = selectors.received_sync_statuses(user=request.user)
+    sync_statuses, polling = services.sync_received_first_visit(user=request.user)
     result = selectors.invoice_list(
         user=request.user,
         filters=filters,
@@ -74,9 +67,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "list_url": request.get_full_path(),
         "page_ids": ",".join(str(r["id"]) for r in page_rows),
         "sync_statuses": sync_statuses,
-        "polling": bool(first_runs),
+        "polling": polling,
         "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
-        "querystring": query_with(request, page=None),
         "can_process": access_for(request.user).can(Action.PROCESS_RECEIVED),
         "can_download": access_for(request.user).can(Action.DOWNLOAD_RECEIVED),
     }
@@ -89,61 +81,8 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
     _require(request, Action.VIEW_RECEIVED)
     filters = _filter_form(request).to_filters()
     rows = selectors.invoice_iter_export(user=request.user, filters=filters)
-
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo(), delimiter=";")
-    header = [
-        _("Numéro"),
-        _("Type"),
-        _("Fournisseur"),
-        _("SIRET / identifiant"),
-        _("Destinataire"),
-        _("Code service"),
-        _("Date de facture"),
-        _("Date de dépôt"),
-        _("Statut"),
-        _("Statut depuis"),
-        _("Montant HT"),
-        _("Montant TTC"),
-        _("Devise"),
-        _("Téléchargée"),
-        _("Id Chorus Pro"),
-    ]
-
-    def fr_date(value):
-        return formats.date_format(value, "d/m/Y") if value else ""
-
-    def lines():
-        yield "\ufeff" + writer.writerow(header)
-        for inv in rows:
-            yield writer.writerow(
-                [
-                    inv.invoice_number,
-                    inv.invoice_type,
-                    inv.supplier_name,
-                    inv.supplier_code,
-                    inv.recipient_name,
-                    inv.service_code,
-                    fr_date(inv.invoice_date),
-                    fr_date(inv.deposit_date),
-                    inv.status_label,
-                    formats.date_format(timezone.localtime(inv.status_changed_at), "d/m/Y H:i")
-                    if inv.status_changed_at
-                    else "",
-                    plain_amount(inv.total_excl_tax),
-                    plain_amount(inv.total_incl_tax),
-                    inv.currency,
-                    _("oui") if inv.downloaded else _("non"),
-                    inv.invoice_id,
-                ]
-            )
-
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="factures-recues-{stamp}.csv"'
+    response = StreamingHttpResponse(exports.invoices_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{exports.export_filename()}"'
     return response
 
 
@@ -156,7 +95,7 @@ def selection_update(request: HttpRequest) -> HttpResponse:
         visible=lambda pks: {inv.pk for inv in selectors.invoices_by_ids(user=request.user, ids=pks)},
     )
     if request.htmx:
-        return render_partial(
+        return render_fragment(
             request,
             "invoices/list.html",
             {
@@ -165,7 +104,6 @@ def selection_update(request: HttpRequest) -> HttpResponse:
                 **_action_flags(request),
             },
             partial="selection-bar",
-            force_partial=True,
         )
     return redirect(safe_next(request, reverse("invoices:list")))
 
@@ -188,24 +126,22 @@ def sync_refresh(request: HttpRequest) -> HttpResponse:
             messages.info(request, _("Synchronisation lancée. La liste sera à jour dans quelques instants."))
             return redirect(safe_next(request, reverse("invoices:list")))
         statuses = selectors.received_sync_statuses(user=request.user)
-        return render_partial(
+        return render_fragment(
             request,
             "invoices/list.html",
             {"sync_statuses": statuses, "polling": bool(runs)},
             partial="sync-status",
-            force_partial=True,
         )
     statuses = selectors.received_sync_statuses(user=request.user)
     running = any(s.running for s in statuses)
-    response = render_partial(
+    response = render_fragment(
         request,
         "invoices/list.html",
         {"sync_statuses": statuses, "polling": running, "just_finished": not running},
         partial="sync-status",
-        force_partial=True,
     )
     if not running and request.htmx:
-        response["HX-Trigger"] = "invoices-synced"
+        trigger_client_event(response, "invoices-synced")
     return response
 
 
@@ -218,13 +154,8 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = None, **extra) -> dict:
     access = access_for(request.user)
     can_process = access.can(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
-    document = InvoiceDocument.objects.filter(invoice=invoice).first()
-    content = None
-    if document is not None:
-        try:
-            content = facturx.DocumentContent.from_dict(document.content)
-        except ValueError:
-            content = None
+    stored = selectors.invoice_document(invoice=invoice)
+    document, content = (stored.file, stored.content) if stored else (None, None)
     return {
         "invoice": invoice,
         "timeline": selectors.invoice_timeline(invoice=invoice),
@@ -274,16 +205,13 @@ def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
         if not request.htmx:
             return redirect("invoices:detail", pk=invoice.pk)
         # The whole body changes together: status badge, timeline, audit and a fresh form.
-        response = render_partial(
+        response = render_fragment(
             request,
             "invoices/detail.html",
             _detail_context(request, outcome.invoice, just_processed=True),
             partial="invoice-body",
-            force_partial=True,
         )
-        response["HX-Retarget"] = "#invoice-body"
-        response["HX-Reswap"] = "outerHTML"
-        return response
+        return reswap(retarget(response, "#invoice-body"), "outerHTML")
     return _process_form_refused(request, invoice, form, status=status, message=message)
 
 
@@ -295,13 +223,12 @@ def _process_form_refused(request: HttpRequest, invoice, form: ProcessForm, *, s
 def _process_form_response(request: HttpRequest, invoice, form: ProcessForm, *, status: int) -> HttpResponse:
     context = _detail_context(request, invoice, form=form)
     if request.htmx:
-        return render_partial(
+        return render_fragment(
             request,
             "invoices/detail.html",
             context,
             partial="process-form",
             status=status,
-            force_partial=True,
         )
     return render_partial(request, "invoices/detail.html", context, partial="process-form", status=status)
 
@@ -320,12 +247,11 @@ def invoice_document(request: HttpRequest, pk: int) -> HttpResponse:
         if error:
             messages.error(request, error)
         return redirect("invoices:detail", pk=pk)
-    return render_partial(
+    return render_fragment(
         request,
         "invoices/detail.html",
         _detail_context(request, invoice, document_error=error, document_swap=True),
         partial="document-content",
-        force_partial=True,
         status=502 if error else 200,
     )
 

@@ -23,7 +23,8 @@ from chorusweb.audit import audit_trail
 from chorusweb.lists import KnownCountPaginator, TabCount
 from chorusweb.models import AuditEntry, Workspace
 from chorusweb.sync import SyncStatus, sync_statuses
-from validators.models import QueueState, ValidationDetail, ValidationInvoice
+from invoices.selectors import invoice_scope
+from validators.models import QueueState, ValidationInvoice
 
 #: Days left at or under which an invoice is shown as urgent.
 SOON_DAYS = 3
@@ -316,10 +317,6 @@ def validation_audit(*, invoice: ValidationInvoice) -> list[AuditEntry]:
     )
 
 
-def validation_detail_cached(*, invoice: ValidationInvoice) -> ValidationDetail | None:
-    return ValidationDetail.objects.filter(invoice=invoice).first()
-
-
 def next_awaiting(*, user, after: ValidationInvoice | None = None) -> ValidationInvoice | None:
     """The most urgent invoice still awaiting the user's validation (other than `after`)."""
     qs = validation_scope(user=user, action=Action.VALIDATE).filter(state=QueueState.AWAITING)
@@ -340,8 +337,6 @@ def received_access(*, user, invoice: ValidationInvoice) -> bool:
 
 def received_counterpart(*, user, invoice: ValidationInvoice):
     """The received invoice an approved invoice became, when the user sees it as recipient."""
-    from invoices.selectors import invoice_scope
-
     if not received_access(user=user, invoice=invoice):
         return None
     return invoice_scope(user=user).filter(connection_id=invoice.connection_id, invoice_id=invoice.invoice_id).first()

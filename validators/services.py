@@ -41,9 +41,12 @@ from chorusweb.sync import (
     prefetched_pages,
     sync_enqueue,
     sync_execute,
+    sync_first_visit,
     sync_start,
 )
 from invoices import mirror
+from invoices.models import ReceivedInvoice
+from invoices.services import upsert_received_rows
 from validators.models import QueueState, ValidationDetail, ValidationInvoice, level_of, state_of
 
 logger = logging.getLogger(__name__)
@@ -229,6 +232,13 @@ def sync_validation_task(run_id: int) -> str:
     return sync_execute(run, _fetch_validation(run.connection)).state
 
 
+def sync_validation_first_visit(*, user) -> tuple[list, bool]:
+    """Sync statuses of the validation queue; a mirror never synchronised starts filling now."""
+    return sync_first_visit(
+        user=user, workspace=Workspace.VALIDATION, action=Action.VIEW_VALIDATION, task=sync_validation_task
+    )
+
+
 def sync_validation_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
     """Start a background sync of every connection the user validates on (Refresh button)."""
     return sync_enqueue(
@@ -260,9 +270,6 @@ def _refresh_received(*, user, invoice: ValidationInvoice):
 
     Returns the received invoice, or None (no recipient access, not routed yet, upstream down).
     """
-    from invoices.models import ReceivedInvoice
-    from invoices.services import upsert_received_rows
-
     if not access_for(user).can(Action.VIEW_RECEIVED, invoice.connection_id, invoice.service_code):
         return None
     asked_at = timezone.now()

@@ -12,13 +12,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted
 from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
-from chorusweb.http import render_partial, safe_next, sort_links
+from chorusweb.http import http_status_for, render_fragment, render_partial, safe_next, sort_links
 from chorusweb.models import BulkRun, Workspace
 from chorusweb.selection import SessionSelection
 from validators import selectors, services
@@ -53,12 +54,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     connections = access_for(request.user).connections(Action.VIEW_VALIDATION)
     form = QueueFilterForm(request.GET or None, connections=connections)
     filters = form.to_filters()
-    sync_statuses = selectors.validation_sync_statuses(user=request.user)
-    # First visit: a queue never synchronised is fetched in the background (the page does not wait).
-    first_runs = []
-    if any(s.last_run is None for s in sync_statuses):
-        first_runs = services.sync_validation_enqueue(user=request.user, never_synced_only=True)
-        sync_statuses = selectors.validation_sync_statuses(user=request.user)
+    sync_statuses, polling = services.sync_validation_first_visit(user=request.user)
     result = selectors.queue_list(
         user=request.user, filters=filters, page=request.GET.get("page", 1), per_page=settings.CHORUSWEB_PAGE_SIZE
     )
@@ -74,7 +70,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "list_url": request.get_full_path(),
         "page_ids": ",".join(str(r.id) for r in result.rows),
         "sync_statuses": sync_statuses,
-        "polling": bool(first_runs),
+        "polling": polling,
         "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
         "urgent_count": selectors.queue_urgent_count(request.user),
         **_action_flags(request),
@@ -91,24 +87,22 @@ def sync_refresh(request: HttpRequest) -> HttpResponse:
         if not request.htmx:
             messages.info(request, _("Synchronisation lancée. La file sera à jour dans quelques instants."))
             return redirect(safe_next(request, reverse("validators:queue")))
-        return render_partial(
+        return render_fragment(
             request,
             "validators/queue.html",
             {"sync_statuses": selectors.validation_sync_statuses(user=request.user), "polling": bool(runs)},
             partial="sync-status",
-            force_partial=True,
         )
     statuses = selectors.validation_sync_statuses(user=request.user)
     running = any(s.running for s in statuses)
-    response = render_partial(
+    response = render_fragment(
         request,
         "validators/queue.html",
         {"sync_statuses": statuses, "polling": running},
         partial="sync-status",
-        force_partial=True,
     )
     if not running and request.htmx:
-        response["HX-Trigger"] = "validation-synced"
+        trigger_client_event(response, "validation-synced")
     return response
 
 
@@ -121,7 +115,7 @@ def selection_update(request: HttpRequest) -> HttpResponse:
         visible=lambda pks: {inv.pk for inv in selectors.validations_by_ids(user=request.user, ids=pks)},
     )
     if request.htmx:
-        return render_partial(
+        return render_fragment(
             request,
             "validators/queue.html",
             {
@@ -130,7 +124,6 @@ def selection_update(request: HttpRequest) -> HttpResponse:
                 **_action_flags(request),
             },
             partial="selection-bar",
-            force_partial=True,
         )
     return redirect(safe_next(request, reverse("validators:queue")))
 
@@ -180,7 +173,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     read = context["read"]
     status = None
     if read.error is not None and read.detail is None:
-        status = read.error.http_status if read.error.http_status in (502, 503) else 502
+        status = http_status_for(read.error)
     return render_partial(request, "validators/detail.html", context, partial="invoice-body", status=status)
 
 
@@ -214,16 +207,13 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         SELECTION.discard(request, invoice.pk)
         if not request.htmx:
             return redirect("validators:detail", pk=invoice.pk)
-        response = render_partial(
+        response = render_fragment(
             request,
             "validators/detail.html",
             _detail_context(request, outcome.invoice, just_decided=True),
             partial="invoice-body",
-            force_partial=True,
         )
-        response["HX-Retarget"] = "#invoice-body"
-        response["HX-Reswap"] = "outerHTML"
-        return response
+        return reswap(retarget(response, "#invoice-body"), "outerHTML")
     return _decision_refused(request, invoice, form, status=status, message=message)
 
 
@@ -242,9 +232,7 @@ def _decision_response(request: HttpRequest, invoice, form: DecisionForm, *, sta
             "reason_max": lc.REASON_MAX_LENGTH,
             **_decision_forms(invoice, form),
         }
-        return render_partial(
-            request, "validators/detail.html", context, partial="decision-form", status=status, force_partial=True
-        )
+        return render_fragment(request, "validators/detail.html", context, partial="decision-form", status=status)
     context = _detail_context(request, invoice, bound=form)
     return render_partial(request, "validators/detail.html", context, partial="decision-form", status=status)
 

@@ -43,25 +43,3 @@ def status_label(code: str) -> str:
 def money(value, currency: str = "EUR") -> str:
     """`1 234,56 €` in French, `€1,234.56` in English; empty for no amount."""
     return format_money(value, currency)
-
-
-@register.filter
-def get_item(mapping, key):
-    try:
-        return mapping.get(key)
-    except AttributeError:
-        return None
-
-
-@register.simple_tag(takes_context=True)
-def query(context, **changes) -> str:
-    """The current query string with some parameters changed; `None` removes one."""
-    request = context["request"]
-    params = request.GET.copy()
-    for key, value in changes.items():
-        if value is None or value == "":
-            params.pop(key, None)
-        else:
-            params[key] = value
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"

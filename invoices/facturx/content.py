@@ -347,6 +347,8 @@ class DocumentContent:
     attachments: tuple[Attachment, ...] = ()
     #: French descriptions of everything that could not be read.
     errors: tuple[str, ...] = ()
+    #: French descriptions of the totals that differ from Chorus Pro's (see `compare_totals`).
+    mismatches: tuple[str, ...] = ()
 
     @property
     def has_invoice_data(self) -> bool:

@@ -1,4 +1,4 @@
-"""Synchronise the mirrors (received invoices, and validation queues when present) from upstream."""
+"""Synchronise the mirrors (received invoices and validation queues) from upstream."""
 
 from __future__ import annotations
 
@@ -6,19 +6,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from chorusweb.models import Connection, SyncRun
 from chorusweb.sync import SyncAlreadyRunning
+from invoices.services import sync_received
+from validators.services import sync_validation
 
-
-def _syncers():
-    from invoices.services import sync_received
-
-    syncers = [("factures reçues", sync_received)]
-    try:
-        from validators.services import sync_validation
-    except ImportError:
-        pass
-    else:
-        syncers.append(("file de validation", sync_validation))
-    return syncers
+SYNCERS = (("factures reçues", sync_received), ("file de validation", sync_validation))
 
 
 class Command(BaseCommand):
@@ -38,7 +29,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Aucune connexion active nommée « {options['connection']} ».")
         failures = 0
         for connection in connections:
-            for label, sync in _syncers():
+            for label, sync in SYNCERS:
                 try:
                     run = sync(connection=connection, full=options["full"])
                 except SyncAlreadyRunning:

@@ -1,0 +1,75 @@
+"""The CSV export of the received invoices list: every row of the current view, French format."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from chorusweb.money import plain_amount
+from invoices.models import ReceivedInvoice
+
+
+class _Echo:
+    """A file-like object whose `write` returns the line: csv.writer then yields strings."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _header() -> list[str]:
+    return [
+        _("Numéro"),
+        _("Type"),
+        _("Fournisseur"),
+        _("SIRET / identifiant"),
+        _("Destinataire"),
+        _("Code service"),
+        _("Date de facture"),
+        _("Date de dépôt"),
+        _("Statut"),
+        _("Statut depuis"),
+        _("Montant HT"),
+        _("Montant TTC"),
+        _("Devise"),
+        _("Téléchargée"),
+        _("Id Chorus Pro"),
+    ]
+
+
+def _date(value) -> str:
+    return formats.date_format(value, "d/m/Y") if value else ""
+
+
+def _row(inv: ReceivedInvoice) -> list:
+    return [
+        inv.invoice_number,
+        inv.invoice_type,
+        inv.supplier_name,
+        inv.supplier_code,
+        inv.recipient_name,
+        inv.service_code,
+        _date(inv.invoice_date),
+        _date(inv.deposit_date),
+        inv.status_label,
+        formats.date_format(timezone.localtime(inv.status_changed_at), "d/m/Y H:i") if inv.status_changed_at else "",
+        plain_amount(inv.total_excl_tax),
+        plain_amount(inv.total_incl_tax),
+        inv.currency,
+        _("oui") if inv.downloaded else _("non"),
+        inv.invoice_id,
+    ]
+
+
+def invoices_csv_lines(rows: Iterable[ReceivedInvoice]) -> Iterator[str]:
+    """The CSV lines (`;`-separated, with a BOM so that spreadsheets read UTF-8), lazily."""
+    writer = csv.writer(_Echo(), delimiter=";")
+    yield "\ufeff" + writer.writerow(_header())
+    for inv in rows:
+        yield writer.writerow(_row(inv))
+
+
+def export_filename() -> str:
+    return f"factures-recues-{timezone.localtime().strftime('%Y%m%d-%H%M')}.csv"
