@@ -201,13 +201,13 @@ def upstream_rows(n: int, *, seed: int = 1) -> Iterator[dict]:
 
 def _reader():
     """The gateway's own reader of a `rechercher-destinataire` row."""
-    from chorusweb.factpulse.received import read_received_row
+    from chorusweb.factpulse import read_received_row
 
     return read_received_row
 
 
 def _validator_reader():
-    from chorusweb.factpulse.validator import read_validator_row
+    from chorusweb.factpulse import read_validator_row
 
     return read_validator_row
 

@@ -27,7 +27,7 @@ from chorusweb.factpulse.errors import (
     FactPulseUpstreamError,
 )
 from chorusweb.factpulse.probe import ProbeResult, compare_keys, run_probe
-from chorusweb.factpulse.received import ReceivedSearch
+from chorusweb.factpulse.received import ReceivedSearch, read_received_row
 from chorusweb.factpulse.supplier import SupplierSearch
 from chorusweb.factpulse.types import (
     DownloadedDocument,
@@ -37,7 +37,7 @@ from chorusweb.factpulse.types import (
     ValidatorInvoiceDetail,
     ValidatorInvoiceRow,
 )
-from chorusweb.factpulse.validator import ValidatorSearch, read_validator_detail
+from chorusweb.factpulse.validator import ValidatorSearch, read_validator_detail, read_validator_row
 
 __all__ = [
     "ENDPOINTS",
@@ -64,7 +64,9 @@ __all__ = [
     "ValidatorSearch",
     "compare_keys",
     "get_client",
+    "read_received_row",
     "read_validator_detail",
+    "read_validator_row",
     "run_probe",
     "types",
 ]
