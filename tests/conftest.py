@@ -135,3 +135,14 @@ def sandbox_control(live_server):
     control.clear()
     yield control
     control.clear()
+
+
+@pytest.fixture
+def fake_factpulse(monkeypatch):
+    """The gateway replaced by FakeFactPulse (in-memory rows, errors on demand) for both workspaces."""
+    from tests.fakes import FakeFactPulse
+
+    fake = FakeFactPulse()
+    for module in ("invoices.services", "validators.services"):
+        monkeypatch.setattr(f"{module}.get_client", lambda connection: fake)
+    return fake

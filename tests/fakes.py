@@ -1,0 +1,242 @@
+"""FakeFactPulse: the gateway's public interface, in memory, for view and core tests.
+
+It holds typed rows (`add_received()`, `add_validation()`), answers the searches from them
+with paging, applies the lifecycle rules to writes (a refused transition raises
+`FactPulseRefused`, like Chorus Pro), records every call, and raises any error on demand
+(`fail("traiter_facture_recue", FactPulseUnavailable())`). The sandbox over HTTP stays the
+integration layer: what this double does is what the gateway's contract tests pin down there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from chorusweb import lifecycle as lc
+from chorusweb.factpulse import (
+    DownloadedDocument,
+    FactPulseError,
+    FactPulseRefused,
+    Page,
+    ReceivedInvoiceRow,
+    ReceivedSearch,
+    ValidatorInvoiceDetail,
+    ValidatorInvoiceRow,
+    ValidatorSearch,
+    types,
+)
+
+#: A document whose first bytes say PDF (the readers treat it as an unreadable PDF).
+FAKE_PDF = b"%PDF-1.4\n% chorusweb test document\n%%EOF\n"
+
+
+class FakeFactPulse:
+    """In-memory stand-in for `FactPulseClient` (same method names, arguments and answers)."""
+
+    def __init__(self) -> None:
+        self.received: dict[int, ReceivedInvoiceRow] = {}
+        self.validation: dict[int, ValidatorInvoiceRow] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.document = FAKE_PDF
+        self._errors: dict[str, list[FactPulseError]] = defaultdict(list)
+        self._ids = itertools.count(10_001)
+
+    # --- set-up ------------------------------------------------------------------------------
+
+    def add_received(self, **fields: Any) -> ReceivedInvoiceRow:
+        invoice_id = fields.pop("invoice_id", None) or next(self._ids)
+        defaults = {
+            "invoice_number": f"F-{invoice_id}",
+            "invoice_type": "FACTURE",
+            "status": lc.MISE_A_DISPOSITION,
+            "status_changed_at": timezone.now() - timedelta(days=1),
+            "invoice_date": date.today() - timedelta(days=3),
+            "deposit_date": date.today() - timedelta(days=2),
+            "total_excl_tax": Decimal("100.00"),
+            "total_incl_tax": Decimal("120.00"),
+            "currency": "EUR",
+            "supplier_code": "12345678900011",
+            "supplier_name": "Fournisseur test",
+            "service_code": "SERV1",
+            "service_name": "Service 1",
+        }
+        row = ReceivedInvoiceRow(invoice_id=invoice_id, **{**defaults, **fields})
+        self.received[invoice_id] = row
+        return row
+
+    def add_validation(self, **fields: Any) -> ValidatorInvoiceRow:
+        invoice_id = fields.pop("invoice_id", None) or next(self._ids)
+        defaults = {
+            "invoice_number": f"V-{invoice_id}",
+            "invoice_type": "FACTURE",
+            "framework": "A9",
+            "status": lc.A_VALIDER_1,
+            "deposit_date": date.today() - timedelta(days=2),
+            "total_excl_tax": Decimal("100.00"),
+            "total_incl_tax": Decimal("120.00"),
+            "currency": "EUR",
+            "supplier_name": "Sous-traitant test",
+            "recipient_name": "Mairie test",
+            "service_code": "SERV1",
+        }
+        row = ValidatorInvoiceRow(invoice_id=invoice_id, **{**defaults, **fields})
+        self.validation[invoice_id] = row
+        return row
+
+    def fail(self, method: str, error: FactPulseError, *, times: int = 1) -> None:
+        """The next `times` calls of `method` raise `error` (after being recorded)."""
+        self._errors[method].extend([error] * times)
+
+    def count(self, method: str) -> int:
+        return sum(1 for name, _ in self.calls if name == method)
+
+    def _call(self, method: str, **kwargs: Any) -> None:
+        self.calls.append((method, kwargs))
+        if self._errors[method]:
+            raise self._errors[method].pop(0)
+
+    # --- searches ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _page[R](rows: Sequence[R], search: Any) -> Page[R]:
+        start = (search.page - 1) * search.page_size
+        items = tuple(rows[start : start + search.page_size])
+        pages = -(-len(rows) // search.page_size) if rows else 0
+        return Page(items=items, page=search.page, pages=pages, page_size=search.page_size, total=len(rows))
+
+    @staticmethod
+    def _matches(row: Any, search: Any) -> bool:
+        statuses = [lc.normalise_status(s) for s in search.statuses or ()]
+        if statuses and row.status not in statuses:
+            return False
+        if search.invoice_number and row.invoice_number != search.invoice_number:
+            return False
+        return not (search.deposited_from and row.deposit_date and row.deposit_date < search.deposited_from)
+
+    def rechercher_factures_destinataire(
+        self, search: ReceivedSearch | None = None, **filters: Any
+    ) -> Page[ReceivedInvoiceRow]:
+        search = search or ReceivedSearch(**filters)
+        self._call("rechercher_factures_destinataire", search=search)
+        since = search.status_changed_from
+        rows = [
+            r
+            for _, r in sorted(self.received.items())
+            if self._matches(r, search)
+            and not (since and r.status_changed_at and timezone.localdate(r.status_changed_at) < since)
+        ]
+        return self._page(rows, search)
+
+    def iter_factures_destinataire(self, *, page_size: int = 500, **filters: Any) -> Iterator[ReceivedInvoiceRow]:
+        return self._iter(self.rechercher_factures_destinataire, ReceivedSearch(page_size=page_size, **filters))
+
+    def valideur_rechercher_factures(
+        self, search: ValidatorSearch | None = None, **filters: Any
+    ) -> Page[ValidatorInvoiceRow]:
+        search = search or ValidatorSearch(**filters)
+        self._call("valideur_rechercher_factures", search=search)
+        rows = [r for _, r in sorted(self.validation.items()) if self._matches(r, search)]
+        return self._page(rows, search)
+
+    def iter_factures_valideur(self, *, page_size: int = 500, **filters: Any) -> Iterator[ValidatorInvoiceRow]:
+        return self._iter(self.valideur_rechercher_factures, ValidatorSearch(page_size=page_size, **filters))
+
+    @staticmethod
+    def _iter(search_method: Any, search: Any) -> Iterator[Any]:
+        while True:
+            page = search_method(search)
+            yield from page.items
+            if not page.items or page.page >= page.pages:
+                return
+            search = search.at_page(page.page + 1)
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def traiter_facture_recue(
+        self,
+        *,
+        invoice_id: int,
+        new_status: str,
+        reason: str | None = None,
+        comment: str | None = None,
+        mandate_number: str | None = None,
+    ) -> types.ProcessingResult:
+        self._call(
+            "traiter_facture_recue",
+            invoice_id=invoice_id,
+            new_status=new_status,
+            reason=reason,
+            comment=comment,
+            mandate_number=mandate_number,
+        )
+        row = self.received.get(invoice_id)
+        if row is None:
+            raise FactPulseRefused(code=20002, upstream_message="Facture inconnue")
+        check = lc.check_transition(row.status, new_status, reason)
+        if not check.allowed:
+            raise FactPulseRefused(code=20001, upstream_message=check.message)
+        now = timezone.now()
+        self.received[invoice_id] = dataclasses.replace(
+            row, status=lc.normalise_status(new_status), status_changed_at=now, status_comment=reason or comment or ""
+        )
+        return types.ProcessingResult(
+            invoice_id=invoice_id,
+            invoice_number=row.invoice_number,
+            new_status=lc.normalise_status(new_status),
+            processed_at=now,
+            message="",
+        )
+
+    def valideur_traiter_facture(
+        self, *, invoice_id: int, action: str, reason: str | None = None, complement: str | None = None
+    ) -> types.ValidationResult:
+        self._call("valideur_traiter_facture", invoice_id=invoice_id, action=action, reason=reason)
+        row = self.validation.get(invoice_id)
+        if row is None:
+            raise FactPulseRefused(code=20002, upstream_message="Facture inconnue")
+        level = "2" if row.status.endswith("2") else "1"
+        refused = action == lc.VALIDATION_ACTION_REFUSE
+        status = f"{'REFUSEE' if refused else 'VALIDEE'}_{level}"
+        self.validation[invoice_id] = dataclasses.replace(row, status=status, status_changed_at=timezone.now())
+        return types.ValidationResult(
+            invoice_id=invoice_id, invoice_number=row.invoice_number, status=status, processed_at=timezone.now()
+        )
+
+    def valideur_consulter_facture(self, *, invoice_id: int) -> ValidatorInvoiceDetail:
+        self._call("valideur_consulter_facture", invoice_id=invoice_id)
+        row = self.validation[invoice_id]
+        return ValidatorInvoiceDetail(
+            invoice_id=invoice_id,
+            invoice_number=row.invoice_number,
+            status=row.status,
+            framework=row.framework,
+            invoice_date=row.invoice_date,
+            deposit_date=row.deposit_date,
+            currency=row.currency,
+        )
+
+    def telecharger_groupe_factures(
+        self, *, invoice_ids: Sequence[int], file_format: str = "ZIP", include_attachments: bool = False
+    ) -> DownloadedDocument:
+        self._call("telecharger_groupe_factures", invoice_ids=tuple(invoice_ids), file_format=file_format)
+        with tempfile.NamedTemporaryFile(prefix="fake-factpulse-", suffix=".pdf", delete=False) as out:
+            out.write(self.document)
+        for invoice_id in invoice_ids:
+            if invoice_id in self.received:
+                self.received[invoice_id] = dataclasses.replace(self.received[invoice_id], downloaded=True)
+        return DownloadedDocument(
+            path=Path(out.name),
+            kind="pdf",
+            size=len(self.document),
+            requested_format=file_format.upper(),
+            invoice_ids=tuple(int(i) for i in invoice_ids),
+        )
