@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from chorusweb import lifecycle as lc
+from chorusweb import mirror
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
 from chorusweb.bulk import bulk_already_started, bulk_run_create, bulk_run_execute, bulk_run_finish
@@ -46,7 +47,7 @@ from chorusweb.sync import (
     sync_first_visit,
     sync_start,
 )
-from invoices import facturx, mirror
+from invoices import facturx
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
 from invoices.stats import Contribution, stats_apply, stats_rebuild
 

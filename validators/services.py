@@ -1,7 +1,7 @@
 """Writes of the validation workspace: sync, approve / refuse, bulk approve, detail, document.
 
 The mechanisms are the received workspace's: the sync bookkeeping of `chorusweb.sync`, the
-fast upsert of `invoices.mirror`, the audit trail and single-send guarantee of
+fast upsert of `chorusweb.mirror`, the audit trail and single-send guarantee of
 `chorusweb.audit`, background tasks through `django.tasks`. Only the validation rules and the
 validator's mirror are specific.
 """
@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorusweb import lifecycle as lc
+from chorusweb import mirror
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
 from chorusweb.bulk import bulk_already_started, bulk_run_create, bulk_run_execute, bulk_run_finish
@@ -44,7 +45,6 @@ from chorusweb.sync import (
     sync_first_visit,
     sync_start,
 )
-from invoices import mirror
 from invoices.models import ReceivedInvoice
 from invoices.services import upsert_received_rows
 from validators.models import QueueState, ValidationDetail, ValidationInvoice, level_of, state_of
