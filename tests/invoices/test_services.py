@@ -148,7 +148,7 @@ def test_sync_page_fetched_before_an_action_settled_keeps_the_action_state(
     """The action settles while a sync's page is on its way: the older page never reverts it."""
     from django.db import connection as db
 
-    from chorusweb.factpulse.client import FactPulseClient
+    from chorusweb.factpulse import FactPulseClient
 
     invoice = _one(sandbox_connection)
     search = FactPulseClient.rechercher_factures_destinataire
@@ -188,7 +188,7 @@ def test_sync_row_with_an_older_status_change_never_overwrites_the_mirror(sandbo
     import dataclasses
     from datetime import timedelta
 
-    from chorusweb.factpulse.client import get_client
+    from chorusweb.factpulse import get_client
 
     invoice = _one(sandbox_connection)
     services.invoice_process(user=accountant, invoice=invoice, target=lc.SERVICE_FAIT)
@@ -262,7 +262,7 @@ def test_bulk_skips_disallowed_and_reports_each(sandbox_connection, synced, acco
 
 
 def test_refusal_inside_a_bulk_run_refreshes_the_invoice(sandbox_connection, synced, accountant, sandbox_control):
-    from chorusweb.factpulse.client import get_client
+    from chorusweb.factpulse import get_client
 
     first, second = ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).order_by("pk")[:2]
     # Someone rejects the first one directly in Chorus Pro: our mirror still says MISE_A_DISPOSITION.
