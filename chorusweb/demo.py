@@ -67,4 +67,29 @@ def load_demo(api_base_url: str | None = None) -> Connection:
             user.save(update_fields=["password"])
         if demo.role:
             Membership.objects.get_or_create(user=user, connection=connection, role=demo.role)
+    demo_payment_profiles()
     return connection
+
+
+def demo_payment_profiles() -> None:
+    """The sandbox's public hospitals get their 50-day payment profile (R2192-11), once."""
+    if not settings.SANDBOX_ENABLED:
+        return
+    from chorusweb import payment_delay as pd
+    from invoices.clock import clocks_recompute
+    from invoices.models import StructureProfile
+    from sandbox.models import Structure
+
+    hospitals = Structure.objects.filter(chorus_account__client_uid=DEMO_CLIENT_UID, category="hôpital")
+    for structure in hospitals:
+        _profile, created = StructureProfile.objects.get_or_create(
+            structure_code=structure.identifier,
+            defaults={
+                "structure_name": structure.name,
+                "kind": pd.DELAY_HOSPITAL,
+                "delay_days": pd.DELAY_HOSPITAL,
+                "ordonnateur_days": pd.DEFAULT_ORDONNATEUR_DAYS[pd.DELAY_HOSPITAL],
+            },
+        )
+        if created:
+            clocks_recompute(structure_code=structure.identifier)

@@ -275,6 +275,8 @@ class AuditEntry(models.Model):
             return str(_("Refus") if self.target == lifecycle.VALIDATION_ACTION_REFUSE else _("Validation"))
         if self.action == "download":
             return str(_("Téléchargement %(format)s") % {"format": self.target})
+        if self.action == "service_done":
+            return str(_("Date du service fait : %(day)s") % {"day": self.target or "—"})
         return f"{self.action} {self.target}".strip()
 
     @property

@@ -6,7 +6,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb.admin import ReadOnlyAdminMixin
-from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
+from invoices.models import InterestRate, InvoiceDocument, InvoiceEvent, ReceivedInvoice, StructureProfile
+from invoices.tasks import payment_delay_recompute
 
 
 class InvoiceEventInline(admin.TabularInline):
@@ -57,3 +58,30 @@ class InvoiceDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["invoice__invoice_number"]
     list_select_related = ["invoice", "fetched_by"]
     verbose_name = _("document")
+
+
+@admin.register(InterestRate)
+class InterestRateAdmin(admin.ModelAdmin):
+    """The late-payment rates by half-year; saving one re-estimates the clocks that use it."""
+
+    list_display = ["__str__", "year", "half", "rate", "note"]
+    ordering = ["-year", "-half"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        payment_delay_recompute.enqueue(running_only=True)
+        self.message_user(request, _("Les estimations d'intérêts seront recalculées avec ce taux."))
+
+
+@admin.register(StructureProfile)
+class StructureProfileAdmin(admin.ModelAdmin):
+    """Per Chorus Pro structure: its payment delay and the ordonnateur's share of it."""
+
+    list_display = ["structure_name", "structure_code", "kind", "delay_days", "ordonnateur_days", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["structure_name", "structure_code"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        payment_delay_recompute.enqueue(running_only=False, structure_code=obj.structure_code)
+        self.message_user(request, _("Les délais des factures de cette structure seront recalculés."))

@@ -6,3 +6,6 @@ class InvoicesConfig(AppConfig):
     name = "invoices"
     verbose_name = _("Factures reçues")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from invoices import checks  # noqa: F401  (registers the system checks)

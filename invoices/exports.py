@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from datetime import date
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from chorusweb import payment_delay
 from chorusweb.money import plain_amount
 from invoices.models import ReceivedInvoice
 
@@ -36,6 +38,15 @@ def _header() -> list[str]:
         _("Devise"),
         _("Téléchargée"),
         _("Id Chorus Pro"),
+        _("Délai"),
+        _("Début du délai"),
+        _("Origine du début"),
+        _("Échéance"),
+        _("Échéance de l'ordonnateur"),
+        _("Jours de retard"),
+        _("Payée en (jours)"),
+        _("Intérêts moratoires estimés"),
+        _("Taux à confirmer"),
     ]
 
 
@@ -43,7 +54,7 @@ def _date(value) -> str:
     return formats.date_format(value, "d/m/Y") if value else ""
 
 
-def _row(inv: ReceivedInvoice) -> list:
+def _row(inv: ReceivedInvoice, today: date) -> list:
     return [
         inv.invoice_number,
         inv.invoice_type,
@@ -60,6 +71,22 @@ def _row(inv: ReceivedInvoice) -> list:
         inv.currency,
         _("oui") if inv.downloaded else _("non"),
         inv.invoice_id,
+        # the payment-delay clock
+        payment_delay.short_label(
+            state=inv.clock_state,
+            due=inv.clock_due,
+            today=today,
+            paid_in=inv.clock_paid_in,
+            days_late=inv.clock_days_late,
+        ),
+        _date(inv.clock_start),
+        inv.get_clock_start_origin_display() if inv.clock_start_origin else "",
+        _date(inv.clock_due),
+        _date(inv.clock_ordonnateur_due),
+        inv.clock_days_late or "",
+        "" if inv.clock_paid_in is None else inv.clock_paid_in,
+        plain_amount(inv.clock_interest),
+        _("oui") if inv.clock_rate_to_confirm else "",
     ]
 
 
@@ -67,8 +94,9 @@ def invoices_csv_lines(rows: Iterable[ReceivedInvoice]) -> Iterator[str]:
     """The CSV lines (`;`-separated, with a BOM so that spreadsheets read UTF-8), lazily."""
     writer = csv.writer(_Echo(), delimiter=";")
     yield "\ufeff" + writer.writerow(_header())
+    today = timezone.localdate()
     for inv in rows:
-        yield writer.writerow(_row(inv))
+        yield writer.writerow(_row(inv, today))
 
 
 def export_filename() -> str:

@@ -6,8 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
+from chorusweb import payment_delay as pd
 from chorusweb.forms import BulkSendForm, SingleSendForm
-from invoices.selectors import DEFAULT_SORT, DEFAULT_TAB, SORTS, TABS, InvoiceFilters
+from invoices.selectors import CLOCK_FILTERS, DEFAULT_SORT, DEFAULT_TAB, SORTS, TABS, InvoiceFilters
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -38,6 +39,9 @@ class InvoiceFilterForm(forms.Form):
     montant_max = forms.DecimalField(label=_("Montant TTC max."), required=False, decimal_places=2, max_value=10**12)
     telechargee = forms.ChoiceField(label=_("Téléchargée"), choices=YES_NO, required=False)
     avoirs = forms.BooleanField(label=_("Avoirs seulement"), required=False)
+    delai = forms.ChoiceField(
+        label=_("Délai de paiement"), choices=[("", _("Tous")), *list(CLOCK_FILTERS.items())], required=False
+    )
     tri = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, connections=(), **kwargs):
@@ -71,8 +75,42 @@ class InvoiceFilterForm(forms.Form):
             amount_max=data.get("montant_max"),
             downloaded=downloaded,
             credit_notes=bool(data.get("avoirs")),
+            clock=data.get("delai") or "",
             sort=sort,
         )
+
+
+#: One-click examples of missing pieces for a suspension (R2192-28).
+MISSING_PIECES = [
+    ("bon de commande", _("bon de commande")),
+    ("attestation de service fait", _("attestation de service fait")),
+    ("RIB", _("RIB")),
+    ("numéro d'engagement", _("numéro d'engagement")),
+    ("bordereau de livraison", _("bordereau de livraison")),
+    ("pièces justificatives de la facture", _("pièces justificatives de la facture")),
+]
+
+
+def suspension_reason(pieces: list[str], reason: str) -> str:
+    """The reason sent with a suspension: the missing pieces ticked, then the agent's own text."""
+    if not pieces:
+        return reason
+    listed = "Pièces manquantes : " + ", ".join(pieces) + "."
+    return f"{listed} {reason}".strip() if reason else listed
+
+
+class ServiceDoneForm(forms.Form):
+    """The day the service was done, when after the reception of the invoice (R2192-13)."""
+
+    date_service_fait = forms.DateField(label=_("Service fait le"), required=False, widget=DATE)
+    motif_service_fait = forms.CharField(
+        label=_("Motif"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 255}),
+        help_text=_(
+            "Par exemple : livraison achevée après réception de la facture. Laissez la date vide pour l'effacer."
+        ),
+    )
 
 
 class ProcessForm(SingleSendForm):
@@ -102,17 +140,55 @@ class ProcessForm(SingleSendForm):
         label=_("Je confirme le rejet définitif de cette facture."),
         required=False,
     )
+    pieces = forms.MultipleChoiceField(
+        label=_("Pièces manquantes (pour une suspension)"),
+        choices=MISSING_PIECES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("La suspension doit lister les pièces manquantes (article R2192-28)."),
+    )
+    confirme_suspension = forms.BooleanField(
+        label=_("Je suspends quand même, sachant que le délai ne s'arrêtera pas."),
+        required=False,
+    )
 
-    def __init__(self, *args, invoice, **kwargs):
+    def __init__(self, *args, invoice, clock=None, **kwargs):
         super().__init__(*args, invoice=invoice, **kwargs)
         self.fields["cible"].choices = _status_choices(invoice.allowed_targets)
+        self.clock = clock
+
+    @property
+    def second_suspension(self) -> bool:
+        """The one interruption allowed has been used: a new suspension will not stop the clock."""
+        return bool(self.clock and self.clock.interrupted)
 
     def clean(self):
         data = super().clean()
         target = data.get("cible")
         reason = (data.get("motif") or "").strip()
+        if target == lc.SUSPENDUE:
+            reason = suspension_reason(data.get("pieces") or [], reason)
+            if len(reason) > lc.REASON_MAX_LENGTH:
+                self.add_error(
+                    "motif",
+                    _("Le motif et les pièces ne doivent pas dépasser %(max)d caractères.")
+                    % {"max": lc.REASON_MAX_LENGTH},
+                )
+            refusal = pd.suspension_refusal(self.invoice.status, ordered=bool(self.clock and self.clock.ordered))
+            if refusal:
+                self.add_error("cible", refusal)
+            elif self.second_suspension and not data.get("confirme_suspension"):
+                self.add_error(
+                    "confirme_suspension",
+                    _(
+                        "L'interruption du délai n'est possible qu'une fois (article R2192-27) : cette nouvelle "
+                        "suspension n'arrêtera pas le délai de paiement. Cochez la case pour suspendre quand même."
+                    ),
+                )
+            if not reason:
+                self.add_error("pieces", _("Indiquez les pièces manquantes : cochez-les ou écrivez-les dans le motif."))
         data["motif"] = reason
-        if target in lc.REASON_REQUIRED and not reason:
+        if target in lc.REASON_REQUIRED and not reason and target != lc.SUSPENDUE:
             self.add_error("motif", _("Un motif est obligatoire pour ce statut."))
         if target != lc.MANDATE_TARGET:
             data["numero_mandat"] = ""

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle
+from chorusweb import payment_delay as pd
 from chorusweb.models import AuditEntry, Connection
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "null": True, "blank": True}
@@ -44,6 +45,27 @@ class ReceivedInvoice(models.Model):
     downloaded = models.BooleanField(_("téléchargée"), default=False)
     raw = models.JSONField(_("ligne reçue"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     synced_at = models.DateTimeField(_("synchronisée le"))
+    #: Day the service was done, recorded by an agent (R2192-13); never written by the sync.
+    service_done_date = models.DateField(_("service fait le"), null=True, blank=True)
+
+    # The payment-delay clock (chorusweb.payment_delay), recomputed with every status change
+    # recorded and once a day for the running ones (invoices.clock).
+    clock_state = models.CharField(
+        _("délai de paiement"), max_length=10, choices=pd.State.CHOICES, default="", db_default="", blank=True
+    )
+    clock_start = models.DateField(_("début du délai"), null=True, blank=True)
+    clock_start_origin = models.CharField(
+        _("origine du début"), max_length=10, choices=pd.Origin.CHOICES, default="", db_default="", blank=True
+    )
+    clock_due = models.DateField(_("échéance"), null=True, blank=True)
+    #: The due date as a sort key: the far future when there is none (paused, no clock).
+    clock_order = models.DateField(_("ordre d'échéance"), default=pd.NO_DUE_DATE, db_default=pd.NO_DUE_DATE)
+    clock_ordonnateur_due = models.DateField(_("échéance de l'ordonnateur"), null=True, blank=True)
+    clock_stop = models.DateField(_("fin du délai"), null=True, blank=True)
+    clock_days_late = models.IntegerField(_("jours de retard"), default=0, db_default=0)
+    clock_paid_in = models.IntegerField(_("payée en (jours)"), null=True, blank=True)
+    clock_interest = models.DecimalField(_("intérêts moratoires estimés"), **MONEY)
+    clock_rate_to_confirm = models.BooleanField(_("taux à confirmer"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("facture reçue")
@@ -59,6 +81,9 @@ class ReceivedInvoice(models.Model):
             models.Index(fields=["invoice_number"], name="ri_number"),
             models.Index(fields=["status_changed_at"], name="ri_status_changed"),
             models.Index(fields=["service_code"], name="ri_service"),
+            models.Index(fields=["clock_state", "clock_due"], name="ri_clock"),
+            models.Index(fields=["clock_order", "invoice_id"], name="ri_clock_order"),
+            models.Index(fields=["clock_interest"], name="ri_clock_interest"),
         ]
 
     def __str__(self) -> str:
@@ -166,3 +191,86 @@ class QueueStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id} {self.service_code} {self.status}: {self.count}"
+
+
+class InterestRate(models.Model):
+    """The late-payment interest rate of a half-year: the ECB main refinancing rate + 8 points.
+
+    The rate in force on the first day of the half-year in which the interest started applies
+    (R2192-31). Shipped as data; the administrator adds each new half-year.
+    """
+
+    year = models.PositiveSmallIntegerField(_("année"))
+    half = models.PositiveSmallIntegerField(_("semestre"), choices=[(1, _("1er semestre")), (2, _("2d semestre"))])
+    rate = models.DecimalField(
+        _("taux (%)"),
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("Taux de la BCE au premier jour du semestre, majoré de 8 points (R2192-31)."),
+    )
+    note = models.CharField(_("source"), max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("taux des intérêts moratoires")
+        verbose_name_plural = _("taux des intérêts moratoires")
+        ordering = ["-year", "-half"]
+        constraints = [models.UniqueConstraint(fields=["year", "half"], name="interest_rate_unique_half_year")]
+
+    def __str__(self) -> str:
+        return f"{pd.HalfYear(self.year, self.half)} : {self.rate} %"
+
+    @classmethod
+    def table(cls) -> dict[pd.HalfYear, object]:
+        return pd.parse_rates(cls.objects.values_list("year", "half", "rate"))
+
+
+class StructureProfile(models.Model):
+    """The payment delay of one Chorus Pro structure (recipient) and its split.
+
+    30 days for the State and local authorities (R2192-10), 50 for public hospitals and 60 for
+    public undertakings (R2192-11); a contract may shorten it, never lengthen it (L2192-10).
+    """
+
+    class Kind(models.IntegerChoices):
+        STATE = pd.DELAY_STATE, _("État, collectivité territoriale, établissement public (30 jours)")
+        HOSPITAL = pd.DELAY_HOSPITAL, _("Établissement public de santé (50 jours)")
+        UNDERTAKING = pd.DELAY_PUBLIC_UNDERTAKING, _("Entreprise publique (60 jours)")
+
+    structure_code = models.CharField(
+        _("identifiant de la structure (SIRET)"),
+        max_length=50,
+        unique=True,
+        help_text=_("Le code destinataire des factures reçues (SIRET de la structure publique)."),
+    )
+    structure_name = models.CharField(_("structure"), max_length=200, blank=True, default="")
+    kind = models.PositiveSmallIntegerField(_("catégorie"), choices=Kind.choices, default=Kind.STATE)
+    delay_days = models.PositiveSmallIntegerField(
+        _("délai de paiement (jours)"),
+        default=pd.DELAY_STATE,
+        help_text=_("Le délai légal de la catégorie, ou un délai contractuel plus court (L2192-10)."),
+    )
+    ordonnateur_days = models.PositiveSmallIntegerField(
+        _("part de l'ordonnateur (jours)"),
+        default=pd.DEFAULT_ORDONNATEUR_DAYS[pd.DELAY_STATE],
+        help_text=_("20 jours sur 30 (35 sur 50 pour un hôpital) sauf convention locale ; le comptable a le reste."),
+    )
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("profil de délai de paiement")
+        verbose_name_plural = _("profils de délai de paiement")
+        ordering = ["structure_name", "structure_code"]
+
+    def __str__(self) -> str:
+        return f"{self.structure_name or self.structure_code} ({self.delay_days} j)"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        problem = pd.check_profile(self.delay_days, self.ordonnateur_days, int(self.kind))
+        if problem:
+            raise ValidationError(problem)
+
+    @property
+    def profile(self) -> pd.Profile:
+        return pd.Profile(delay_days=self.delay_days, ordonnateur_days=self.ordonnateur_days)

@@ -8,16 +8,18 @@ page count and the totals), one query gives the page's rows.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
+from chorusweb import payment_delay as pd
 from chorusweb.access import Action, access_for
 from chorusweb.audit import audit_trail
 from chorusweb.lists import KnownCountPaginator, TabCount
@@ -62,6 +64,7 @@ SORTS: dict[str, tuple[str, ...]] = {
     "maj": ("status_changed_at", "invoice_id"),
     "ht": ("total_excl_tax", "invoice_id"),
     "ttc": ("total_incl_tax", "invoice_id"),
+    "echeance": ("clock_order", "invoice_id"),
 }
 DEFAULT_SORT = "-depot"
 
@@ -84,7 +87,20 @@ LIST_FIELDS = (
     "service_name",
     "recipient_name",
     "downloaded",
+    "clock_state",
+    "clock_due",
+    "clock_days_late",
+    "clock_paid_in",
+    "clock_interest",
+    "clock_start_origin",
 )
+
+#: The clock filters of the list (URL value -> label), combinable with every tab.
+CLOCK_FILTERS: dict[str, str] = {
+    "retard": _("En retard"),
+    "sept-jours": _("Échéance sous 7 jours"),
+}
+SOON_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,7 @@ class InvoiceFilters:
     amount_max: Decimal | None = None
     downloaded: bool | None = None
     credit_notes: bool = False
+    clock: str = ""  # a key of CLOCK_FILTERS, or ""
     sort: str = DEFAULT_SORT
 
     @property
@@ -121,6 +138,9 @@ class InvoiceList:
     total_incl_tax: Decimal
     filters: InvoiceFilters
     by_status: dict[str, int] = field(default_factory=dict)
+    clock_counts: dict[str, int] = field(default_factory=dict)
+    interest_total: Decimal = Decimal(0)
+    today: date | None = None
 
 
 def invoice_scope(*, user, action: Action = Action.VIEW_RECEIVED) -> QuerySet[ReceivedInvoice]:
@@ -188,7 +208,49 @@ def _filtered(qs: QuerySet, f: InvoiceFilters, *, names: list[str] | None = _UNS
         qs = qs.filter(invoice_type="AVOIR")
     if f.statuses:
         qs = qs.filter(status__in=f.statuses)
+    if f.clock:
+        qs = _clock_filtered(qs, f.clock)
     return qs
+
+
+def _clock_filtered(qs: QuerySet, key: str, today: date | None = None) -> QuerySet:
+    """Running clocks past their due date ("retard") or due within 7 days ("sept-jours")."""
+    if key not in CLOCK_FILTERS:
+        return qs
+    return qs.filter(_clock_q(key, today or timezone.localdate()))
+
+
+def _clock_q(key: str, today: date) -> Q:
+    if key == "retard":
+        return Q(clock_state=pd.State.RUNNING, clock_due__lt=today)
+    return Q(clock_state=pd.State.RUNNING, clock_due__gte=today, clock_due__lte=today + timedelta(days=SOON_DAYS))
+
+
+def _clock_summary(qs: QuerySet, active: str, today: date) -> dict:
+    """In one query: the count of each clock filter and the estimated interest of the view.
+
+    Only the rows due within 7 days or carrying interest are read (two index ranges).
+    """
+    near = Q(clock_state=pd.State.RUNNING, clock_due__lte=today + timedelta(days=SOON_DAYS))
+    owed = Q(clock_interest__gt=0)
+    return (
+        qs.filter(near | owed)
+        .order_by()
+        .aggregate(
+            **{key: Count("id", filter=_clock_q(key, today)) for key in CLOCK_FILTERS},
+            interest=Sum("clock_interest", filter=owed & (_clock_q(active, today) if active else Q())),
+        )
+    )
+
+
+def _with_clock_labels(rows: list[dict], today: date) -> list[dict]:
+    for row in rows:
+        state, due = row["clock_state"], row["clock_due"]
+        row["clock_label"] = pd.short_label(
+            state=state, due=due, today=today, paid_in=row["clock_paid_in"], days_late=row["clock_days_late"]
+        )
+        row["clock_severity"] = pd.severity(state=state, due=due, today=today, days_late=row["clock_days_late"])
+    return rows
 
 
 def _order(f: InvoiceFilters) -> list[str]:
@@ -224,6 +286,7 @@ def _uses_only_bucket_filters(f: InvoiceFilters) -> bool:
         or f.amount_max is not None
         or f.downloaded is not None
         or f.credit_notes
+        or f.clock
     )
 
 
@@ -282,6 +345,15 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
     rows = rows.order_by(*_order(filters)).values(*LIST_FIELDS)
     paginator = KnownCountPaginator(rows, per_page, total_count)
     page_obj = paginator.get_page(page)
+    today = timezone.localdate()
+    page_obj.object_list = _with_clock_labels(list(page_obj.object_list), today)
+    # The clock filters' counts under the other filters and the tab; the interest of the view.
+    unclocked = _filtered(scope, replace(filters, clock=""), names=names)
+    if active is not None:
+        unclocked = unclocked.filter(status__in=active)
+    clock = _clock_summary(unclocked, filters.clock, today)
+    clock_counts = {key: clock[key] or 0 for key in CLOCK_FILTERS}
+    interest = clock["interest"]
     return InvoiceList(
         page=page_obj,
         tabs=[TabCount(tab, count_of(tab.statuses)) for tab in TABS],
@@ -290,6 +362,9 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
         total_incl_tax=sum((totals[k][1] for k in keys), Decimal(0)),
         filters=filters,
         by_status=by_status,
+        clock_counts=clock_counts,
+        interest_total=interest or Decimal(0),
+        today=today,
     )
 
 

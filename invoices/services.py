@@ -18,7 +18,7 @@ import uuid
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -32,6 +32,7 @@ from django.utils.translation import ngettext
 
 from chorusweb import lifecycle as lc
 from chorusweb import mirror
+from chorusweb import payment_delay as pd
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
 from chorusweb.bulk import bulk_already_started, bulk_run_create, bulk_run_execute, bulk_run_finish
@@ -48,6 +49,7 @@ from chorusweb.sync import (
     sync_start,
 )
 from invoices import facturx
+from invoices.clock import clocks_recompute, invoice_clock
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
 from invoices.stats import Contribution, stats_apply, stats_rebuild
 
@@ -181,6 +183,8 @@ def upsert_received_rows(
                     if iid in pks
                 ],
             )
+            # The payment-delay clock moves with the status, in the same transaction.
+            clocks_recompute(pks=list(pks.values()))
     created = sum(1 for iid in by_id if iid not in held)
     return PageStats(rows=len(by_id), created=created, changed=len(changed) - created)
 
@@ -299,6 +303,11 @@ def invoice_process(
     access_for(user).require(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
     target = lc.normalise_status(target)
     reason = (reason or "").strip()
+    if target == lc.SUSPENDUE:
+        # R2192-27: never after the payment order (also when the status table would allow it).
+        refusal = pd.suspension_refusal(invoice.status, ordered=invoice_clock(invoice).ordered)
+        if refusal:
+            raise ActionRejected(refusal)
     check = lc.check_transition(invoice.status, target, reason)
     if not check.allowed:
         raise ActionRejected(check.message)
@@ -372,6 +381,7 @@ def invoice_process(
             source=InvoiceEvent.Source.ACTION,
             audit=entry,
         )
+        clocks_recompute(pks=[row.pk])
     if refresh:
         refresh_invoices(connection=invoice.connection, invoices=[row])
         row.refresh_from_db()
@@ -382,6 +392,49 @@ def invoice_process(
 def _readable_outcome(message: str, upstream: str) -> str:
     """Our sentence for the audit trail, with Chorus Pro's own libelle (often a code) kept after it."""
     return f"{message} ({upstream})" if upstream else message
+
+
+# --- Payment-delay clock -------------------------------------------------------------------
+
+
+def invoice_service_done_set(*, user, invoice: ReceivedInvoice, day: date | None, reason: str) -> AuditEntry:
+    """Record (or clear, with `day=None`) the day the service was done, with its reason (R2192-13).
+
+    Local only (nothing is sent to Chorus Pro): audited and settled in one transaction with the
+    new date and the recomputed clock.
+    """
+    access_for(user).require(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRejected(_("Indiquez pourquoi le service a été fait à cette date."))
+    if day is not None and day > timezone.localdate():
+        raise ActionRejected(_("La date du service fait ne peut pas être dans le futur."))
+    with transaction.atomic():
+        entry = audit_begin(
+            workspace=Workspace.RECEIVED,
+            connection=invoice.connection,
+            user=user,
+            action="service_done",
+            target=day.isoformat() if day else "",
+            invoice_id=invoice.invoice_id,
+            invoice_number=invoice.invoice_number,
+            reason=reason,
+            details={"previous": invoice.service_done_date.isoformat() if invoice.service_done_date else ""},
+            exclusive=False,
+        )
+        ReceivedInvoice.objects.filter(pk=invoice.pk).update(service_done_date=day)
+        clocks_recompute(pks=[invoice.pk])
+        audit_settle(
+            entry,
+            state=AuditEntry.State.DONE,
+            outcome=(
+                _("Service fait le %(day)s enregistré.") % {"day": day.strftime("%d/%m/%Y")}
+                if day
+                else _("Date du service fait effacée.")
+            ),
+        )
+    invoice.refresh_from_db()
+    return entry
 
 
 # --- Bulk processing ----------------------------------------------------------------------
@@ -403,6 +456,8 @@ def bulk_plan(*, user, invoices: Sequence[ReceivedInvoice], target: str, reason:
         else:
             check = lc.check_transition(invoice.status, target, reason)
             why = "" if check.allowed else check.message
+            if lc.normalise_status(target) == lc.SUSPENDUE:
+                why = pd.suspension_refusal(invoice.status, ordered=False) or why
         if why:
             plan.skipped.append(
                 {

@@ -14,6 +14,7 @@ urlpatterns = [
     path("lot/<uuid:run_id>/", views.bulk_detail, name="bulk_detail"),
     path("<int:pk>/", views.invoice_detail, name="detail"),
     path("<int:pk>/traiter/", views.invoice_process, name="process"),
+    path("<int:pk>/service-fait/", views.invoice_service_done, name="service_done"),
     path("<int:pk>/document/", views.invoice_document, name="document"),
     path("<int:pk>/document/fichier/", views.invoice_document_file, name="document_file"),
 ]

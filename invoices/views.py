@@ -24,7 +24,8 @@ from chorusweb.http import render_fragment, render_partial, safe_next, sort_link
 from chorusweb.models import BulkRun, Workspace
 from chorusweb.selection import SessionSelection
 from invoices import exports, selectors, services
-from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm
+from invoices.clock import invoice_clock
+from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm, ServiceDoneForm
 from invoices.models import InvoiceDocument
 
 SELECTION = SessionSelection("invoices_selection")
@@ -71,6 +72,10 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
         "can_process": access_for(request.user).can(Action.PROCESS_RECEIVED),
         "can_download": access_for(request.user).can(Action.DOWNLOAD_RECEIVED),
+        "clock_filters": [
+            {"key": key, "label": label, "count": result.clock_counts.get(key, 0), "active": filters.clock == key}
+            for key, label in selectors.CLOCK_FILTERS.items()
+        ],
     }
     return render_partial(request, "invoices/list.html", context, partial="results-table")
 
@@ -156,13 +161,24 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
     can_process = access.can(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
     stored = selectors.invoice_document(invoice=invoice)
     document, content = (stored.file, stored.content) if stored else (None, None)
+    clock = invoice_clock(invoice)
+    if form is None and can_process:
+        form = ProcessForm(invoice=invoice, clock=clock)
+    elif form is not None and getattr(form, "clock", None) is None:
+        form.clock = clock
+    if "service_done_form" not in extra and can_process and clock.state:
+        extra["service_done_form"] = ServiceDoneForm(
+            initial={"date_service_fait": invoice.service_done_date},
+        )
     return {
         "invoice": invoice,
+        "clock": clock,
+        "rejection_cost": _rejection_cost(invoice, clock),
         "timeline": selectors.invoice_timeline(invoice=invoice),
         "audit": selectors.invoice_audit(invoice=invoice),
         "can_process": can_process and bool(invoice.allowed_targets),
         "can_download": access.can(Action.DOWNLOAD_RECEIVED, invoice.connection_id, invoice.service_code),
-        "form": form if form is not None else (ProcessForm(invoice=invoice) if can_process else None),
+        "form": form,
         "document": document,
         "content": content,
         "parties": [(_("Vendeur"), content.seller), (_("Acheteur"), content.buyer)] if content else [],
@@ -180,7 +196,7 @@ def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
         return render_partial(
             request, "invoices/detail.html", _detail_context(request, invoice), partial="process-form"
         )
-    form = ProcessForm(request.POST, invoice=invoice)
+    form = ProcessForm(request.POST, invoice=invoice, clock=invoice_clock(invoice))
     replay = already_submitted(request.POST.get("cle"))
     if replay is not None:
         return _process_form_refused(request, invoice, form, status=409, message=replay.message)
@@ -231,6 +247,41 @@ def _process_form_response(request: HttpRequest, invoice, form: ProcessForm, *, 
             status=status,
         )
     return render_partial(request, "invoices/detail.html", context, partial="process-form", status=status)
+
+
+def _rejection_cost(invoice, clock) -> str:
+    """What a rejection costs the supplier, in one sentence (shown next to the rejection)."""
+    if not clock.state or clock.state in ("paid", "ended"):
+        return ""
+    elapsed = (timezone.localdate() - clock.start).days if clock.start else 0
+    return _(
+        "Un rejet coûte au fournisseur une nouvelle facture et un nouveau délai de paiement : "
+        "%(elapsed)d jours déjà écoulés sur %(delay)d seront perdus pour lui, et il attendra de nouveau "
+        "jusqu'à %(delay)d jours après le dépôt de sa nouvelle facture."
+    ) % {"elapsed": max(0, elapsed), "delay": clock.delay_days}
+
+
+@require_POST
+def invoice_service_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the day the service was done (R2192-13), with its reason; audited."""
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    access_for(request.user).require(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
+    form = ServiceDoneForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invoice_service_done_set(
+                user=request.user,
+                invoice=invoice,
+                day=form.cleaned_data["date_service_fait"],
+                reason=form.cleaned_data["motif_service_fait"],
+            )
+        except ActionRejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Date du service fait enregistrée : le délai de paiement est recalculé."))
+            return redirect("invoices:detail", pk=invoice.pk)
+    context = _detail_context(request, invoice, service_done_form=form)
+    return render_partial(request, "invoices/detail.html", context, partial="invoice-body", status=422)
 
 
 @require_POST

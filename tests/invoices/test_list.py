@@ -136,8 +136,9 @@ def test_constant_query_count_whatever_the_page_size(recipient_client, connectio
             assert recipient_client.get("/factures/?onglet=toutes").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
-    # session, user, memberships, tab counts, page rows, sync status (2), menu count
-    assert counts[0] <= 9, [q["sql"] for q in ctx.captured_queries]
+    # session, user, memberships, tab counts, page rows, sync status (2), menu count,
+    # clock filter counts and estimated interest
+    assert counts[0] <= 10, [q["sql"] for q in ctx.captured_queries]
 
 
 def test_scoping_other_connection_and_service(client, invoices):
