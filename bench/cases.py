@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.utils import timezone
+
 from bench.views import HTMX, Case, Expect
 
 PER_PAGE = 50
@@ -58,6 +60,7 @@ def received_cases(*, include_search: bool = False) -> list[Case]:
     newest = qs.order_by("-deposit_date").values_list("deposit_date", flat=True).first()
     month = (newest - timedelta(days=400), newest - timedelta(days=370)) if newest else (None, None)
     paid_count = qs.filter(status__in=paid).count()
+    today = timezone.localdate()
     last_page = max(1, -(-paid_count // PER_PAGE))
     total = qs.count()
     amounts = qs.order_by("total_incl_tax").values_list("total_incl_tax", flat=True)
@@ -106,6 +109,16 @@ def received_cases(*, include_search: bool = False) -> list[Case]:
             _url("/factures/", onglet="toutes", tri="-ttc"),
             lst(qs),
             headers=HTMX,
+        ),
+        Case(
+            "Sorted by due date (all), full page",
+            _url("/factures/", onglet="toutes", tri="echeance"),
+            lst(qs),
+        ),
+        Case(
+            "En retard (all tabs), full page",
+            _url("/factures/", onglet="toutes", delai="retard"),
+            lst(qs.filter(clock_state="running", clock_due__lt=today)),
         ),
         Case(
             f"Last page of a tab (Payées, page {last_page:,})",

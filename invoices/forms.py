@@ -104,7 +104,7 @@ class ServiceDoneForm(forms.Form):
 
     date_service_fait = forms.DateField(label=_("Service fait le"), required=False, widget=DATE)
     motif_service_fait = forms.CharField(
-        label=_("Motif"),
+        label=_("Justification"),
         max_length=255,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 255}),
         help_text=_(

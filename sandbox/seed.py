@@ -286,10 +286,45 @@ def _deposit_time(ctx: _Context, age: int) -> datetime:
     return _paris(ctx.anchor - timedelta(days=age), ctx.rng.randint(7, 18), ctx.rng.randint(0, 59))
 
 
+#: Days after the deposit at which each status is reached (low, high): a believable processing
+#: story for the payment-delay clock (30 days for most buyers). Suspensions come early, the
+#: pieces arrive 1 to 3 weeks later; payment orders within the officer's 20 days; most invoices
+#: are paid in 18 to 30 days (see _PAID_LATE for the late ones).
+_STATUS_DAYS: dict[str, tuple[int, int]] = {
+    lc.SERVICE_FAIT: (2, 14),
+    lc.SUSPENDUE: (2, 12),
+    lc.COMPLETEE: (12, 35),
+    lc.A_RECYCLER: (1, 6),
+    lc.REJETEE: (1, 12),
+    lc.MANDATEE: (8, 20),
+    lc.MISE_A_DISPOSITION_COMPTABLE: (10, 22),
+    lc.COMPTABILISEE: (14, 26),
+    lc.MISE_EN_PAIEMENT: (18, 30),
+    lc.PRISE_EN_COMPTE_DESTINATAIRE: (1, 10),
+}
+#: Share of paid invoices paid late, and how late they are paid (days after the deposit).
+_PAID_LATE = 0.1
+_PAID_LATE_DAYS = (31, 60)
+#: Statuses of invoices still being processed (their payment-delay clock runs), and the share
+#: of them already past the 30-day delay.
+_IN_PROCESS = (
+    lc.MISE_A_DISPOSITION,
+    lc.COMPLETEE,
+    lc.SERVICE_FAIT,
+    lc.MANDATEE,
+    lc.MISE_A_DISPOSITION_COMPTABLE,
+    lc.COMPTABILISEE,
+)
+_LATE_IN_PROCESS = 0.07
+
+
 def _status_time(ctx: _Context, deposited: datetime, age: int, status: str) -> datetime:
     if status in (lc.MISE_A_DISPOSITION, lc.A_VALIDER_1, lc.A_VALIDER_2):
         return deposited + timedelta(minutes=ctx.rng.randint(1, 30))
-    days = ctx.rng.randint(0, max(0, age - 1))
+    low, high = _STATUS_DAYS.get(status, (0, max(0, age - 1)))
+    if status == lc.MISE_EN_PAIEMENT and ctx.rng.random() < _PAID_LATE:
+        low, high = _PAID_LATE_DAYS
+    days = min(ctx.rng.randint(low, high), max(0, age - 1))  # never after the sandbox's today
     return deposited + timedelta(days=days, hours=ctx.rng.randint(0, 5))
 
 
@@ -443,8 +478,9 @@ def generate(*, seed: int, size: str = "full", large: bool = False, anchor: date
         for index in range(count):
             age = rng.randint(1, 540)
             status = statuses[index % len(statuses)] if index < 2 * len(statuses) else _pick_status(rng, age)
-            if status in (lc.MISE_A_DISPOSITION, lc.COMPLETEE) and age > 60 and index >= 2 * len(statuses):
-                age = rng.randint(1, 60)
+            if status in _IN_PROCESS and age > 30:
+                # invoices still being processed are recent; about one in ten is past its delay
+                age = rng.randint(31, 75) if rng.random() < _LATE_IN_PROCESS else rng.randint(1, 30)
             credit_note = status == lc.PRISE_EN_COMPTE_DESTINATAIRE or rng.random() < 0.07
             supplier = rng.choice(issuers)
             deposited = _deposit_time(ctx, age)
