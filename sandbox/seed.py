@@ -99,6 +99,8 @@ def make_iban(rng: random.Random) -> str:
 class _Context:
     rng: random.Random
     anchor: date
+    #: The payment story's own random stream (status dates), so that adding it left the rest as it was.
+    story: random.Random = field(default_factory=lambda: random.Random(0))
     invoices: list[Invoice] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     next_id: int = INVOICE_ID_BASE
@@ -321,10 +323,14 @@ _LATE_IN_PROCESS = 0.07
 def _status_time(ctx: _Context, deposited: datetime, age: int, status: str) -> datetime:
     if status in (lc.MISE_A_DISPOSITION, lc.A_VALIDER_1, lc.A_VALIDER_2):
         return deposited + timedelta(minutes=ctx.rng.randint(1, 30))
-    low, high = _STATUS_DAYS.get(status, (0, max(0, age - 1)))
-    if status == lc.MISE_EN_PAIEMENT and ctx.rng.random() < _PAID_LATE:
-        low, high = _PAID_LATE_DAYS
-    days = min(ctx.rng.randint(low, high), max(0, age - 1))  # never after the sandbox's today
+    # The main random stream draws as it always did (the rest of the data stays the same); the
+    # story's dates come from their own stream.
+    days = ctx.rng.randint(0, max(0, age - 1))
+    if status in _STATUS_DAYS:
+        low, high = _STATUS_DAYS[status]
+        if status == lc.MISE_EN_PAIEMENT and ctx.story.random() < _PAID_LATE:
+            low, high = _PAID_LATE_DAYS
+        days = min(ctx.story.randint(low, high), max(0, age - 1))  # never after the sandbox's today
     return deposited + timedelta(days=days, hours=ctx.rng.randint(0, 5))
 
 
@@ -431,7 +437,7 @@ def generate(*, seed: int, size: str = "full", large: bool = False, anchor: date
     wipe()
     rng = random.Random(seed)
     anchor = anchor or clock.localnow().date()
-    ctx = _Context(rng=rng, anchor=anchor, attach_rate=SIZES[size]["attach"])
+    ctx = _Context(rng=rng, anchor=anchor, attach_rate=SIZES[size]["attach"], story=random.Random(seed + 1))
 
     # fixed ids: tokens issued before a reset stay valid after it
     demo_chorus = ChorusAccount.objects.create(
@@ -478,9 +484,12 @@ def generate(*, seed: int, size: str = "full", large: bool = False, anchor: date
         for index in range(count):
             age = rng.randint(1, 540)
             status = statuses[index % len(statuses)] if index < 2 * len(statuses) else _pick_status(rng, age)
+            if status in (lc.MISE_A_DISPOSITION, lc.COMPLETEE) and age > 60 and index >= 2 * len(statuses):
+                age = rng.randint(1, 60)
             if status in _IN_PROCESS and age > 30:
                 # invoices still being processed are recent; about one in ten is past its delay
-                age = rng.randint(31, 75) if rng.random() < _LATE_IN_PROCESS else rng.randint(1, 30)
+                story = ctx.story
+                age = story.randint(31, 75) if story.random() < _LATE_IN_PROCESS else story.randint(1, 30)
             credit_note = status == lc.PRISE_EN_COMPTE_DESTINATAIRE or rng.random() < 0.07
             supplier = rng.choice(issuers)
             deposited = _deposit_time(ctx, age)
