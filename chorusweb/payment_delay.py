@@ -482,6 +482,21 @@ def missing_half_years(rates: Mapping[HalfYear, Decimal], today: date) -> list[H
 # --- Wording shared by the list, the CSV and the panel ----------------------------------------
 
 
+def rejection_cost(clock: Clock, today: date) -> str:
+    """What a rejection costs the supplier, in one sentence ("" when the clock is not running)."""
+    if clock.state not in (State.RUNNING, State.PAUSED) or clock.start is None:
+        return ""
+    elapsed = max(0, (today - clock.start).days - sum(((p.end or today) - p.start).days for p in clock.pauses))
+    return str(
+        _(
+            "Un rejet coûte au fournisseur une nouvelle facture et un nouveau délai de paiement : "
+            "%(elapsed)d jours déjà écoulés sur %(delay)d seront perdus pour lui, et il attendra de nouveau "
+            "jusqu'à %(delay)d jours après le dépôt de sa nouvelle facture."
+        )
+        % {"elapsed": elapsed, "delay": clock.delay_days}
+    )
+
+
 def short_label(*, state: str, due: date | None, today: date, paid_in: int | None, days_late: int) -> str:
     """The list's "Délai" cell: "J-5", "Dernier jour", "En retard de 12 j", "Payée en 24 j", "Suspendu"."""
     if state == State.PAUSED:

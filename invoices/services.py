@@ -222,6 +222,11 @@ def sync_received(*, connection: Connection, full: bool = False, user=None) -> S
     return sync_execute(run, _fetch_received(connection))
 
 
+def invoice_rejection_cost(clock: pd.Clock) -> str:
+    """What rejecting the invoice would cost its supplier today (shown next to the rejection)."""
+    return pd.rejection_cost(clock, timezone.localdate())
+
+
 @task()
 def sync_received_task(run_id: int) -> str:
     run = SyncRun.objects.select_related("connection").get(pk=run_id)

@@ -173,7 +173,7 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
     return {
         "invoice": invoice,
         "clock": clock,
-        "rejection_cost": _rejection_cost(invoice, clock),
+        "rejection_cost": services.invoice_rejection_cost(clock),
         "timeline": selectors.invoice_timeline(invoice=invoice),
         "audit": selectors.invoice_audit(invoice=invoice),
         "can_process": can_process and bool(invoice.allowed_targets),
@@ -247,18 +247,6 @@ def _process_form_response(request: HttpRequest, invoice, form: ProcessForm, *, 
             status=status,
         )
     return render_partial(request, "invoices/detail.html", context, partial="process-form", status=status)
-
-
-def _rejection_cost(invoice, clock) -> str:
-    """What a rejection costs the supplier, in one sentence (shown next to the rejection)."""
-    if not clock.state or clock.state in ("paid", "ended"):
-        return ""
-    elapsed = (timezone.localdate() - clock.start).days if clock.start else 0
-    return _(
-        "Un rejet coûte au fournisseur une nouvelle facture et un nouveau délai de paiement : "
-        "%(elapsed)d jours déjà écoulés sur %(delay)d seront perdus pour lui, et il attendra de nouveau "
-        "jusqu'à %(delay)d jours après le dépôt de sa nouvelle facture."
-    ) % {"elapsed": max(0, elapsed), "delay": clock.delay_days}
 
 
 @require_POST
