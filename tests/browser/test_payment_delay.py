@@ -88,7 +88,8 @@ def test_walk_from_availability_to_a_late_payment(page):
 
 def test_late_tab_and_clock_panel_are_accessible(axe_page):
     page = axe_page
-    login(page, ACCOUNTANT, "/factures/?onglet=toutes&delai=retard")
+    login(page, ACCOUNTANT, "/")
+    page.goto("/factures/?onglet=toutes&delai=retard")
     expect(page.locator(".clock-filter--retard")).to_have_attribute("aria-current", "true")
     settle(page)
     assert axe_violations(page) == []
