@@ -1,14 +1,16 @@
 from django.urls import path
 
+from chorusweb import workspace_views
 from invoices import views
+from invoices.workspace import RECEIVED
 
 app_name = "invoices"
 
 urlpatterns = [
     path("", views.invoice_list, name="list"),
     path("export.csv", views.invoice_export, name="export"),
-    path("synchronisation/", views.sync_refresh, name="sync"),
-    path("selection/", views.selection_update, name="selection"),
+    path("synchronisation/", workspace_views.sync_refresh, {"workspace": RECEIVED}, name="sync"),
+    path("selection/", workspace_views.selection_update, {"workspace": RECEIVED}, name="selection"),
     path("telechargement/", views.group_download, name="download"),
     path("lot/", views.bulk_process, name="bulk"),
     path("lot/<uuid:run_id>/", views.bulk_detail, name="bulk_detail"),

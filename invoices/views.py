@@ -12,23 +12,22 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import reswap, retarget
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted
 from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
-from chorusweb.forms import SelectionForm
 from chorusweb.http import render_fragment, render_partial, safe_next, sort_links
 from chorusweb.models import BulkRun, Workspace
-from chorusweb.selection import SessionSelection
 from invoices import exports, selectors, services
 from invoices.clock import invoice_clock
 from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm, ServiceDoneForm
 from invoices.models import InvoiceDocument
+from invoices.workspace import RECEIVED
 
-SELECTION = SessionSelection("invoices_selection")
+SELECTION = RECEIVED.selection
 #: Columns sorted newest or largest first on the first click.
 DESC_FIRST = {"depot", "date", "maj", "ttc", "ht"}
 
@@ -88,65 +87,6 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
     rows = selectors.invoice_iter_export(user=request.user, filters=filters)
     response = StreamingHttpResponse(exports.invoices_csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{exports.export_filename()}"'
-    return response
-
-
-@require_POST
-def selection_update(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.VIEW_RECEIVED)
-    SELECTION.update(
-        request,
-        SelectionForm(request.POST),
-        visible=lambda pks: {inv.pk for inv in selectors.invoices_by_ids(user=request.user, ids=pks)},
-    )
-    if request.htmx:
-        return render_fragment(
-            request,
-            "invoices/list.html",
-            {
-                "selected_count": len(SELECTION.get(request)),
-                "list_url": request.htmx.current_url_abs_path or reverse("invoices:list"),
-                **_action_flags(request),
-            },
-            partial="selection-bar",
-        )
-    return redirect(safe_next(request, reverse("invoices:list")))
-
-
-def _action_flags(request: HttpRequest) -> dict:
-    access = access_for(request.user)
-    return {
-        "can_process": access.can(Action.PROCESS_RECEIVED),
-        "can_download": access.can(Action.DOWNLOAD_RECEIVED),
-    }
-
-
-@require_http_methods(["GET", "POST"])
-def sync_refresh(request: HttpRequest) -> HttpResponse:
-    """POST: start a background sync of the user's connections. GET: its progress (polled)."""
-    _require(request, Action.VIEW_RECEIVED)
-    if request.method == "POST":
-        runs = services.sync_received_enqueue(user=request.user)
-        if not request.htmx:
-            messages.info(request, _("Synchronisation lancée. La liste sera à jour dans quelques instants."))
-            return redirect(safe_next(request, reverse("invoices:list")))
-        statuses = selectors.received_sync_statuses(user=request.user)
-        return render_fragment(
-            request,
-            "invoices/list.html",
-            {"sync_statuses": statuses, "polling": bool(runs)},
-            partial="sync-status",
-        )
-    statuses = selectors.received_sync_statuses(user=request.user)
-    running = any(s.running for s in statuses)
-    response = render_fragment(
-        request,
-        "invoices/list.html",
-        {"sync_statuses": statuses, "polling": running, "just_finished": not running},
-        partial="sync-status",
-    )
-    if not running and request.htmx:
-        trigger_client_event(response, "invoices-synced")
     return response
 
 

@@ -1,13 +1,15 @@
 from django.urls import path
 
+from chorusweb import workspace_views
 from validators import views
+from validators.workspace import VALIDATION
 
 app_name = "validators"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
-    path("synchronisation/", views.sync_refresh, name="sync"),
-    path("selection/", views.selection_update, name="selection"),
+    path("synchronisation/", workspace_views.sync_refresh, {"workspace": VALIDATION}, name="sync"),
+    path("selection/", workspace_views.selection_update, {"workspace": VALIDATION}, name="selection"),
     path("lot/", views.bulk_approve, name="bulk"),
     path("lot/<uuid:run_id>/", views.bulk_detail, name="bulk_detail"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -12,21 +12,21 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import reswap, retarget
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted
 from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
-from chorusweb.http import http_status_for, render_fragment, render_partial, safe_next, sort_links
+from chorusweb.http import http_status_for, render_fragment, render_partial, sort_links
 from chorusweb.models import BulkRun, Workspace
-from chorusweb.selection import SessionSelection
 from validators import selectors, services
-from validators.forms import BulkApproveForm, DecisionForm, DownloadForm, QueueFilterForm, SelectionForm
+from validators.forms import BulkApproveForm, DecisionForm, DownloadForm, QueueFilterForm
 from validators.models import ValidationInvoice
+from validators.workspace import VALIDATION, action_flags
 
-SELECTION = SessionSelection("validation_selection")
+SELECTION = VALIDATION.selection
 
 #: Sort keys whose first click sorts descending (largest, newest first).
 DESC_FIRST = {"depot", "date", "ttc"}
@@ -35,14 +35,6 @@ DESC_FIRST = {"depot", "date", "ttc"}
 def _require(request: HttpRequest, action: Action) -> None:
     if not access_for(request.user).can(action):
         raise PermissionDenied
-
-
-def _action_flags(request: HttpRequest) -> dict:
-    access = access_for(request.user)
-    return {
-        "can_validate": access.can(Action.VALIDATE),
-        "nav_received_too": access.can(Action.VIEW_RECEIVED),
-    }
 
 
 # --- Queue --------------------------------------------------------------------------------
@@ -73,59 +65,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "polling": polling,
         "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
         "urgent_count": selectors.queue_urgent_count(request.user),
-        **_action_flags(request),
+        **action_flags(request.user),
     }
     return render_partial(request, "validators/queue.html", context, partial="results-table")
-
-
-@require_http_methods(["GET", "POST"])
-def sync_refresh(request: HttpRequest) -> HttpResponse:
-    """POST: start a background sync of the user's validation queues. GET: its progress (polled)."""
-    _require(request, Action.VIEW_VALIDATION)
-    if request.method == "POST":
-        runs = services.sync_validation_enqueue(user=request.user)
-        if not request.htmx:
-            messages.info(request, _("Synchronisation lancée. La file sera à jour dans quelques instants."))
-            return redirect(safe_next(request, reverse("validators:queue")))
-        return render_fragment(
-            request,
-            "validators/queue.html",
-            {"sync_statuses": selectors.validation_sync_statuses(user=request.user), "polling": bool(runs)},
-            partial="sync-status",
-        )
-    statuses = selectors.validation_sync_statuses(user=request.user)
-    running = any(s.running for s in statuses)
-    response = render_fragment(
-        request,
-        "validators/queue.html",
-        {"sync_statuses": statuses, "polling": running},
-        partial="sync-status",
-    )
-    if not running and request.htmx:
-        trigger_client_event(response, "validation-synced")
-    return response
-
-
-@require_POST
-def selection_update(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.VIEW_VALIDATION)
-    SELECTION.update(
-        request,
-        SelectionForm(request.POST),
-        visible=lambda pks: {inv.pk for inv in selectors.validations_by_ids(user=request.user, ids=pks)},
-    )
-    if request.htmx:
-        return render_fragment(
-            request,
-            "validators/queue.html",
-            {
-                "selected_count": len(SELECTION.get(request)),
-                "list_url": request.htmx.current_url_abs_path or reverse("validators:queue"),
-                **_action_flags(request),
-            },
-            partial="selection-bar",
-        )
-    return redirect(safe_next(request, reverse("validators:queue")))
 
 
 # --- Detail, decision, document -------------------------------------------------------------

@@ -1,0 +1,43 @@
+"""What a workspace declares about itself, once, for the views every workspace shares.
+
+Each app declares one frozen `WorkspaceSpec` (`invoices/workspace.py`, `validators/workspace.py`)
+and passes it to the generic views of `chorusweb/workspace_views.py` from its URLconf:
+
+    path("synchronisation/", workspace_views.sync_refresh, {"workspace": RECEIVED}, name="sync")
+
+No registry: the URLconf says which spec a view serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chorusweb.access import Action
+from chorusweb.models import SyncRun
+from chorusweb.selection import SessionSelection
+from chorusweb.sync import SyncStatus
+
+
+@dataclass(frozen=True)
+class WorkspaceSpec:
+    """A workspace: its permission, list page and template, selection, sync and client event."""
+
+    name: str  # chorusweb.models.Workspace value
+    view_action: Action  # needed to open the workspace at all
+    list_url: str  # URL name of the list page
+    list_template: str  # the list page; its regions are named partials
+    selection: SessionSelection
+    #: `(user=, ids=)` -> the rows of `ids` the user may see (they have a `pk`).
+    by_ids: Callable[..., Iterable[Any]]
+    #: `(user=)` -> the sync runs started (Refresh button).
+    sync_enqueue: Callable[..., Sequence[SyncRun]]
+    #: `(user=)` -> the sync statuses shown on the list page.
+    sync_statuses: Callable[..., Sequence[SyncStatus]]
+    #: The client event the list's results region listens to, sent once a sync has finished.
+    synced_event: str
+    #: What a page without JavaScript says after the Refresh button.
+    sync_started_message: str
+    #: `(user)` -> the flags the selection bar needs (which bulk actions to offer).
+    action_flags: Callable[[Any], dict[str, bool]]

@@ -1,0 +1,34 @@
+"""The received invoices workspace, declared once for the views every workspace shares."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from chorusweb.access import Action, access_for
+from chorusweb.models import Workspace
+from chorusweb.selection import SessionSelection
+from chorusweb.workspace import WorkspaceSpec
+from invoices import selectors, services
+
+
+def action_flags(user) -> dict[str, bool]:
+    access = access_for(user)
+    return {
+        "can_process": access.can(Action.PROCESS_RECEIVED),
+        "can_download": access.can(Action.DOWNLOAD_RECEIVED),
+    }
+
+
+RECEIVED = WorkspaceSpec(
+    name=Workspace.RECEIVED,
+    view_action=Action.VIEW_RECEIVED,
+    list_url="invoices:list",
+    list_template="invoices/list.html",
+    selection=SessionSelection("invoices_selection"),
+    by_ids=selectors.invoices_by_ids,
+    sync_enqueue=services.sync_received_enqueue,
+    sync_statuses=selectors.received_sync_statuses,
+    synced_event="invoices-synced",
+    sync_started_message=_("Synchronisation lancée. La liste sera à jour dans quelques instants."),
+    action_flags=action_flags,
+)
