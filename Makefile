@@ -36,10 +36,12 @@ sandbox-seed: migrate
 demo: sandbox-seed
 	$(PY) manage.py load_demo --api-url http://$(HOST):$(PORT)/sandbox --quiet-logins
 
+# The web server, one worker and the scheduler together (Procfile.dev, honcho): logs are
+# prefixed with the process name and Ctrl+C stops all three.
 run: demo
 	@$(PY) manage.py load_demo --api-url http://$(HOST):$(PORT)/sandbox | tail -n 4
 	@echo "Tableau de bord : http://$(HOST):$(PORT)/  (Ctrl+C pour arrêter)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) exec $(VENV)/bin/honcho --no-colour -f Procfile.dev start --port $(PORT)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -4,23 +4,25 @@
 anything is sent upstream. Two database constraints make a second send impossible:
 each submitted form carries an idempotency key that can be used once, and at most one
 exclusive action may be pending on an invoice at a time. `audit_settle()` records the
-outcome. An action left pending by a crashed process is marked *unknown* after
-CHORUSWEB_PENDING_STALE_SECONDS so that the invoice can be acted on again.
+outcome, one of: applied (done), refused by Chorus Pro (with its libelle), not sent, or
+*unknown* (a timeout, a connection dropped after sending, an unreadable answer: the write may
+have been applied). An unknown outcome is checked upstream at once and again by the
+reconciliation job (`chorusweb.recovery`); while it is unknown no action is sent on the
+invoice, and if it cannot be confirmed it becomes "non confirmée": only a person can decide
+to resend it. An action left pending by a process that died is reconciled the same way.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chorusweb.factpulse import FactPulseError, FactPulseRefused, FactPulseTimeout
+from chorusweb.factpulse import FactPulseError, FactPulseRefused
 from chorusweb.http import http_status_for
 from chorusweb.models import AuditEntry, Connection
 
@@ -74,19 +76,39 @@ def already_submitted(idempotency_key: str | None) -> AlreadySubmitted | None:
     return AlreadySubmitted(_already_submitted_message(previous), previous)
 
 
-def expire_stale_pending(*, connection: Connection, workspace: str, invoice_id: int | None) -> int:
-    limit = timezone.now() - timedelta(seconds=settings.CHORUSWEB_PENDING_STALE_SECONDS)
-    return AuditEntry.objects.filter(
-        connection=connection,
-        workspace=workspace,
-        invoice_id=invoice_id,
-        state=AuditEntry.State.PENDING,
-        created_at__lt=limit,
-    ).update(
-        state=AuditEntry.State.UNKNOWN,
-        outcome=_("Action interrompue avant sa réponse ; vérifiez le statut dans Chorus Pro."),
-        settled_at=timezone.now(),
+class OutcomeUnknown(ActionRejected):
+    """Sent, and no usable answer came back: maybe applied. Never to be resent blindly."""
+
+    http_status = 504
+
+
+#: States in which an action blocks any new action on its invoice.
+UNSETTLED = (AuditEntry.State.PENDING, AuditEntry.State.UNKNOWN)
+
+
+def unsettled_entry(*, connection: Connection, workspace: str, invoice_id: int | None) -> AuditEntry | None:
+    """The action on this invoice whose outcome is not known yet, if any."""
+    if invoice_id is None:
+        return None
+    return (
+        AuditEntry.objects.filter(
+            connection=connection,
+            workspace=workspace,
+            invoice_id=invoice_id,
+            exclusive=True,
+            state__in=UNSETTLED,
+        )
+        .order_by("-created_at")
+        .first()
     )
+
+
+def unknown_outcome_message(entry: AuditEntry) -> str:
+    return _(
+        "Chorus Pro n'a pas donné de réponse lisible : l'action « %(action)s » a peut-être été appliquée. "
+        "Son issue est vérifiée auprès de Chorus Pro ; aucun nouvel envoi n'est possible sur cette facture "
+        "d'ici là."
+    ) % {"action": entry.summary}
 
 
 def audit_begin(
@@ -105,10 +127,15 @@ def audit_begin(
     batch: uuid.UUID | None = None,
 ) -> AuditEntry:
     """Record the action as pending (committed at once) or raise why it must not be sent."""
+    from chorusweb.workers import current_worker_id
+
     if (refusal := already_submitted(idempotency_key)) is not None:
         raise refusal
-    if exclusive and invoice_id is not None:
-        expire_stale_pending(connection=connection, workspace=workspace, invoice_id=invoice_id)
+    unsettled = (
+        unsettled_entry(connection=connection, workspace=workspace, invoice_id=invoice_id) if exclusive else None
+    )
+    if unsettled is not None and unsettled.state == AuditEntry.State.UNKNOWN:
+        raise OutcomeUnknown(unknown_outcome_message(unsettled), unsettled)
     try:
         with transaction.atomic():
             return AuditEntry.objects.create(
@@ -124,6 +151,7 @@ def audit_begin(
                 idempotency_key=idempotency_key or None,
                 exclusive=exclusive,
                 batch=batch,
+                worker_id=current_worker_id(),
             )
     except IntegrityError:
         if idempotency_key:
@@ -166,7 +194,11 @@ def audit_settle(
     outcome: str = "",
     error: FactPulseError | None = None,
 ) -> AuditEntry:
-    """Record the outcome. Call it inside the transaction that updates the mirror."""
+    """Record the outcome of an unsettled entry. Call it inside the transaction that updates the mirror.
+
+    Only a pending or unknown entry changes (the reconciliation and a late process never
+    overwrite each other's known outcome).
+    """
     entry.state = state
     entry.settled_at = timezone.now()
     if error is not None:
@@ -175,33 +207,62 @@ def audit_settle(
         entry.request_id = (error.request_id or "")[:100]
     else:
         entry.outcome = outcome
-    entry.save(update_fields=["state", "settled_at", "outcome", "error_code", "request_id"])
+    AuditEntry.objects.filter(pk=entry.pk, state__in=UNSETTLED).update(
+        state=entry.state,
+        settled_at=entry.settled_at,
+        outcome=entry.outcome,
+        error_code=entry.error_code,
+        request_id=entry.request_id,
+    )
     return entry
 
 
 def settle_error(entry: AuditEntry, error: FactPulseError) -> AuditEntry:
-    """Settle an entry from a gateway error: refused (Chorus Pro said no) or failed."""
+    """Settle an entry from a gateway error: refused (Chorus Pro said no), unknown or not sent.
+
+    Unknown: the call may have been applied (timeout while waiting, connection dropped after
+    sending, unreadable answer, 5xx other than 503). Not sent: nothing reached Chorus Pro
+    (connection refused, 503, 429, authentication).
+    """
     if isinstance(error, FactPulseRefused):
         return audit_settle(entry, state=AuditEntry.State.REFUSED, error=error)
-    if isinstance(error, FactPulseTimeout):
-        # The request may have reached Chorus Pro: its outcome is unknown until the next sync.
-        return audit_settle(
-            entry,
-            state=AuditEntry.State.UNKNOWN,
-            outcome=_(
-                "Chorus Pro n'a pas répondu à temps : l'action a peut-être été prise en compte. "
-                "Le statut sera vérifié à la prochaine synchronisation."
-            ),
-            error=error,
-        )
-    return audit_settle(entry, state=AuditEntry.State.FAILED, error=error)
+    if error.may_have_applied:
+        return audit_settle(entry, state=AuditEntry.State.UNKNOWN, outcome=unknown_outcome_message(entry), error=error)
+    return audit_settle(
+        entry,
+        state=AuditEntry.State.FAILED,
+        outcome=_("Non envoyée : %(reason)s") % {"reason": error.user_message},
+        error=error,
+    )
+
+
+def settle_failure(entry: AuditEntry, error: FactPulseError) -> AuditEntry:
+    """Settle after a gateway error; an unknown outcome is checked upstream at once.
+
+    Returns the entry as it stands after the check: done (the write was applied after all),
+    still unknown, refused or not sent.
+    """
+    entry = settle_error(entry, error)
+    if entry.state == AuditEntry.State.UNKNOWN:
+        from chorusweb.recovery import entry_check
+
+        entry = entry_check(entry, interrupted=False)
+    return entry
+
+
+def raise_unsettled(entry: AuditEntry, error: FactPulseError) -> None:
+    """After `settle_failure`: raise what the user must be told (unknown, or the gateway error)."""
+    if entry.state in UNSETTLED:
+        raise OutcomeUnknown(unknown_outcome_message(entry), entry) from error
+    raise error
 
 
 def action_failure(exc: Exception) -> tuple[int, str]:
     """The HTTP status and the message for a failed action, the same in every workspace.
 
-    The status follows `http_status_for()`; the message is the rejection's, or the upstream
-    error's safe user message.
+    The status follows `http_status_for()` (422 refused by Chorus Pro, 504 outcome unknown:
+    checked upstream, not to be resent, 409 not sent, 503/502 upstream unavailable or in
+    error); the message is the rejection's, or the upstream error's safe user message.
     """
     if isinstance(exc, ActionRejected):
         return http_status_for(exc), exc.message

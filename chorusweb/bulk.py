@@ -1,23 +1,36 @@
 """Bulk actions shared by the workspaces: record the run, send each invoice once, report.
 
 A workspace checks the selection first (what can be sent, what is set aside and why), then
-`bulk_run_create()` records the run and enqueues its task; the task calls `bulk_run_execute()`
-with the workspace's single-invoice service. Each invoice sent gets its own audit entry
+`bulk_run_create()` records the run and enqueues one task per invoice; each task calls the
+workspace's sender (`SENDERS`), which uses the single-invoice service. Each invoice sent gets its own audit entry
 carrying the run's id, so the result table is the run's audit entries plus its skipped list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.tasks import task
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from chorusweb.audit import ActionRejected, is_idempotency_key
 from chorusweb.factpulse import FactPulseError
 from chorusweb.models import AuditEntry, BulkRun
+
+#: workspace -> dotted path of `send(run, invoice_pk, key, extra)`: sends one invoice of a run
+#: with the workspace's single-invoice service (raises what it raises), or returns False when
+#: the invoice no longer exists.
+SENDERS: dict[str, str] = {
+    "received": "invoices.services.bulk_process_one",
+    "validation": "validators.services.bulk_approve_one",
+}
+#: workspace -> dotted path of `finished(run)`, called once when the last invoice is settled.
+FINISHERS: dict[str, str] = {"validation": "validators.services.bulk_approve_finished"}
 
 
 class BulkAlreadyStarted(ActionRejected):
@@ -45,13 +58,15 @@ def bulk_run_create(
     reason: str,
     sendable: Sequence[Any],
     skipped: list[dict],
-    enqueue: Callable[[BulkRun], None],
+    extra: dict | None = None,
     idempotency_key: str | None = None,
 ) -> BulkRun:
-    """Record a bulk run and, once committed, hand it to the background task.
+    """Record a bulk run and, once committed, enqueue one task per invoice.
 
     One run per form key, enforced by the database (a unique key): a double submit, even two
-    requests at the same instant, raises BulkAlreadyStarted with the first run.
+    requests at the same instant, raises BulkAlreadyStarted with the first run. One task per
+    invoice: several workers share a run, a graceful stop leaves the rest queued, and a dead
+    worker loses only the invoice it held (reconciled, then resumed).
     """
     if (refusal := bulk_already_started(idempotency_key)) is not None:
         raise refusal
@@ -76,50 +91,107 @@ def bulk_run_create(
             raise
         raise refusal from None
     if sendable:
-        transaction.on_commit(lambda: enqueue(run))
+        transaction.on_commit(lambda: bulk_run_enqueue(run, extra or {}))
     return run
 
 
-def bulk_run_execute(run: BulkRun, *, invoices: dict[int, Any], send: Callable[[Any, str], Any]) -> int:
-    """Send each planned invoice once with `send(invoice, idempotency_key)`; one failure never stops the others.
-
-    `send` settles its own audit entry; an action refused before sending (rules, concurrent
-    action) is recorded here so that every invoice of the run has a line in the results.
-    """
-    sent = 0
+def bulk_run_enqueue(run: BulkRun, extra: dict) -> None:
     for pk in run.invoice_pks:
-        invoice = invoices.get(pk)
-        if invoice is None:
-            continue
-        try:
-            send(invoice, f"bulk:{run.pk}:{pk}")
-        except ActionRejected as exc:
-            if exc.entry is None or exc.entry.batch != run.pk:
-                AuditEntry.objects.create(
-                    workspace=run.workspace,
-                    connection=invoice.connection,
-                    invoice_id=invoice.invoice_id,
-                    invoice_number=invoice.invoice_number,
-                    user=run.user,
-                    action=run.action,
-                    target=run.target,
-                    reason=run.reason,
-                    exclusive=False,
-                    state=AuditEntry.State.FAILED,
-                    outcome=exc.message,
-                    batch=run.pk,
-                    settled_at=timezone.now(),
-                )
-        except FactPulseError:
-            pass  # settled as failed in the audit trail by `send`
-        sent += 1
-    return sent
+        bulk_item_task.enqueue(str(run.pk), pk, extra)
 
 
-def bulk_run_finish(run: BulkRun) -> None:
-    run.state = BulkRun.State.FINISHED
-    run.finished_at = timezone.now()
-    run.save(update_fields=["state", "finished_at"])
+@task()
+def bulk_item_task(run_id: str, invoice_pk: int, extra: dict) -> str:
+    """Send one invoice of a bulk run, exactly once, also when run again after a worker died."""
+    return bulk_item_send(run_id, invoice_pk, extra)
+
+
+def bulk_item_send(run_id: str, invoice_pk: int, extra: dict) -> str:
+    from chorusweb.recovery import entry_check
+    from chorusweb.workers import current_worker_id, live_worker_ids
+
+    run = BulkRun.objects.select_related("user").filter(pk=run_id).first()
+    if run is None or run.state == BulkRun.State.FINISHED:
+        return "finished"
+    key = f"bulk:{run.pk}:{invoice_pk}"
+    existing = AuditEntry.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        # Run again after its worker died: never resend; a write left pending is reconciled.
+        if existing.state == AuditEntry.State.PENDING:
+            holder = existing.worker_id
+            if holder and holder != current_worker_id() and holder in live_worker_ids():
+                return "in-flight"
+            existing = entry_check(existing, interrupted=True)
+        bulk_run_progress(run.pk)
+        return existing.state
+    send = import_string(SENDERS[run.workspace])
+    try:
+        if send(run, invoice_pk, key, extra) is False:
+            BulkRun.objects.filter(pk=run.pk).update(total=F("total") - 1)
+    except BulkItemRejected as exc:
+        _record_not_sent(run, key, exc.message, exc.invoice)
+    except ActionRejected:
+        pass  # its own entry says why (refused by Chorus Pro, outcome unknown)
+    except FactPulseError:
+        pass  # settled in the audit trail by the service (refused, unknown or not sent)
+    bulk_run_progress(run.pk)
+    return "sent"
+
+
+class BulkItemRejected(ActionRejected):
+    """An invoice of a run set aside before sending (carries the invoice for the result line)."""
+
+    def __init__(self, message: str, invoice: Any) -> None:
+        super().__init__(message)
+        self.invoice = invoice
+
+
+def bulk_item_call(run: BulkRun, invoice: Any, call) -> Any:
+    """For senders: run the single-invoice service; a refusal before sending names the invoice."""
+    try:
+        return call()
+    except ActionRejected as exc:
+        if exc.entry is None or exc.entry.batch != run.pk:
+            raise BulkItemRejected(exc.message, invoice) from exc
+        raise
+
+
+def _record_not_sent(run: BulkRun, key: str, message: str, invoice: Any) -> None:
+    if invoice is None:
+        return
+    AuditEntry.objects.create(
+        workspace=run.workspace,
+        connection=invoice.connection,
+        invoice_id=invoice.invoice_id,
+        invoice_number=invoice.invoice_number,
+        user=run.user,
+        action=run.action,
+        target=run.target,
+        reason=run.reason,
+        exclusive=False,
+        state=AuditEntry.State.FAILED,
+        outcome=message,
+        batch=run.pk,
+        idempotency_key=key,
+        settled_at=timezone.now(),
+    )
+
+
+def bulk_run_progress(run_id) -> bool:
+    """Finish the run once every invoice has a settled outcome; True when this call finished it."""
+    run = BulkRun.objects.filter(pk=run_id).first()
+    if run is None or run.state != BulkRun.State.RUNNING:
+        return False
+    settled = AuditEntry.objects.filter(batch=run.pk).exclude(state=AuditEntry.State.PENDING).count()
+    if settled < run.total:
+        return False
+    if not BulkRun.objects.filter(pk=run.pk, state=BulkRun.State.RUNNING).update(
+        state=BulkRun.State.FINISHED, finished_at=timezone.now()
+    ):
+        return False
+    if run.workspace in FINISHERS:
+        import_string(FINISHERS[run.workspace])(run)
+    return True
 
 
 def bulk_results(run: BulkRun) -> list[AuditEntry]:

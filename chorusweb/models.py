@@ -164,6 +164,8 @@ class SyncRun(models.Model):
     rows_changed = models.PositiveIntegerField(_("statuts changés"), default=0)
     total_expected = models.PositiveIntegerField(_("lignes attendues"), null=True, blank=True)
     error = models.TextField(_("erreur"), blank=True, default="")
+    #: Written every few seconds while the run works: a silent run lost its process.
+    heartbeat_at = models.DateTimeField(_("dernier signe de vie"), null=True, blank=True)
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -214,8 +216,9 @@ class AuditEntry(models.Model):
         PENDING = "pending", _("en cours")
         DONE = "done", _("effectuée")
         REFUSED = "refused", _("refusée par Chorus Pro")
-        FAILED = "failed", _("échouée")
+        FAILED = "failed", _("non envoyée")
         UNKNOWN = "unknown", _("issue inconnue")
+        UNCONFIRMED = "unconfirmed", _("non confirmée")
 
     workspace = models.CharField(_("espace"), max_length=20, choices=Workspace.choices)
     connection = models.ForeignKey(
@@ -244,6 +247,17 @@ class AuditEntry(models.Model):
     batch = models.UUIDField(_("lot"), null=True, blank=True)
     created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
     settled_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
+    #: The worker process that sends it (empty: a web process); a silent worker died.
+    worker_id = models.CharField(_("processus"), max_length=64, blank=True, default="", editable=False)
+    checked_at = models.DateTimeField(_("vérifiée auprès de Chorus Pro le"), null=True, blank=True)
+    resent_as = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("renvoyée par"),
+    )
 
     class Meta:
         verbose_name = _("action (journal)")
@@ -259,6 +273,7 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["connection", "workspace", "invoice_id"], name="audit_invoice"),
             models.Index(fields=["batch"], name="audit_batch"),
+            models.Index(fields=["state", "created_at"], name="audit_state"),
         ]
 
     def __str__(self) -> str:
@@ -283,6 +298,11 @@ class AuditEntry(models.Model):
     def state_class(self) -> str:
         """The badge style of the state (the state's label always goes with it)."""
         return {"done": "done", "pending": "todo", "unknown": "waiting"}.get(self.state, "danger")
+
+    @property
+    def awaits_decision(self) -> bool:
+        """Not confirmed upstream and not resent yet: a person decides whether to resend."""
+        return self.state == self.State.UNCONFIRMED and self.resent_as_id is None
 
 
 class BulkRun(models.Model):
@@ -324,3 +344,21 @@ class BulkRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target} × {self.total}"
+
+
+class WorkerBeat(models.Model):
+    """A worker process's sign of life, written every few seconds while it is up."""
+
+    worker_id = models.CharField(_("processus"), max_length=64, primary_key=True)
+    hostname = models.CharField(_("machine"), max_length=255, blank=True, default="")
+    pid = models.PositiveIntegerField(_("pid"), default=0)
+    started_at = models.DateTimeField(_("démarré le"), auto_now_add=True)
+    beat_at = models.DateTimeField(_("dernier signe de vie"))
+
+    class Meta:
+        verbose_name = _("processus de fond")
+        verbose_name_plural = _("processus de fond")
+        ordering = ["-beat_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hostname}:{self.pid} ({self.worker_id[:8]})"

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks_db",
+    "crontask",
     "chorusweb.apps.ChoruswebConfig",
     "invoices.apps.InvoicesConfig",
     "validators.apps.ValidatorsConfig",
@@ -201,8 +203,26 @@ SANDBOX_LATENCY_MS = env.int("SANDBOX_LATENCY_MS", default=0)
 SANDBOX_ERROR_RATE = env.float("SANDBOX_ERROR_RATE", default=0.0)
 SANDBOX_ERROR_STATUS = env.int("SANDBOX_ERROR_STATUS", default=503)
 
-# Background work (synchronisations, bulk actions): a thread per task by default.
-TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="chorusweb.tasks.ThreadBackend")}}
+# Background work (synchronisations, bulk actions, scheduled jobs): Django's tasks framework
+# with a durable, database-backed queue (django-tasks-db). Workers are separate processes
+# (`manage.py db_worker`), as many as wanted on any machine sharing the database; the
+# schedule is `manage.py crontask` (django-crontask). See chorusweb/tasks.py.
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# The scheduler's lock: with Redis, only one scheduler process holds it (the others wait as
+# stand-ins), so each tick fires once however many machines run a scheduler.
+CRONTASK = {"REDIS_URL": env.str("CRONTASK_REDIS_URL", default="") or None}
+# Minutes between two synchronisations of every active connection (decimals allowed).
+CHORUSWEB_SYNC_EVERY = env.float("CHORUSWEB_SYNC_EVERY", default=10.0)
+# Minutes between two reconciliations of interrupted actions and of lost tasks.
+CHORUSWEB_RECOVER_EVERY = env.float("CHORUSWEB_RECOVER_EVERY", default=1.0)
+# A worker writes its heartbeat every N seconds; silent for STALE seconds, it is gone.
+CHORUSWEB_WORKER_HEARTBEAT = env.float("CHORUSWEB_WORKER_HEARTBEAT", default=5.0)
+CHORUSWEB_WORKER_STALE_SECONDS = env.float("CHORUSWEB_WORKER_STALE_SECONDS", default=30.0)
+# An interrupted action whose target status is still not reached after this many minutes is
+# shown "non confirmée" for a person to decide (never resent automatically).
+CHORUSWEB_UNCONFIRMED_AFTER_MINUTES = env.float("CHORUSWEB_UNCONFIRMED_AFTER_MINUTES", default=10.0)
+# Finished task rows are purged after this many days.
+CHORUSWEB_TASK_RETENTION_DAYS = env.int("CHORUSWEB_TASK_RETENTION_DAYS", default=30)
 
 # Received invoices and validation workspaces.
 CHORUSWEB_PAGE_SIZE = 50
@@ -210,7 +230,6 @@ CHORUSWEB_SYNC_PAGE_SIZE = env.int("CHORUSWEB_SYNC_PAGE_SIZE", default=1000)
 CHORUSWEB_SYNC_OVERLAP_MINUTES = env.int("CHORUSWEB_SYNC_OVERLAP_MINUTES", default=10)
 CHORUSWEB_BULK_MAX = 200
 CHORUSWEB_DOWNLOAD_BATCH = 10
-CHORUSWEB_PENDING_STALE_SECONDS = env.int("CHORUSWEB_PENDING_STALE_SECONDS", default=600)
 
 LOGGING = {
     "version": 1,

@@ -9,25 +9,28 @@ polling page can show it, and records the outcome, including an upstream failure
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorusweb.access import access_for
-from chorusweb.factpulse import FactPulseError, Page
+from chorusweb.factpulse import FactPulseError, FactPulseUnavailable, Page
 from chorusweb.models import Connection, SyncRun
 
 logger = logging.getLogger(__name__)
 
-#: A run still "running" after this long died with its process.
+#: A run still "running" after this long without ever beating died before it started working.
 STALE_RUN = timedelta(hours=1)
+#: Read-only work is retried with backoff: delays before the 2nd, 3rd and 4th attempt.
+RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 
 
 class SyncAlreadyRunning(Exception):
@@ -55,13 +58,12 @@ def last_successful_run(connection: Connection, workspace: str) -> SyncRun | Non
 
 
 def sync_start(*, connection: Connection, workspace: str, full: bool = False, user=None) -> SyncRun:
-    """Open a run (raises SyncAlreadyRunning when one is under way)."""
-    SyncRun.objects.filter(
-        connection=connection,
-        workspace=workspace,
-        state=SyncRun.State.RUNNING,
-        started_at__lt=timezone.now() - STALE_RUN,
-    ).update(state=SyncRun.State.FAILED, finished_at=timezone.now(), error=_("Interrompue."))
+    """Open a run (raises SyncAlreadyRunning when one is under way).
+
+    A running run whose heartbeat fell silent lost its process (worker killed, deploy): it is
+    released at once instead of blocking its connection.
+    """
+    sync_release_stale(connection=connection, workspace=workspace)
     since: datetime | None = None
     if not full:
         previous = last_successful_run(connection, workspace)
@@ -85,8 +87,61 @@ def sync_start(*, connection: Connection, workspace: str, full: bool = False, us
         raise SyncAlreadyRunning(running) from None
 
 
+def sync_release_stale(**filters) -> int:
+    """Mark as interrupted the running runs whose process is gone; return how many."""
+    from chorusweb.workers import stale_before
+
+    now = timezone.now()
+    return (
+        SyncRun.objects.filter(state=SyncRun.State.RUNNING, **filters)
+        .filter(Q(heartbeat_at__lt=stale_before()) | Q(heartbeat_at__isnull=True, started_at__lt=now - STALE_RUN))
+        .update(
+            state=SyncRun.State.FAILED,
+            finished_at=now,
+            error=_("Interrompue : le processus qui la menait s'est arrêté."),
+        )
+    )
+
+
+class _Heartbeat:
+    """Writes `heartbeat_at` of a run every few seconds from a helper thread while it works."""
+
+    def __init__(self, run: SyncRun) -> None:
+        from chorusweb.workers import current_worker_id
+
+        # Only a worker process beats; a run in another process (command, test) keeps the
+        # one-hour rule, as nothing would release it while it works.
+        self.active = bool(current_worker_id())
+        self.run_pk = run.pk
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"chorusweb-sync-{run.pk}", daemon=True)
+
+    def _beat(self) -> None:
+        try:
+            while not self.stop.wait(settings.CHORUSWEB_WORKER_HEARTBEAT):
+                SyncRun.objects.filter(pk=self.run_pk, state=SyncRun.State.RUNNING).update(heartbeat_at=timezone.now())
+        except Exception:
+            logger.warning("Sync heartbeat of run %s failed", self.run_pk, exc_info=True)
+        finally:
+            connections.close_all()
+
+    def __enter__(self) -> _Heartbeat:
+        if self.active:
+            SyncRun.objects.filter(pk=self.run_pk).update(heartbeat_at=timezone.now())
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.active:
+            self.stop.set()
+            self.thread.join(timeout=5)
+
+
 def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None]) -> SyncRun:
-    """Run `fetch` for an open run and record its progress and outcome."""
+    """Run `fetch` for an open run and record its progress and outcome (with a heartbeat)."""
+    if not SyncRun.objects.filter(pk=run.pk, state=SyncRun.State.RUNNING).exists():
+        run.refresh_from_db()
+        return run  # released meanwhile (its worker was thought gone): nothing to do
 
     def progress(stats: PageStats, total: int | None) -> None:
         run.pages += 1
@@ -96,6 +151,7 @@ def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None
         if total is not None:
             run.total_expected = total
         SyncRun.objects.filter(pk=run.pk).update(
+            heartbeat_at=timezone.now() if beat.active else None,
             pages=run.pages,
             rows_seen=run.rows_seen,
             rows_created=run.rows_created,
@@ -103,9 +159,13 @@ def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None
             total_expected=run.total_expected,
         )
 
+    failure: Exception | None = None
+    beat = _Heartbeat(run)
     try:
-        fetch(run.since, progress)
+        with beat:
+            fetch(run.since, progress)
     except FactPulseError as exc:
+        failure = exc
         logger.warning("Sync %s of %s failed: %s", run.workspace, run.connection, exc)
         run.state = SyncRun.State.FAILED
         run.error = exc.user_message
@@ -116,8 +176,28 @@ def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None
     else:
         run.state = SyncRun.State.SUCCEEDED
     run.finished_at = timezone.now()
+    run.heartbeat_at = run.finished_at if beat.active else None
     run.save()
+    run.retryable = run.state == SyncRun.State.FAILED and isinstance(failure, FactPulseUnavailable)
     return run
+
+
+def sync_task_run(run_id: int, fetch_for: Callable[[Connection], Callable], task, attempt: int = 1) -> str:
+    """The body of a workspace's sync task: run it, and retry a read that met an outage with backoff.
+
+    The retry is a new run enqueued with `run_after`, so no worker sleeps and the page shows the
+    failure meanwhile.
+    """
+    run = SyncRun.objects.select_related("connection", "triggered_by").get(pk=run_id)
+    run = sync_execute(run, fetch_for(run.connection))
+    deferrable = task.get_backend().supports_defer
+    if getattr(run, "retryable", False) and deferrable and attempt <= len(RETRY_DELAYS):
+        try:
+            retry = sync_start(connection=run.connection, workspace=run.workspace, user=run.triggered_by)
+        except SyncAlreadyRunning:
+            return run.state
+        task.using(run_after=timezone.now() + RETRY_DELAYS[attempt - 1]).enqueue(retry.pk, attempt + 1)
+    return run.state
 
 
 def prefetched_pages(fetch_page: Callable[[int], Page]) -> Iterator[Page]:

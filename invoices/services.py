@@ -34,8 +34,16 @@ from chorusweb import lifecycle as lc
 from chorusweb import mirror
 from chorusweb import payment_delay as pd
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
-from chorusweb.bulk import bulk_already_started, bulk_run_create, bulk_run_execute, bulk_run_finish
+from chorusweb.audit import (
+    ActionRejected,
+    UpstreamRefused,
+    audit_begin,
+    audit_settle,
+    raise_unsettled,
+    settle_error,
+    settle_failure,
+)
+from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
 from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
 from chorusweb.money import plain_amount
@@ -47,6 +55,7 @@ from chorusweb.sync import (
     sync_execute,
     sync_first_visit,
     sync_start,
+    sync_task_run,
 )
 from invoices import facturx
 from invoices.clock import clocks_recompute, invoice_clock
@@ -228,9 +237,9 @@ def invoice_rejection_cost(clock: pd.Clock) -> str:
 
 
 @task()
-def sync_received_task(run_id: int) -> str:
-    run = SyncRun.objects.select_related("connection").get(pk=run_id)
-    return sync_execute(run, _fetch_received(run.connection)).state
+def sync_received_task(run_id: int, attempt: int = 1) -> str:
+    """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
+    return sync_task_run(run_id, _fetch_received, sync_received_task, attempt)
 
 
 def sync_received_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
@@ -354,8 +363,12 @@ def invoice_process(
         refresh_invoices(connection=invoice.connection, invoices=[invoice])
         raise ProcessRefused(exc.user_message, entry) from exc
     except FactPulseError as exc:
-        settle_error(entry, exc)
-        raise
+        entry = settle_failure(entry, exc)
+        if entry.state != AuditEntry.State.DONE:
+            raise_unsettled(entry, exc)
+        # The answer was lost but the check upstream shows the status applied (mirror refreshed).
+        row = ReceivedInvoice.objects.get(pk=invoice.pk)
+        return ProcessOutcome(row, entry, entry.outcome)
 
     with transaction.atomic():
         row = ReceivedInvoice.objects.select_for_update().get(pk=invoice.pk)
@@ -506,37 +519,80 @@ def bulk_process_start(
         reason=reason,
         sendable=plan.sendable,
         skipped=plan.skipped,
-        enqueue=lambda run: bulk_process_task.enqueue(str(run.pk), extra),
+        extra=extra,
         idempotency_key=idempotency_key,
     )
 
 
-@task()
-def bulk_process_task(run_id: str, extra: dict) -> int:
-    run = BulkRun.objects.select_related("user").get(pk=run_id)
-    return bulk_process_execute(run, comment=extra.get("comment", ""), mandate_number=extra.get("mandate_number", ""))
-
-
-def bulk_process_execute(run: BulkRun, *, comment: str = "", mandate_number: str = "") -> int:
-    """Send each planned invoice once; a failure on one never stops the others."""
-    invoices = ReceivedInvoice.objects.filter(pk__in=run.invoice_pks).select_related("connection").in_bulk()
-    sent = bulk_run_execute(
+def bulk_process_one(run: BulkRun, invoice_pk: int, key: str, extra: dict):
+    """Send one invoice of a bulk run (see `chorusweb.bulk`); False when it no longer exists."""
+    invoice = ReceivedInvoice.objects.select_related("connection").filter(pk=invoice_pk).first()
+    if invoice is None:
+        return False
+    return bulk_item_call(
         run,
-        invoices=invoices,
-        send=lambda invoice, key: invoice_process(
+        invoice,
+        lambda: invoice_process(
             user=run.user,
             invoice=invoice,
             target=run.target,
             reason=run.reason,
-            comment=comment,
-            mandate_number=mandate_number,
+            comment=extra.get("comment", ""),
+            mandate_number=extra.get("mandate_number", ""),
             idempotency_key=key,
             batch=run.pk,
             refresh=False,
         ),
     )
-    bulk_run_finish(run)
-    return sent
+
+
+# --- Reconciliation -------------------------------------------------------------------------
+
+
+def received_entry_check(entry: AuditEntry) -> bool | None:
+    """Re-read upstream the invoices of an unsettled action, refresh the mirror, and tell
+    whether the write shows as applied (process: target status; download: downloaded flag)."""
+    client = get_client(entry.connection)
+    ids = entry.details.get("invoice_ids") or ([entry.invoice_id] if entry.invoice_id else [])
+    numbers = dict(
+        ReceivedInvoice.objects.filter(connection=entry.connection, invoice_id__in=ids).values_list(
+            "invoice_id", "invoice_number"
+        )
+    )
+    if not ids or len(numbers) < len(ids):
+        return None
+    rows = []
+    asked_at = timezone.now()
+    for invoice_id, number in numbers.items():
+        page = client.rechercher_factures_destinataire(invoice_number=number, page_size=100)
+        rows.extend(row for row in page.items if row.invoice_id == invoice_id)
+    if len(rows) < len(ids):
+        return None
+    upsert_received_rows(entry.connection, rows, fetched_at=asked_at)
+    if entry.action == "download":
+        if all(row.downloaded for row in rows):
+            ReceivedInvoice.objects.filter(connection=entry.connection, invoice_id__in=ids).update(downloaded=True)
+            return True
+        return False
+    return all(lc.normalise_status(row.status) == entry.target for row in rows)
+
+
+def received_entry_resend(*, user, entry: AuditEntry) -> ProcessOutcome:
+    """A person's decision: send again a status change that could not be confirmed."""
+    invoice = ReceivedInvoice.objects.select_related("connection").get(
+        connection=entry.connection, invoice_id=entry.invoice_id
+    )
+    outcome = invoice_process(
+        user=user,
+        invoice=invoice,
+        target=entry.target,
+        reason=entry.reason,
+        comment=entry.details.get("comment", ""),
+        mandate_number=entry.details.get("mandate_number", ""),
+        idempotency_key=f"resend:{entry.pk}",
+    )
+    AuditEntry.objects.filter(pk=entry.pk, resent_as__isnull=True).update(resent_as=outcome.entry)
+    return outcome
 
 
 # --- Downloads ----------------------------------------------------------------------------
@@ -585,8 +641,9 @@ def _download_chunk(
             include_attachments=include_attachments,
         )
     except FactPulseError as exc:
-        settle_error(entry, exc)
-        raise
+        # A download marks the invoices as downloaded upstream: an unanswered one is a write
+        # whose outcome is unknown (checked at once, never sent again on its own).
+        raise_unsettled(settle_failure(entry, exc), exc)
     with transaction.atomic():
         ReceivedInvoice.objects.filter(pk__in=[inv.pk for inv in invoices]).update(downloaded=True)
         audit_settle(

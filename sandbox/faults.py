@@ -40,6 +40,7 @@ class Fault:
     timeout_seconds: float = 0.0
     rate_limit_retry_after: int = 0
     malformed: bool = False
+    dropped: bool = False
 
 
 DEFAULTS: dict[str, Any] = {
@@ -50,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "timeout_seconds": 0,
     "rate_limit_retry_after": 0,
     "malformed": False,
+    "dropped": False,
     "token_lifetime": None,
     "endpoints": None,
 }
@@ -83,6 +85,8 @@ def normalise_config(raw: dict[str, Any]) -> dict[str, Any]:
         _number(config, "token_lifetime", minimum=0)
     if not isinstance(config["malformed"], bool):
         raise FaultConfigError("malformed doit être un booléen.")
+    if not isinstance(config["dropped"], bool):
+        raise FaultConfigError("dropped doit être un booléen.")
     endpoints = config["endpoints"]
     if endpoints is not None and (not isinstance(endpoints, list) or not all(isinstance(e, str) for e in endpoints)):
         raise FaultConfigError("endpoints doit être une liste de chemins ou null.")
@@ -173,6 +177,7 @@ def fault_for_call(path: str) -> Fault | None:
                 timeout_seconds=float(config.get("timeout_seconds") or 0),
                 rate_limit_retry_after=int(config.get("rate_limit_retry_after") or 0),
                 malformed=bool(config.get("malformed")),
+                dropped=bool(config.get("dropped")),
             )
     if fault is None and path not in TOKEN_PATHS:
         latency = settings.SANDBOX_LATENCY_MS

@@ -97,6 +97,20 @@ def _malformed(response: HttpResponse) -> HttpResponse:
     return HttpResponse(text, status=200, content_type="application/json")
 
 
+def _dropped(response: HttpResponse) -> HttpResponse:
+    """The connection breaks while the answer is sent: a few bytes, then the socket closes."""
+    if isinstance(response, StreamingHttpResponse):
+        response.close()
+        content = b'{"codeRetour":0,"fichierBase64":"JVBERi0xLjcK'
+    else:
+        content = response.content or b"{}"
+    cut = HttpResponse(content[: max(1, len(content) // 3)], status=200, content_type="application/json")
+    # The announced length is never reached and the server closes the connection.
+    cut["Content-Length"] = str(len(content) + 1024)
+    cut["Connection"] = "close"
+    return cut
+
+
 ApiView = Callable[..., HttpResponse | dict[str, Any]]
 
 
@@ -112,7 +126,7 @@ def api_endpoint(
 
     Order: count the call; 405; faults that stop the call (latency, 429, 5xx); Bearer
     token (401); body (422); the view (refusals answered 200 with `codeRetour`); faults that
-    spoil the answer after the work is done (malformed JSON, timeout).
+    spoil the answer after the work is done (malformed JSON, dropped connection, timeout).
     """
 
     def decorator(func: ApiView) -> Callable[..., HttpResponse]:
@@ -143,6 +157,8 @@ def api_endpoint(
                 response = _dispatch(request, func, kwargs, auth=auth, typed=typed, with_body=body)
                 if fault and fault.malformed:
                     response = _malformed(response)
+                if fault and fault.dropped:
+                    response = _dropped(response)
                 if fault and fault.timeout_seconds:
                     time.sleep(fault.timeout_seconds)
                 return response

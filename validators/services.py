@@ -23,8 +23,16 @@ from django.utils.translation import gettext as _
 from chorusweb import lifecycle as lc
 from chorusweb import mirror
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, settle_error
-from chorusweb.bulk import bulk_already_started, bulk_run_create, bulk_run_execute, bulk_run_finish
+from chorusweb.audit import (
+    ActionRejected,
+    UpstreamRefused,
+    audit_begin,
+    audit_settle,
+    raise_unsettled,
+    settle_error,
+    settle_failure,
+)
+from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
 from chorusweb.factpulse import (
     DownloadedDocument,
     FactPulseError,
@@ -44,6 +52,7 @@ from chorusweb.sync import (
     sync_execute,
     sync_first_visit,
     sync_start,
+    sync_task_run,
 )
 from invoices.models import ReceivedInvoice
 from invoices.services import upsert_received_rows
@@ -227,9 +236,9 @@ def sync_validation(*, connection: Connection, full: bool = False, user=None) ->
 
 
 @task()
-def sync_validation_task(run_id: int) -> str:
-    run = SyncRun.objects.select_related("connection").get(pk=run_id)
-    return sync_execute(run, _fetch_validation(run.connection)).state
+def sync_validation_task(run_id: int, attempt: int = 1) -> str:
+    """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
+    return sync_task_run(run_id, _fetch_validation, sync_validation_task, attempt)
 
 
 def sync_validation_first_visit(*, user) -> tuple[list, bool]:
@@ -370,7 +379,9 @@ def invoice_decide(
         invoice_id=invoice.invoice_id,
         invoice_number=invoice.invoice_number,
         reason=reason,
-        details={"complement": complement} if complement else {},
+        details={"complement": complement, "status_before": invoice.status}
+        if complement
+        else {"status_before": invoice.status},
         idempotency_key=idempotency_key,
         batch=batch,
     )
@@ -387,8 +398,12 @@ def invoice_decide(
         refresh_validation(invoice=invoice)
         raise ValidationRefused(exc.user_message, entry) from exc
     except FactPulseError as exc:
-        settle_error(entry, exc)
-        raise
+        entry = settle_failure(entry, exc)
+        if entry.state != AuditEntry.State.DONE:
+            raise_unsettled(entry, exc)
+        # The answer was lost but the check upstream shows the decision applied (mirror refreshed).
+        row = ValidationInvoice.objects.get(pk=invoice.pk)
+        return ValidationOutcome(row, entry, entry.outcome, None)
 
     with transaction.atomic():
         row = ValidationInvoice.objects.select_for_update().get(pk=invoice.pk)
@@ -463,40 +478,80 @@ def bulk_approve_start(
         reason="",
         sendable=plan.sendable,
         skipped=plan.skipped,
-        enqueue=lambda run: bulk_approve_task.enqueue(str(run.pk), complement),
+        extra={"complement": complement},
         idempotency_key=idempotency_key,
     )
 
 
-@task()
-def bulk_approve_task(run_id: str, complement: str = "") -> int:
-    run = BulkRun.objects.select_related("user").get(pk=run_id)
-    return bulk_approve_execute(run, complement=complement)
-
-
-def bulk_approve_execute(run: BulkRun, *, complement: str = "") -> int:
-    """Send each planned approval once; a failure on one never stops the others. Then sync."""
-    invoices = ValidationInvoice.objects.filter(pk__in=run.invoice_pks).select_related("connection").in_bulk()
-    sent = bulk_run_execute(
+def bulk_approve_one(run: BulkRun, invoice_pk: int, key: str, extra: dict):
+    """Approve one invoice of a bulk run (see `chorusweb.bulk`); False when it no longer exists."""
+    invoice = ValidationInvoice.objects.select_related("connection").filter(pk=invoice_pk).first()
+    if invoice is None:
+        return False
+    return bulk_item_call(
         run,
-        invoices=invoices,
-        send=lambda invoice, key: invoice_decide(
+        invoice,
+        lambda: invoice_decide(
             user=run.user,
             invoice=invoice,
             action=lc.VALIDATION_ACTION_APPROVE,
-            complement=complement,
+            complement=extra.get("complement", ""),
             idempotency_key=key,
             batch=run.pk,
             refresh=False,
         ),
     )
-    for connection in {inv.connection for inv in invoices.values()}:
+
+
+def bulk_approve_finished(run: BulkRun) -> None:
+    """Once every approval of a run is settled: synchronise the connections it touched."""
+
+    pks = ValidationInvoice.objects.filter(pk__in=run.invoice_pks).values_list("connection_id", flat=True)
+    for connection in Connection.objects.filter(pk__in=set(pks)):
         try:
-            sync_validation(connection=connection, user=run.user)
+            sync = sync_start(connection=connection, workspace=Workspace.VALIDATION, user=run.user)
         except SyncAlreadyRunning:
-            pass
-    bulk_run_finish(run)
-    return sent
+            continue
+        transaction.on_commit(lambda run_id=sync.pk: sync_validation_task.enqueue(run_id))
+
+
+# --- Reconciliation -------------------------------------------------------------------------
+
+
+def validation_entry_check(entry: AuditEntry) -> bool | None:
+    """Re-read upstream the invoice of an unsettled decision, refresh the mirror, and tell whether
+    the decision shows as applied (the invoice left the status it had when the decision was sent)."""
+    if entry.action != "validate" or not entry.invoice_number:
+        return None  # a validator's download leaves no trace upstream that can be read back
+    asked_at = timezone.now()
+    page = get_client(entry.connection).valideur_rechercher_factures(invoice_number=entry.invoice_number, page_size=100)
+    rows = [row for row in page.items if row.invoice_id == entry.invoice_id]
+    if not rows:
+        return None
+    upsert_validation_rows(entry.connection, rows, fetched_at=asked_at)
+    status = lc.normalise_status(rows[0].status)
+    before = entry.details.get("status_before", "")
+    expected = lc.AWAITING_VALIDATION.get(before, {}).get(entry.target)
+    if expected:
+        return status == expected
+    return bool(before) and status != before
+
+
+def validation_entry_resend(*, user, entry: AuditEntry) -> ValidationOutcome:
+    """A person's decision: send again a decision that could not be confirmed."""
+    invoice = ValidationInvoice.objects.select_related("connection").get(
+        connection=entry.connection, invoice_id=entry.invoice_id
+    )
+    outcome = invoice_decide(
+        user=user,
+        invoice=invoice,
+        action=entry.target,
+        reason=entry.reason,
+        complement=entry.details.get("complement", ""),
+        idempotency_key=f"resend:{entry.pk}",
+    )
+    AuditEntry.objects.filter(pk=entry.pk, resent_as__isnull=True).update(resent_as=outcome.entry)
+    return outcome
 
 
 # --- Detail and document --------------------------------------------------------------------
@@ -565,8 +620,7 @@ def validation_document(
             invoice_ids=[invoice.invoice_id], file_format=file_format, include_attachments=include_attachments
         )
     except FactPulseError as exc:
-        settle_error(entry, exc)
-        raise
+        raise_unsettled(settle_failure(entry, exc), exc)
     audit_settle(
         entry,
         state=AuditEntry.State.DONE,

@@ -42,6 +42,7 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from chorusweb import crypto, filetypes
 from chorusweb.factpulse import auth, received, structures, supplier, validator
@@ -52,6 +53,7 @@ from chorusweb.factpulse.errors import (
     FactPulseAuthError,
     FactPulseError,
     FactPulseMalformed,
+    FactPulseNoAnswer,
     FactPulseRateLimited,
     FactPulseTimeout,
     FactPulseUnavailable,
@@ -96,6 +98,13 @@ def _session_for(base_url: str) -> requests.Session:
 def get_client(connection: Connection) -> FactPulseClient:
     """The client for `connection` (cheap: the HTTP session is pooled per thread)."""
     return FactPulseClient(connection)
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection could not even be opened (refused, unknown host): nothing left."""
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    return isinstance(reason, (NewConnectionError, NameResolutionError, ConnectTimeoutError))
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -298,15 +307,18 @@ class FactPulseClient:
                     f"FactPulse did not answer in time ({type(exc).__name__}).",
                     endpoint=endpoint,
                     request_id=request_id,
+                    may_have_applied=not isinstance(exc, requests.ConnectTimeout),
                 )
             except requests.ConnectionError as exc:
-                error = FactPulseUnavailable(
+                cls = FactPulseUnavailable if _never_sent(exc) else FactPulseNoAnswer
+                error = cls(
                     f"FactPulse cannot be reached ({type(exc).__name__}).",
                     endpoint=endpoint,
                     request_id=request_id,
                 )
             except requests.RequestException as exc:
-                error = FactPulseUnavailable(
+                # Sent, and the answer broke on the way (truncated body, bad encoding).
+                error = FactPulseNoAnswer(
                     f"The call to FactPulse failed ({type(exc).__name__}).",
                     endpoint=endpoint,
                     request_id=request_id,
@@ -536,7 +548,7 @@ class FactPulseClient:
                             )
                     scanner.finish()
                 except requests.RequestException as exc:
-                    raise FactPulseUnavailable(
+                    raise FactPulseNoAnswer(
                         f"The download was interrupted ({type(exc).__name__}).", endpoint=endpoint.path
                     ) from None
                 finally:

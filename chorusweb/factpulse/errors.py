@@ -17,6 +17,10 @@ class FactPulseError(Exception):
 
     default_user_message = _("Le service FactPulse / Chorus Pro a répondu par une erreur.")
     http_status = 502
+    #: True when the call may have been applied upstream although no usable answer came back
+    #: (timeout while waiting, connection dropped after sending, unreadable answer, 5xx other
+    #: than 503): the outcome of a write is then *unknown*, never "failed".
+    may_have_applied = False
 
     def __init__(
         self,
@@ -29,7 +33,10 @@ class FactPulseError(Exception):
         request_id: str = "",
         endpoint: str = "",
         user_message: str | None = None,
+        may_have_applied: bool | None = None,
     ) -> None:
+        if may_have_applied is not None:
+            self.may_have_applied = may_have_applied
         self.status = status
         self.code = code
         self.upstream_message = upstream_message
@@ -68,9 +75,20 @@ class FactPulseUnavailable(FactPulseError):
 
 
 class FactPulseTimeout(FactPulseUnavailable):
+    """No answer in time. Sent and unanswered unless raised with `may_have_applied=False`
+    (the connection itself could not be opened)."""
+
     default_user_message = _(
         "Chorus Pro (via FactPulse) a mis trop de temps à répondre. Réessayez dans quelques minutes."
     )
+    may_have_applied = True
+
+
+class FactPulseNoAnswer(FactPulseUnavailable):
+    """The call was sent and the connection broke before its whole answer came back."""
+
+    default_user_message = _("La connexion avec FactPulse a été coupée avant sa réponse.")
+    may_have_applied = True
 
 
 class FactPulseUpstreamError(FactPulseError):
@@ -80,6 +98,7 @@ class FactPulseUpstreamError(FactPulseError):
         "FactPulse a renvoyé une réponse inattendue. L'incident est consigné ; réessayez plus tard."
     )
     http_status = 502
+    may_have_applied = True
 
 
 class FactPulseMalformed(FactPulseUpstreamError):
