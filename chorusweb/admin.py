@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from chorusweb.models import AuditEntry, BulkRun, Connection, Membership, SyncRun
+from chorusweb.models import AuditEntry, BulkRun, Connection, Membership, SyncRun, WorkerBeat
 
 admin.site.site_header = _("Administration de chorusweb")
 admin.site.site_title = _("chorusweb")
@@ -187,6 +187,32 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["user", "connection"]
     show_full_result_count = False
+    actions = ["resend"]
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(description=_("Renvoyer les actions non confirmées sélectionnées"), permissions=["resend"])
+    def resend(self, request, queryset):
+        """A person's decision: resend actions that could not be confirmed upstream, once each."""
+        from chorusweb.audit import ActionRejected, action_failure
+        from chorusweb.factpulse import FactPulseError
+        from chorusweb.recovery import entry_resend
+
+        for entry in queryset.select_related("connection"):
+            if not entry.awaits_decision:
+                self.message_user(
+                    request,
+                    _("%(entry)s : seule une action non confirmée peut être renvoyée.") % {"entry": entry},
+                    messages.WARNING,
+                )
+                continue
+            try:
+                outcome = entry_resend(user=request.user, entry=entry)
+            except (ActionRejected, FactPulseError) as exc:
+                self.message_user(request, f"{entry} : {action_failure(exc)[1]}", messages.ERROR)
+            else:
+                self.message_user(request, f"{entry} : {outcome.message}", messages.SUCCESS)
 
 
 @admin.register(SyncRun)
@@ -206,8 +232,36 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["connection"]
 
 
+@admin.register(WorkerBeat)
+class WorkerBeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["worker_id", "hostname", "pid", "started_at", "beat_at", "alive"]
+
+    @admin.display(boolean=True, description=_("en vie"))
+    def alive(self, obj: WorkerBeat) -> bool:
+        from chorusweb.workers import stale_before
+
+        return obj.beat_at >= stale_before()
+
+
 @admin.register(BulkRun)
 class BulkRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "workspace", "action", "target", "total", "state", "finished_at"]
     list_filter = ["workspace", "state", "action"]
     list_select_related = ["user"]
+
+
+# The task runs of the durable queue (django-tasks-db's own admin, with the error in the list).
+from django_tasks_db.admin import DBTaskResultAdmin  # noqa: E402
+from django_tasks_db.models import DBTaskResult  # noqa: E402
+
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class TaskRunAdmin(DBTaskResultAdmin):
+    list_display = ["task_name", "status", "enqueued_at", "started_at", "finished_at", "error", "queue_name"]
+    search_fields = ["task_path", "exception_class_path"]
+
+    @admin.display(description=_("erreur"))
+    def error(self, obj: DBTaskResult) -> str:
+        return obj.exception_class_path.rsplit(".", 1)[-1] if obj.exception_class_path else ""

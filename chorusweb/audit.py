@@ -103,6 +103,34 @@ def unsettled_entry(*, connection: Connection, workspace: str, invoice_id: int |
     )
 
 
+def outcome_context(*, connection_id: int, workspace: str, invoice_id: int | None) -> dict:
+    """What an invoice page shows about the outcome of our last actions on it.
+
+    `unsettled`: an action whose outcome is not known yet (the action forms are replaced by
+    this notice, which polls until it is known); `awaiting`: actions "non confirmée" that a
+    person may decide to resend; `checked`: the last action whose outcome was checked upstream
+    in the last hour (what happened, once known).
+    """
+    if invoice_id is None:
+        return {}
+    entries = list(
+        AuditEntry.objects.filter(
+            connection_id=connection_id, workspace=workspace, invoice_id=invoice_id, exclusive=True
+        ).order_by("-created_at", "-pk")[:20]
+    )
+    unsettled = next((e for e in entries if e.state in UNSETTLED), None)
+    recent = timezone.now() - timezone.timedelta(hours=1)
+    checked = next(
+        (e for e in entries if e.checked_at and e.state not in UNSETTLED and e.settled_at and e.settled_at > recent),
+        None,
+    )
+    return {
+        "unsettled": unsettled,
+        "awaiting": [e for e in entries if e.awaits_decision],
+        "checked": checked if checked is not None and not checked.awaits_decision else None,
+    }
+
+
 def unknown_outcome_message(entry: AuditEntry) -> str:
     return _(
         "Chorus Pro n'a pas donné de réponse lisible : l'action « %(action)s » a peut-être été appliquée. "

@@ -351,7 +351,7 @@ class WorkerBeat(models.Model):
 
     worker_id = models.CharField(_("processus"), max_length=64, primary_key=True)
     hostname = models.CharField(_("machine"), max_length=255, blank=True, default="")
-    pid = models.PositiveIntegerField(_("pid"), default=0)
+    pid = models.PositiveIntegerField(_("n° de processus"), default=0)
     started_at = models.DateTimeField(_("démarré le"), auto_now_add=True)
     beat_at = models.DateTimeField(_("dernier signe de vie"))
 

@@ -240,5 +240,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # The scheduler logs every job it runs (the lock refresh every 5 s): warnings only.
+        "apscheduler": {"level": "WARNING"},
     },
 }

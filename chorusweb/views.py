@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection as db_connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from chorusweb.access import Action, access_for
+from chorusweb.http import safe_next
 
 
 @require_GET
@@ -42,3 +45,29 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "ok"})
     except Exception:  # pragma: no cover - only when the database is down
         return JsonResponse({"status": "database unavailable"}, status=503)
+
+
+#: The action a person needs on an entry's invoice to resend it.
+RESEND_ACTIONS = {"received": Action.PROCESS_RECEIVED, "validation": Action.VALIDATE}
+
+
+@require_POST
+def audit_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person decides to resend an action that could not be confirmed (never automatic)."""
+    from chorusweb.audit import ActionRejected, action_failure
+    from chorusweb.factpulse import FactPulseError
+    from chorusweb.models import AuditEntry
+    from chorusweb.recovery import entry_resend
+
+    access = access_for(request.user)
+    entry = AuditEntry.objects.select_related("connection").filter(pk=pk).first()
+    action = RESEND_ACTIONS.get(entry.workspace) if entry is not None else None
+    if entry is None or action is None or not access.can(action, entry.connection_id):
+        raise Http404
+    try:
+        outcome = entry_resend(user=request.user, entry=entry)
+    except (ActionRejected, FactPulseError) as exc:
+        messages.error(request, action_failure(exc)[1])
+    else:
+        messages.success(request, _("Action renvoyée : %(outcome)s") % {"outcome": outcome.message})
+    return redirect(safe_next(request, reverse("home")))

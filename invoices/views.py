@@ -16,7 +16,7 @@ from django_htmx.http import reswap, retarget
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, action_failure, already_submitted
+from chorusweb.audit import ActionRejected, action_failure, already_submitted, outcome_context
 from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
 from chorusweb.http import render_fragment, render_partial, safe_next, sort_links
@@ -124,6 +124,10 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
         "parties": [(_("Vendeur"), content.seller), (_("Acheteur"), content.buyer)] if content else [],
         "reason_required": sorted(lc.REASON_REQUIRED),
         "raw_items": sorted((invoice.raw or {}).items()),
+        "can_resend_actions": can_process,
+        **outcome_context(
+            connection_id=invoice.connection_id, workspace=Workspace.RECEIVED, invoice_id=invoice.invoice_id
+        ),
         **extra,
     }
 

@@ -16,7 +16,7 @@ from django_htmx.http import reswap, retarget
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, action_failure, already_submitted
+from chorusweb.audit import ActionRejected, action_failure, already_submitted, outcome_context
 from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
 from chorusweb.http import http_status_for, render_fragment, render_partial, sort_links
@@ -103,6 +103,10 @@ def _detail_context(request: HttpRequest, invoice: ValidationInvoice, *, bound=N
         "received": selectors.received_counterpart(user=request.user, invoice=invoice),
         "next_invoice": selectors.next_awaiting(user=request.user, after=invoice),
         "reason_max": lc.REASON_MAX_LENGTH,
+        "can_resend_actions": can_validate,
+        **outcome_context(
+            connection_id=invoice.connection_id, workspace=Workspace.VALIDATION, invoice_id=invoice.invoice_id
+        ),
         **_decision_forms(invoice, bound),
         **extra,
     }
@@ -124,6 +128,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.validation_get(user=request.user, pk=pk)
     access_for(request.user).require(Action.VALIDATE, invoice.connection_id, invoice.service_code)
     if request.method == "GET":
+        if request.htmx:  # the decision region, polled while an outcome is unknown
+            return render_partial(
+                request, "validators/detail.html", _detail_context(request, invoice), partial="decision-form"
+            )
         return redirect("validators:detail", pk=invoice.pk)
     form = DecisionForm(request.POST, invoice=invoice)
     replay = already_submitted(request.POST.get("cle"))

@@ -190,7 +190,7 @@ def test_worker_killed_between_write_and_settle_is_reconciled_never_resent(
     if applied:
         sandbox_control.faults(timeout_seconds=8, endpoints=[TRAITER], count=1)
     else:
-        sandbox_control.faults(latency_ms=8000, error_status=503, endpoints=[TRAITER], count=1)
+        sandbox_control.faults(latency_ms=8000, error_status=503, error_rate=1, endpoints=[TRAITER], count=1)
     run = services.bulk_process_start(user=accountant, invoices=[invoice], target=lc.SERVICE_FAIT)
     worker = processes.worker()
     _wait(lambda: sandbox_control.calls(TRAITER) == 1, timeout=30, what="the write", processes=processes)
