@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-export", action="store_true")
     parser.add_argument("--load", type=float, default=0, help="seconds of load run per scenario (0: none)")
     parser.add_argument("--users", type=int, default=10, help="simultaneous users of the load run")
+    parser.add_argument("--skip-workers", action="store_true", help="skip the durable queue bench (bench/workers.py)")
     args = parser.parse_args(argv)
     runs = args.runs or (5 if args.scale >= 500_000 else 30)
     validation = args.validation if args.validation is not None else min(args.scale // 10, 100_000)
@@ -224,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
 
         rows += bench_load(seconds=args.load, users=args.users)
     print_table(rows)
+    if not args.skip_workers:
+        import subprocess
+
+        # Its own processes and database (bench/workers.py): bulk throughput with 1, 2, 4 workers.
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TASKS_BACKEND", "DJANGO_DEBUG")}
+        subprocess.run([sys.executable, "-m", "bench.workers"], cwd=ROOT, env=env, check=True)
     return 0
 
 

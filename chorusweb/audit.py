@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -119,7 +120,7 @@ def outcome_context(*, connection_id: int, workspace: str, invoice_id: int | Non
         ).order_by("-created_at", "-pk")[:20]
     )
     unsettled = next((e for e in entries if e.state in UNSETTLED), None)
-    recent = timezone.now() - timezone.timedelta(hours=1)
+    recent = timezone.now() - timedelta(hours=1)
     checked = next(
         (e for e in entries if e.checked_at and e.state not in UNSETTLED and e.settled_at and e.settled_at > recent),
         None,

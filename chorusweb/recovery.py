@@ -115,7 +115,7 @@ def _after_settle(entry: AuditEntry) -> None:
         bulk_run_progress(entry.batch)
 
 
-def entries_reconcile(*, every: bool = False) -> dict[str, int]:
+def entries_reconcile() -> dict[str, int]:
     """Check the pending entries whose process is gone and every unknown entry."""
     alive = live_worker_ids()
     report = {"checked": 0, "done": 0, "unconfirmed": 0}
@@ -159,12 +159,12 @@ def tasks_recover() -> int:
     return recovered
 
 
-def recover(*, full: bool = False) -> dict[str, int]:
+def recover() -> dict[str, int]:
     """The scheduled recovery: lost tasks, lost syncs, interrupted and unknown actions."""
     from chorusweb.sync import sync_release_stale
 
     report = {"tasks": tasks_recover(), "syncs": sync_release_stale()}
-    report.update(entries_reconcile(every=full))
+    report.update(entries_reconcile())
     return report
 
 

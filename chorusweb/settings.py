@@ -242,5 +242,7 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # The scheduler logs every job it runs (the lock refresh every 5 s): warnings only.
         "apscheduler": {"level": "WARNING"},
+        # Task starts and ends, once (not also through Django's debug console handler).
+        "django.tasks": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -6,7 +6,7 @@ django-crontask (`manage.py crontask`, which imports this module): at each tick 
 enqueues the job's task and a worker runs it. With `CRONTASK_REDIS_URL`, only the scheduler
 holding the Redis lock fires, so each tick fires once however many schedulers run.
 
-Daily jobs added later take their place in `DAILY_JOBS` below (or get their own `@cron`).
+Daily jobs of other modules take their place in `DAILY_JOBS` below (a dotted path and a time).
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ SYNC_TASKS = (
     ("validation", "validators.services.sync_validation_task"),
 )
 
-#: Daily jobs run after the nightly reconciliation: dotted paths of django tasks without
-#: arguments (the payment-delay recompute, the digests...).
-DAILY_JOBS: tuple[str, ...] = ()
+#: Daily jobs: (dotted path of a django task taking no argument, "HH:MM" Europe/Paris).
+DAILY_JOBS: tuple[tuple[str, str], ...] = ()
 
 
 def _every(minutes: float) -> CronTrigger | IntervalTrigger:
@@ -96,13 +95,18 @@ def nightly_task() -> dict:
     checked upstream), then the daily jobs."""
     from chorusweb.recovery import recover
 
-    report = recover(full=True)
+    report = recover()
     report["syncs"] = sync_all(full=True)
     for path in DAILY_JOBS:
         daily = import_string(path)
         transaction.on_commit(lambda t=daily: t.enqueue())
     report["daily_jobs"] = len(DAILY_JOBS)
     return report
+
+
+for _path, _at in DAILY_JOBS:
+    _hour, _minute = (int(part) for part in _at.split(":"))
+    cron(_daily(_hour, _minute))(import_string(_path))
 
 
 @cron(_daily(3, 15))

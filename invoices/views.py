@@ -297,7 +297,7 @@ def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
     if run.user_id != request.user.pk and not request.user.is_superuser:
         raise PermissionDenied
     results = bulk_results(run)
-    done = len(results)
+    done = sum(1 for entry in results if entry.state != "pending")
     context = {
         "run": run,
         "results": results,

@@ -266,8 +266,8 @@ def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
     context = {
         "run": run,
         "results": results,
-        "done": len(results),
-        "percent": round(100 * len(results) / run.total) if run.total else 100,
+        "done": (done := sum(1 for entry in results if entry.state != "pending")),
+        "percent": round(100 * done / run.total) if run.total else 100,
         "counts": counts,
     }
     return render_partial(request, "validators/bulk_detail.html", context, partial="bulk-progress")
