@@ -32,7 +32,10 @@ SYNC_TASKS = (
 )
 
 #: Daily jobs: (dotted path of a django task taking no argument, "HH:MM" Europe/Paris).
-DAILY_JOBS: tuple[tuple[str, str], ...] = ()
+DAILY_JOBS: tuple[tuple[str, str], ...] = (
+    # The payment-delay clocks advance with the calendar (invoices/clock.py).
+    ("invoices.tasks.payment_delay_recompute", "00:15"),
+)
 
 
 def _every(minutes: float) -> CronTrigger | IntervalTrigger:
