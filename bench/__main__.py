@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_views(runs)
         if not args.skip_export:
             rows += bench_export()
-    if not args.skip_sync or not args.skip_download:
+    if not args.skip_sync or not args.skip_download or args.load:
         rows += _bench_seed()
         os.environ["SANDBOX_LARGE_DOCUMENTS"] = "true"
         server = _serve()
@@ -217,13 +217,15 @@ def main(argv: list[str] | None = None) -> int:
                     rows += _bench_sync(server.url, args.sync)
                 if not args.skip_download:
                     rows += _bench_download(server.url)
+            if args.load:
+                from bench.load import bench_load
+
+                if args.skip_sync:  # the sandbox holds what the load run's syncs read
+                    _sandbox_for_sync(args.sync)
+                rows += bench_load(seconds=args.load, users=args.users, sync_url=server.url)
         finally:
             server.shutdown()
             _cleanup_previous_runs()
-    if args.load:
-        from bench.load import bench_load
-
-        rows += bench_load(seconds=args.load, users=args.users)
     print_table(rows)
     if not args.skip_workers:
         import subprocess
@@ -311,6 +313,13 @@ def _bench_seed() -> list[Row]:
     ]
 
 
+def _sandbox_for_sync(count: int) -> None:
+    from sandbox import services as sandbox_services
+
+    sandbox_services.reset(seed_number=11, size="small", large=False)
+    sandbox_services.deposit(count)
+
+
 def _bench_sync(base_url: str, count: int) -> list[Row]:
     from django.utils import timezone
 
@@ -319,10 +328,8 @@ def _bench_sync(base_url: str, count: int) -> list[Row]:
     from chorusweb.models import Connection
     from invoices.models import ReceivedInvoice
     from invoices.services import sync_received
-    from sandbox import services as sandbox_services
 
-    sandbox_services.reset(seed_number=11, size="small", large=False)
-    sandbox_services.deposit(count)
+    _sandbox_for_sync(count)
     conn = Connection.objects.create(
         name="Bench sandbox",
         api_base_url=f"{base_url}/sandbox",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.utils import timezone
@@ -37,8 +38,38 @@ def _page_rows(count: int, page: int = 1) -> int:
     return max(0, min(PER_PAGE, count - (page - 1) * PER_PAGE))
 
 
-def received_cases(*, include_search: bool = False) -> list[Case]:
-    from django.db.models import Count
+SEARCHED = (
+    "invoice_number",
+    "invoice_id",
+    "supplier_name",
+    "supplier_code",
+    "service_code",
+    "service_name",
+    "purchase_order_number",
+    "contract_number",
+)
+
+
+def search_box_matches(qs, term: str) -> list[int]:
+    """The invoices whose searched fields hold every word of `term`, folded by Python itself."""
+    from django.db.models import Q
+
+    words = fold(term).replace("-", " ").split()
+    longest = max(words, key=len)
+    candidates = Q()
+    for name in SEARCHED:
+        candidates |= Q(**{f"{name}__icontains": longest})
+    found = []
+    for row in qs.filter(candidates).values("pk", *SEARCHED):
+        text = " ".join(fold(str(row[n])) for n in SEARCHED)
+        text = "".join(c if c.isalnum() else " " for c in text)
+        if all(w in text for w in words):
+            found.append(row["pk"])
+    return found
+
+
+def received_cases(*, include_search: bool = True) -> list[Case]:
+    from django.db.models import Count, Q
 
     from invoices.models import ReceivedInvoice
     from invoices.selectors import TABS_BY_SLUG
@@ -122,17 +153,32 @@ def received_cases(*, include_search: bool = False) -> list[Case]:
         ),
         Case(
             f"Last page of a tab (Payées, page {last_page:,})",
-            _url("/factures/", onglet="payees", page=last_page),
-            lambda: Expect(paid_count, _page_rows(paid_count, last_page), LIST_QUERIES),
+            _url("/factures/", onglet="payees", page="fin"),
+            lambda: Expect(paid_count, min(PER_PAGE, paid_count), LIST_QUERIES),
             headers=HTMX,
         ),
     ]
+    sample = qs.order_by("invoice_id").values("invoice_number", "total_incl_tax")[total // 3 : total // 3 + 1]
+    sample = sample[0] if total else {"invoice_number": "-", "total_incl_tax": Decimal(0)}
+    number, amount = sample["invoice_number"], sample["total_incl_tax"] or Decimal(0)
     if include_search:
         cases[5:5] = [
             Case(
                 "Supplier, lower case unaccented (batir)",
                 _url("/factures/", onglet="toutes", fournisseur="batir"),
                 lst(qs.filter(supplier_name__in=names_matching("batir"))),
+                headers=HTMX,
+            ),
+            Case(
+                "Search box: an invoice number",
+                _url("/factures/", onglet="toutes", q=number),
+                lst(qs.filter(pk__in=search_box_matches(qs, number))),
+                headers=HTMX,
+            ),
+            Case(
+                "Search box: an amount (1 234,56 typed the French way)",
+                _url("/factures/", onglet="toutes", q=f"{amount:,.2f}".replace(",", " ").replace(".", ",")),
+                lst(qs.filter(Q(total_incl_tax=amount) | Q(total_excl_tax=amount) | Q(amount_due=amount))),
                 headers=HTMX,
             ),
             Case(

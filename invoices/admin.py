@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from chorusweb import lifecycle, search
 from chorusweb.admin import ReadOnlyAdminMixin
+from chorusweb.lists import LargeTablePaginator
 from invoices.models import InterestRate, InvoiceDocument, InvoiceEvent, ReceivedInvoice, StructureProfile
 from invoices.tasks import payment_delay_recompute
 
@@ -22,6 +24,28 @@ class InvoiceEventInline(admin.TabularInline):
         return False
 
 
+class StatusFilter(admin.SimpleListFilter):
+    title = _("statut")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(code, lifecycle.status_label(code)) for code in lifecycle.RECIPIENT_STATUSES]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+class TypeFilter(admin.SimpleListFilter):
+    title = _("type")
+    parameter_name = "invoice_type"
+
+    def lookups(self, request, model_admin):
+        return [("FACTURE", _("Facture")), ("AVOIR", _("Avoir"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(invoice_type=self.value()) if self.value() else queryset
+
+
 @admin.register(ReceivedInvoice)
 class ReceivedInvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -34,12 +58,25 @@ class ReceivedInvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "downloaded",
         "connection",
     ]
-    list_filter = ["status", "connection", "downloaded", "invoice_type", "deposit_date"]
-    search_fields = ["invoice_number", "supplier_name", "supplier_code", "=invoice_id"]
-    date_hierarchy = "deposit_date"
+    # Filters that never read the table to list their choices (no DISTINCT over every row).
+    list_filter = [StatusFilter, "connection", "downloaded", TypeFilter, "deposit_date"]
+    search_fields = ["search_text"]  # see get_search_results: the folded, trigram-indexed text
+    search_help_text = _("Numéro, fournisseur ou SIRET, id Chorus Pro, service, engagement, marché.")
     list_select_related = ["connection"]
     inlines = [InvoiceEventInline]
+    ordering = ["-deposit_date", "-invoice_id"]  # the ri_deposit index
     show_full_result_count = False
+    paginator = LargeTablePaginator
+
+    def get_search_results(self, request, queryset, search_term):
+        from invoices.selectors import FTS_TABLE
+
+        condition = search.contains_all(
+            column="search_text", fts_table=FTS_TABLE, fts_column="search_text", term=search_term
+        )
+        if condition is None:
+            return queryset, False
+        return queryset.filter(condition), False
 
 
 @admin.register(InvoiceEvent)
@@ -49,6 +86,7 @@ class InvoiceEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["invoice__invoice_number", "invoice__supplier_name"]
     list_select_related = ["invoice"]
     show_full_result_count = False
+    paginator = LargeTablePaginator
 
 
 @admin.register(InvoiceDocument)

@@ -28,6 +28,7 @@ class InvoiceFilterForm(forms.Form):
         label=_("Statut"), choices=_status_choices(lc.RECIPIENT_STATUSES), required=False
     )
     connexion = forms.TypedChoiceField(label=_("Connexion"), coerce=int, required=False, empty_value=None)
+    q = forms.CharField(label=_("Rechercher"), max_length=200, required=False)
     service = forms.CharField(label=_("Code service"), max_length=100, required=False)
     fournisseur = forms.CharField(label=_("Fournisseur (nom ou SIRET)"), max_length=200, required=False)
     numero = forms.CharField(label=_("Numéro de facture"), max_length=100, required=False)
@@ -66,6 +67,7 @@ class InvoiceFilterForm(forms.Form):
             connection_id=data.get("connexion"),
             service_code=data.get("service") or "",
             supplier=data.get("fournisseur") or "",
+            query=data.get("q") or "",
             number=data.get("numero") or "",
             deposit_from=data.get("depot_du"),
             deposit_to=data.get("depot_au"),

@@ -10,8 +10,40 @@ from django.utils.translation import gettext_lazy as _
 from chorusweb import lifecycle
 from chorusweb import payment_delay as pd
 from chorusweb.models import AuditEntry, Connection
+from chorusweb.search import fold
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "null": True, "blank": True}
+
+
+#: The fields the search box reads (by number, supplier name or SIRET, Chorus Pro id, service,
+#: engagement / purchase order, contract).
+SEARCHED_FIELDS = {
+    "invoice_number",
+    "invoice_id",
+    "supplier_name",
+    "supplier_code",
+    "service_code",
+    "service_name",
+    "purchase_order_number",
+    "contract_number",
+}
+
+
+def search_columns(values) -> tuple[str, str]:
+    """The folded supplier (name and SIRET) and the folded text of every searched field."""
+    get = values.get
+    supplier = fold(get("supplier_name"), get("supplier_code"))
+    text = fold(
+        get("invoice_number"),
+        get("invoice_id"),
+        get("supplier_name"),
+        get("supplier_code"),
+        get("service_code"),
+        get("service_name"),
+        get("purchase_order_number"),
+        get("contract_number"),
+    )
+    return supplier[:300], text
 
 
 class ReceivedInvoice(models.Model):
@@ -66,21 +98,31 @@ class ReceivedInvoice(models.Model):
     clock_paid_in = models.IntegerField(_("payée en (jours)"), null=True, blank=True)
     clock_interest = models.DecimalField(_("intérêts moratoires estimés"), **MONEY)
     clock_rate_to_confirm = models.BooleanField(_("taux à confirmer"), default=False, db_default=False)
+    # Folded copies for searches that forgive case, accents and word order (chorusweb.search),
+    # indexed by trigrams: GIN pg_trgm on PostgreSQL, an FTS5 table on SQLite (see the migration adding them).
+    supplier_search = models.CharField(_("fournisseur (recherche)"), max_length=300, blank=True, default="")
+    search_text = models.TextField(_("texte de recherche"), blank=True, default="")
+    # Digest of the upstream row last written: a sync rewrites a row only when it changed.
+    fingerprint = models.CharField(_("empreinte de la ligne reçue"), max_length=32, blank=True, default="")
 
     class Meta:
         verbose_name = _("facture reçue")
         verbose_name_plural = _("factures reçues")
         ordering = ["-deposit_date", "-invoice_id"]
         constraints = [models.UniqueConstraint(fields=["connection", "invoice_id"], name="received_unique_upstream_id")]
+        # Every sort key of the list under the connection (the scope of every user), with the
+        # invoice id as tiebreak: a page, first or last, is an index walk (chorusweb.keyset).
         indexes = [
             models.Index(fields=["connection", "status", "-deposit_date", "-invoice_id"], name="ri_queue"),
-            models.Index(fields=["-deposit_date", "-invoice_id"], name="ri_deposit"),
-            models.Index(fields=["invoice_date"], name="ri_invoice_date"),
-            models.Index(fields=["total_incl_tax"], name="ri_total"),
-            models.Index(fields=["connection", "supplier_name"], name="ri_supplier"),
-            models.Index(fields=["invoice_number"], name="ri_number"),
-            models.Index(fields=["status_changed_at"], name="ri_status_changed"),
-            models.Index(fields=["service_code"], name="ri_service"),
+            models.Index(fields=["connection", "-deposit_date", "-invoice_id"], name="ri_deposit"),
+            models.Index(fields=["connection", "invoice_date", "invoice_id"], name="ri_invoice_date"),
+            models.Index(fields=["connection", "total_incl_tax", "invoice_id"], name="ri_total"),
+            models.Index(fields=["connection", "total_excl_tax", "invoice_id"], name="ri_total_ht"),
+            models.Index(fields=["connection", "supplier_name", "invoice_id"], name="ri_supplier"),
+            models.Index(fields=["connection", "invoice_number", "invoice_id"], name="ri_number"),
+            models.Index(fields=["connection", "status_changed_at", "invoice_id"], name="ri_status_changed"),
+            models.Index(fields=["connection", "service_code", "invoice_id"], name="ri_service"),
+            models.Index(fields=["connection", "status", "invoice_id"], name="ri_status"),
             # The clock filters, counts and interest total read these indexes only (covering).
             models.Index(
                 fields=[
@@ -104,6 +146,13 @@ class ReceivedInvoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_number or self.invoice_id} — {self.supplier_name}"
+
+    def save(self, *args, **kwargs):
+        self.supplier_search, self.search_text = search_columns(vars(self))
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & SEARCHED_FIELDS:
+            kwargs["update_fields"] = {*update_fields, "supplier_search", "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def status_label(self) -> str:

@@ -12,17 +12,18 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.core.paginator import Page
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
+from chorusweb import lists, search
 from chorusweb import payment_delay as pd
 from chorusweb.access import Action, access_for
 from chorusweb.audit import audit_trail
-from chorusweb.lists import KnownCountPaginator, TabCount
+from chorusweb.keyset import KeysetPage, keyset_page
+from chorusweb.lists import TabCount, bounded_count
 from chorusweb.models import AuditEntry, Workspace
 from chorusweb.sync import SyncStatus, sync_statuses
 from invoices import facturx
@@ -111,7 +112,10 @@ class InvoiceFilters:
     statuses: tuple[str, ...] = ()
     connection_id: int | None = None
     service_code: str = ""
+    #: The existing service codes `service_code` matches (resolved once by `invoice_list`).
+    service_codes: tuple[str, ...] | None = None
     supplier: str = ""
+    query: str = ""  # the search box
     number: str = ""
     deposit_from: date | None = None
     deposit_to: date | None = None
@@ -131,16 +135,18 @@ class InvoiceFilters:
 
 @dataclass
 class InvoiceList:
-    page: Page
+    page: KeysetPage
     tabs: list[TabCount]
-    total_count: int
-    total_excl_tax: Decimal
-    total_incl_tax: Decimal
+    total_count: int  # exact, or COUNT_BOUND when `bounded`
+    total_excl_tax: Decimal | None  # None: not computed (too many rows)
+    total_incl_tax: Decimal | None
     filters: InvoiceFilters
     by_status: dict[str, int] = field(default_factory=dict)
     clock_counts: dict[str, int] = field(default_factory=dict)
     interest_total: Decimal = Decimal(0)
     today: date | None = None
+    bounded: bool = False  # True: "plus de `count_bound`" invoices, not counted further
+    count_bound: int = lists.COUNT_BOUND
 
 
 def invoice_scope(*, user, action: Action = Action.VIEW_RECEIVED) -> QuerySet[ReceivedInvoice]:
@@ -148,46 +154,73 @@ def invoice_scope(*, user, action: Action = Action.VIEW_RECEIVED) -> QuerySet[Re
     return ReceivedInvoice.objects.filter(access_for(user).scope(action))
 
 
-#: Above this many matching supplier names, a name search tests every invoice instead.
-NARROW_SUPPLIERS = 50
+#: The FTS5 table that indexes the folded columns on SQLite (see migration 0004).
+FTS_TABLE = "invoices_receivedinvoice_fts"
 
 
-def _supplier_names(qs: QuerySet, term: str) -> list[str] | None:
-    """The supplier names containing `term` (one index-only scan), or None when there are many."""
-    names = list(
-        qs.filter(supplier_name__icontains=term)
-        .order_by()
-        .values_list("supplier_name", flat=True)
-        .distinct()[: NARROW_SUPPLIERS + 1]
+def service_codes_matching(*, user, term: str) -> list[str]:
+    """The existing service codes a typed service matches, forgiving case, accents and word order.
+
+    Read from the queue counters (one row per connection, service and status): a few rows.
+    """
+    codes = service_codes(user=user)
+    wanted = search.words(term)
+    exact = [c for c in codes if search.fold(c) == search.fold(term)]
+    if exact:
+        return exact
+    return [c for c in codes if all(w in search.fold(c) for w in wanted)]
+
+
+def _resolved(user, filters: InvoiceFilters) -> InvoiceFilters:
+    """The filters with a typed service resolved to the existing codes it matches."""
+    if filters.service_code and filters.service_codes is None:
+        codes = tuple(service_codes_matching(user=user, term=filters.service_code))
+        return replace(filters, service_codes=codes)
+    return filters
+
+
+def service_codes(*, user) -> list[str]:
+    """Every service code of the invoices the user sees (to pick from), from the counters."""
+    return sorted(
+        set(
+            QueueStat.objects.filter(access_for(user).scope(Action.VIEW_RECEIVED), count__gt=0)
+            .exclude(service_code="")
+            .values_list("service_code", flat=True)
+        )
     )
-    return None if len(names) > NARROW_SUPPLIERS else names
 
 
-def _is_name_search(f: InvoiceFilters) -> bool:
-    return bool(f.supplier.strip()) and not f.supplier.replace(" ", "").isdigit()
+def _search_box(term: str) -> Q:
+    """One box: number, supplier name or SIRET, Chorus Pro id, service, engagement, contract, amount."""
+    amount = search.parse_amount(term)
+    if amount is not None and not term.strip().isdigit():
+        condition = Q(pk__in=[])  # "1 234,56", "1234.50": an amount, not words
+    else:
+        condition = search.contains_all(column="search_text", fts_table=FTS_TABLE, fts_column="search_text", term=term)
+        condition = condition if condition is not None else Q(pk__in=[])
+    if amount is not None:
+        condition |= Q(total_incl_tax=amount) | Q(total_excl_tax=amount) | Q(amount_due=amount)
+        if -amount != amount:
+            condition |= Q(total_incl_tax=-amount)  # a credit note typed without its sign
+    return condition
 
 
-_UNSET: list[str] = []
-
-
-def _filtered(qs: QuerySet, f: InvoiceFilters, *, names: list[str] | None = _UNSET) -> QuerySet:
-    """Apply the filters. `names`: the supplier names of a name search, when already known."""
+def _filtered(qs: QuerySet, f: InvoiceFilters) -> QuerySet:
+    """Apply the filters (every text filter forgives case, accents and word order)."""
     if f.connection_id:
         qs = qs.filter(connection_id=f.connection_id)
-    if f.service_code:
+    if f.service_codes is not None:
+        qs = qs.filter(service_code__in=f.service_codes)
+    elif f.service_code:
         qs = qs.filter(service_code=f.service_code)
-    if f.supplier:
-        term = f.supplier.strip()
-        digits = term.replace(" ", "")
-        if digits.isdigit():  # a SIRET or SIREN, whole or partial
-            qs = qs.filter(supplier_code__contains=digits)
-        else:
-            if names is _UNSET:
-                names = _supplier_names(qs, term)
-            if names is None:  # a broad term: test every invoice
-                qs = qs.filter(supplier_name__icontains=term)
-            else:  # a few suppliers: reach their invoices through the supplier index
-                qs = qs.filter(supplier_name__in=names)
+    if f.supplier.strip():
+        condition = search.contains_all(
+            column="supplier_search", fts_table=FTS_TABLE, fts_column="supplier_search", term=f.supplier
+        )
+        if condition is not None:
+            qs = qs.filter(condition)
+    if f.query.strip():
+        qs = qs.filter(_search_box(f.query))
     if f.number:
         qs = qs.filter(invoice_number__icontains=f.number.strip())
     if f.deposit_from:
@@ -274,7 +307,7 @@ def _active_statuses(f: InvoiceFilters) -> tuple[str, ...] | None:
 
 def invoice_filtered(*, user, filters: InvoiceFilters) -> QuerySet[ReceivedInvoice]:
     """The rows of the current view (tab, filters, sort), not paginated."""
-    qs = _filtered(invoice_scope(user=user), filters)
+    qs = _filtered(invoice_scope(user=user), _resolved(user, filters))
     statuses = _active_statuses(filters)
     if statuses is not None:
         qs = qs.filter(status__in=statuses)
@@ -285,6 +318,7 @@ def _uses_only_bucket_filters(f: InvoiceFilters) -> bool:
     """True when the counts can come from QueueStat (filters on connection, service, status only)."""
     return not (
         f.supplier
+        or f.query
         or f.number
         or f.deposit_from
         or f.deposit_to
@@ -298,13 +332,15 @@ def _uses_only_bucket_filters(f: InvoiceFilters) -> bool:
     )
 
 
-def _grouped_counts(*, user, filters: InvoiceFilters, base: QuerySet, narrow: bool = False):
+def _grouped_counts(*, user, filters: InvoiceFilters, base: QuerySet):
     """Count and totals per status under the filters: from the counters when possible."""
     if _uses_only_bucket_filters(filters):
         stats = QueueStat.objects.filter(access_for(user).scope(Action.VIEW_RECEIVED))
         if filters.connection_id:
             stats = stats.filter(connection_id=filters.connection_id)
-        if filters.service_code:
+        if filters.service_codes is not None:
+            stats = stats.filter(service_code__in=filters.service_codes)
+        elif filters.service_code:
             stats = stats.filter(service_code=filters.service_code)
         if filters.statuses:
             stats = stats.filter(status__in=filters.statuses)
@@ -315,48 +351,57 @@ def _grouped_counts(*, user, filters: InvoiceFilters, base: QuerySet, narrow: bo
             .annotate(n=Sum("count"), ht=Sum("total_excl_tax"), ttc=Sum("total_incl_tax"))
             if row["n"]
         ]
-    if narrow:
-        # A name search matched a few suppliers, whose invoices are reached through the
-        # supplier index; summing those rows here keeps the database on that index (a GROUP BY
-        # makes it walk every invoice of the connection instead).
-        sums: dict[str, dict] = {}
-        for status, ht, ttc in base.order_by().values_list("status", "total_excl_tax", "total_incl_tax"):
-            row = sums.setdefault(status, {"status": status, "n": 0, "ht": Decimal(0), "ttc": Decimal(0)})
-            row["n"] += 1
-            row["ht"] += ht or 0
-            row["ttc"] += ttc or 0
-        return list(sums.values())
     return base.order_by().values("status").annotate(n=Count("id"), ht=Sum("total_excl_tax"), ttc=Sum("total_incl_tax"))
 
 
 def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page: int = 50) -> InvoiceList:
-    """One page of the list, with every tab's count and the totals of the filtered amounts."""
+    """One page of the list, with every tab's count and the totals of the filtered amounts.
+
+    Counts are exact from the queue counters when only tab, connection and service filter the
+    list; under other filters they are exact up to COUNT_BOUND matching invoices and labelled
+    "plus de 10 000" beyond (no total, no per-tab count: counting would read every row). Pages
+    are read by keyset (chorusweb.keyset): the last page costs what the first costs.
+    """
     scope = invoice_scope(user=user)
-    names = _supplier_names(scope, filters.supplier.strip()) if _is_name_search(filters) else None
-    base = _filtered(scope, filters, names=names)
-    grouped = _grouped_counts(user=user, filters=filters, base=base, narrow=names is not None)
+    filters = _resolved(user, filters)
+    base = _filtered(scope, filters)
+    active = _active_statuses(filters)
+    rows = base if active is None else base.filter(status__in=active)
+    exact = True
+    if not _uses_only_bucket_filters(filters):
+        _, exact = bounded_count(base)
     by_status: dict[str, int] = {}
     totals: dict[str, tuple[Decimal, Decimal]] = {}
-    for row in grouped:
-        by_status[row["status"]] = row["n"]
-        totals[row["status"]] = (row["ht"] or Decimal(0), row["ttc"] or Decimal(0))
+    if exact:
+        for row in _grouped_counts(user=user, filters=filters, base=base):
+            by_status[row["status"]] = row["n"]
+            totals[row["status"]] = (row["ht"] or Decimal(0), row["ttc"] or Decimal(0))
 
-    def count_of(statuses: tuple[str, ...] | None) -> int:
+    def count_of(statuses: tuple[str, ...] | None) -> int | None:
+        if not exact:
+            return None
         if statuses is None:
             return sum(by_status.values())
         return sum(by_status.get(s, 0) for s in statuses)
 
-    active = _active_statuses(filters)
+    if exact:
+        total_count = count_of(active)
+    else:
+        total_count, exact_active = bounded_count(rows) if active is not None else (lists.COUNT_BOUND, False)
+        if exact_active:
+            exact = None  # this tab counted exactly, the others (and the totals) not
     keys = by_status.keys() if active is None else [s for s in active if s in by_status]
-    total_count = count_of(active)
-    rows = base if active is None else base.filter(status__in=active)
-    rows = rows.order_by(*_order(filters)).values(*LIST_FIELDS)
-    paginator = KnownCountPaginator(rows, per_page, total_count)
-    page_obj = paginator.get_page(page)
+    page_obj = keyset_page(
+        rows.values(*LIST_FIELDS),
+        _order(filters),
+        page,
+        per_page,
+        total_count if exact is not False else None,
+    )
     today = timezone.localdate()
     page_obj.object_list = _with_clock_labels(list(page_obj.object_list), today)
     # The clock filters' counts under the other filters and the tab; the interest of the view.
-    unclocked = _filtered(scope, replace(filters, clock=""), names=names)
+    unclocked = _filtered(scope, replace(filters, clock=""))
     if active is not None:
         unclocked = unclocked.filter(status__in=active)
     clock = _clock_summary(unclocked, filters.clock, today)
@@ -366,13 +411,15 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
         page=page_obj,
         tabs=[TabCount(tab, count_of(tab.statuses)) for tab in TABS],
         total_count=total_count,
-        total_excl_tax=sum((totals[k][0] for k in keys), Decimal(0)),
-        total_incl_tax=sum((totals[k][1] for k in keys), Decimal(0)),
+        total_excl_tax=sum((totals[k][0] for k in keys), Decimal(0)) if exact else None,
+        total_incl_tax=sum((totals[k][1] for k in keys), Decimal(0)) if exact else None,
         filters=filters,
         by_status=by_status,
         clock_counts=clock_counts,
         interest_total=interest or Decimal(0),
         today=today,
+        bounded=exact is False,
+        count_bound=lists.COUNT_BOUND,
     )
 
 

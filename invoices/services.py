@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
+import json
 import logging
 import os
 import shutil
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.tasks import task
 from django.template.defaultfilters import filesizeformat
@@ -59,7 +62,7 @@ from chorusweb.sync import (
 )
 from invoices import facturx
 from invoices.clock import clocks_recompute, invoice_clock
-from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice
+from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice, search_columns
 from invoices.stats import Contribution, stats_apply, stats_rebuild
 
 logger = logging.getLogger(__name__)
@@ -93,6 +96,19 @@ ROW_FIELDS = (
 )
 
 
+#: The folded copies written with them (see chorusweb.search).
+SEARCH_FIELDS = ("supplier_search", "search_text")
+#: Part of every row's fingerprint: bump it when the mirror derives its columns differently,
+#: so that the next sync rewrites every row once.
+MIRROR_VERSION = "1"
+
+
+def row_fingerprint(raw) -> str:
+    """A short digest of an upstream row: equal digests, nothing to write."""
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder, default=dict)
+    return hashlib.blake2b(f"{MIRROR_VERSION}:{text}".encode(), digest_size=16).hexdigest()
+
+
 def _mirror_values(row: ReceivedInvoiceRow) -> dict:
     values = {name: getattr(row, name) for name in ROW_FIELDS}
     for name in ROW_FIELDS:
@@ -101,6 +117,7 @@ def _mirror_values(row: ReceivedInvoiceRow) -> dict:
     values["currency"] = values["currency"] or "EUR"
     values["downloaded"] = bool(row.downloaded)
     values["status"] = lc.normalise_status(row.status) or row.status
+    values["supplier_search"], values["search_text"] = search_columns({**values, "invoice_id": row.invoice_id})
     return values
 
 
@@ -124,13 +141,24 @@ def upsert_received_rows(
     now = timezone.now()
     fetched_at = fetched_at or now
     by_id = {row.invoice_id: row for row in rows}
-    values = {iid: _mirror_values(row) for iid, row in by_id.items()}
+    prints = {iid: row_fingerprint(row.raw) for iid, row in by_id.items()}
+    # Only rows that are new or whose upstream row changed are written: an incremental sync
+    # with nothing changed upstream writes nothing (no row, lock, counter or index entry).
+    stored = dict(
+        ReceivedInvoice.objects.filter(connection=connection, invoice_id__in=by_id).values_list(
+            "invoice_id", "fingerprint"
+        )
+    )
+    write = [iid for iid in by_id if stored.get(iid) != prints[iid]]
+    if not write:
+        return PageStats(rows=len(by_id), created=0, changed=0)
+    values = {iid: _mirror_values(by_id[iid]) for iid in write}
     with transaction.atomic():
         # Read under lock: an action settling now waits for this page, never the reverse.
         held = {
             iid: (status, service, ht, ttc, synced_at, changed_at)
             for iid, status, service, ht, ttc, synced_at, changed_at in ReceivedInvoice.objects.select_for_update()
-            .filter(connection=connection, invoice_id__in=by_id)
+            .filter(connection=connection, invoice_id__in=values)
             .values_list(
                 "invoice_id",
                 "status",
@@ -141,7 +169,7 @@ def upsert_received_rows(
                 "status_changed_at",
             )
         }
-        for iid in [iid for iid in values if iid in held and mirror.is_older(held[iid][4:], values[iid], fetched_at)]:
+        for iid in [iid for iid in values if iid in held and mirror.is_older(held[iid][4:6], values[iid], fetched_at)]:
             del values[iid]
         existing = {iid: held[iid][:4] for iid in values if iid in held}
         changed = [iid for iid, v in values.items() if existing.get(iid, ("",))[0] != v["status"]]
@@ -153,12 +181,13 @@ def upsert_received_rows(
                     "invoice_id": iid,
                     **v,
                     "raw": dict(by_id[iid].raw),
+                    "fingerprint": prints[iid],
                     "synced_at": fetched_at,
                 }
                 for iid, v in values.items()
             ],
             unique=["connection", "invoice_id"],
-            update=[*ROW_FIELDS, "raw", "synced_at"],
+            update=[*ROW_FIELDS, *SEARCH_FIELDS, "raw", "fingerprint", "synced_at"],
         )
         if track_stats:
             stats_apply(
@@ -194,7 +223,7 @@ def upsert_received_rows(
             )
             # The payment-delay clock moves with the status, in the same transaction.
             clocks_recompute(pks=list(pks.values()))
-    created = sum(1 for iid in by_id if iid not in held)
+    created = sum(1 for iid in values if iid not in held)
     return PageStats(rows=len(by_id), created=created, changed=len(changed) - created)
 
 

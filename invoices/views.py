@@ -69,6 +69,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "sync_statuses": sync_statuses,
         "polling": polling,
         "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
+        "service_codes": [] if request.htmx else selectors.service_codes(user=request.user),
         "can_process": access_for(request.user).can(Action.PROCESS_RECEIVED),
         "can_download": access_for(request.user).can(Action.DOWNLOAD_RECEIVED),
         "clock_filters": [

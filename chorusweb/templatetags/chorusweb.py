@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils import formats
 
 from chorusweb import lifecycle as lc
 from chorusweb.money import format_money
@@ -43,3 +44,9 @@ def status_label(code: str) -> str:
 def money(value, currency: str = "EUR") -> str:
     """`1 234,56 €` in French, `€1,234.56` in English; empty for no amount."""
     return format_money(value, currency)
+
+
+@register.filter
+def grouped(value) -> str:
+    """A count with its digits grouped the local way (`10 000`, `10,000`): for reading, never for ids."""
+    return formats.number_format(value, 0, use_l10n=True, force_grouping=True)

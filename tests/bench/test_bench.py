@@ -84,5 +84,8 @@ def test_list_queries_are_constant_in_the_data_size(bench_data):
     data._copy_invoices(conn, 1, SCALE)
     stats_rebuild(conn)
     assert ReceivedInvoice.objects.count() == 2 * SCALE
-    assert counts() == small
+    # The same queries at twice the size (a view whose rows do not fill a page may read the
+    # rows without a sort value in one more query: never more).
+    big = counts()
+    assert all(small[name] - 1 <= big[name] <= small[name] for name in small), (small, big)
     assert all(n <= cases.LIST_QUERIES for n in small.values())
