@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -103,9 +103,16 @@ SEARCH_FIELDS = ("supplier_search", "search_text")
 MIRROR_VERSION = "1"
 
 
+class _RowEncoder(DjangoJSONEncoder):
+    def default(self, o):
+        if isinstance(o, Mapping):
+            return dict(o)
+        return super().default(o)
+
+
 def row_fingerprint(raw) -> str:
     """A short digest of an upstream row: equal digests, nothing to write."""
-    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder, default=dict)
+    text = json.dumps(dict(raw), sort_keys=True, separators=(",", ":"), cls=_RowEncoder)
     return hashlib.blake2b(f"{MIRROR_VERSION}:{text}".encode(), digest_size=16).hexdigest()
 
 
