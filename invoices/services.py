@@ -111,7 +111,7 @@ class _RowEncoder(DjangoJSONEncoder):
 
 
 def row_fingerprint(raw) -> str:
-    """A short digest of an upstream row: equal digests, nothing to write."""
+    """A short digest of an upstream row (as read and as stored): equal digests, nothing to write."""
     text = json.dumps(dict(raw), sort_keys=True, separators=(",", ":"), cls=_RowEncoder)
     return hashlib.blake2b(f"{MIRROR_VERSION}:{text}".encode(), digest_size=16).hexdigest()
 
@@ -148,7 +148,8 @@ def upsert_received_rows(
     now = timezone.now()
     fetched_at = fetched_at or now
     by_id = {row.invoice_id: row for row in rows}
-    prints = {iid: row_fingerprint(row.raw) for iid, row in by_id.items()}
+    computed = {iid: _mirror_values(row) for iid, row in by_id.items()}
+    prints = {iid: row_fingerprint({"row": computed[iid], "raw": by_id[iid].raw}) for iid in by_id}
     # Only rows that are new or whose upstream row changed are written: an incremental sync
     # with nothing changed upstream writes nothing (no row, lock, counter or index entry).
     stored = dict(
@@ -159,7 +160,7 @@ def upsert_received_rows(
     write = [iid for iid in by_id if stored.get(iid) != prints[iid]]
     if not write:
         return PageStats(rows=len(by_id), created=0, changed=0)
-    values = {iid: _mirror_values(by_id[iid]) for iid in write}
+    values = {iid: computed[iid] for iid in write}
     with transaction.atomic():
         # Read under lock: an action settling now waits for this page, never the reverse.
         held = {
