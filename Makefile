@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Debug is off unless DJANGO_DEBUG=true: `make run`, `make test` and `make bench` use the
+# development configuration (development keys, the sandbox) unless told otherwise.
+export DJANGO_DEBUG ?= true
 
 .PHONY: help run test lint format bench venv migrate demo sandbox-seed clean gettext messages chromium axe
 

@@ -33,6 +33,10 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.VIEWER: frozenset({Action.VIEW_RECEIVED, Action.VIEW_VALIDATION}),
 }
 ALL_ACTIONS = frozenset(Action)
+#: Actions that change something upstream (downloads mark invoices as downloaded).
+WRITE_ACTIONS = frozenset(
+    {Action.PROCESS_RECEIVED, Action.DOWNLOAD_RECEIVED, Action.VALIDATE, Action.DOWNLOAD_VALIDATION}
+)
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,19 @@ class Access:
     @property
     def has_any(self) -> bool:
         return bool(self._connections) and any(self.connections(a) for a in ALL_ACTIONS)
+
+    @property
+    def can_act(self) -> bool:
+        """May the user change anything upstream on some connection (two-factor rule)?"""
+        return any(self.connections(a) for a in WRITE_ACTIONS)
+
+    def fingerprint(self) -> list[str]:
+        """One line per grant (connection, actions, services): a session remembers it at login."""
+        return sorted(
+            f"{cid}|{','.join(sorted(g.actions))}|{','.join(sorted(g.service_codes)) if g.service_codes else '*'}"
+            for cid in self._connections
+            for g in self.grants.get(cid, [])
+        )
 
     # --- internals -----------------------------------------------------------------------
 

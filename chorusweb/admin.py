@@ -46,6 +46,8 @@ class ConnectionAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in SECRET_FIELDS:
+            if name not in self.fields:  # a view-only administrator gets no secret field at all
+                continue
             field = self.fields[name]
             field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
             field.required = False
@@ -58,7 +60,7 @@ class ConnectionAdminForm(forms.ModelForm):
             )
             field.help_text = note
             self.fields[f"clear_{name}"].label = _("Effacer « %(label)s »") % {"label": field.label}
-        if not self.instance.pk:
+        if not self.instance.pk and "password" in self.fields:
             self.fields["password"].required = True
 
     def get_initial_for_field(self, field, field_name):
@@ -110,6 +112,13 @@ class ConnectionAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
     def get_fieldsets(self, request, obj=None):
+        if not self._may_edit(request, obj):
+            # View-only rights: what the connection is, never its secrets (not even encrypted).
+            return [
+                (None, {"fields": ["name", "api_base_url", "is_active"]}),
+                (_("Compte FactPulse"), {"fields": ["account_email", "client_uid", "mode", "secrets_stored"]}),
+                (_("Historique"), {"fields": ["created_at", "updated_at"]}),
+            ]
         return [
             (None, {"fields": ["name", "api_base_url", "is_active"]}),
             (
@@ -140,9 +149,23 @@ class ConnectionAdmin(admin.ModelAdmin):
             (_("Historique"), {"fields": ["created_at", "updated_at"]}),
         ]
 
+    def _may_edit(self, request, obj) -> bool:
+        return self.has_change_permission(request, obj) if obj is not None else self.has_add_permission(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not self._may_edit(request, obj):
+            fields += ["mode", "secrets_stored"]
+        return fields
+
     @admin.display(description=_("mode"))
     def mode(self, obj: Connection) -> str:
         return str(_("zéro confiance") if obj.zero_trust else _("identifiants chez FactPulse"))
+
+    @admin.display(description=_("secrets enregistrés"))
+    def secrets_stored(self, obj: Connection) -> str:
+        stored = [str(obj._meta.get_field(name).verbose_name) for name in SECRET_FIELDS if getattr(obj, name, "")]
+        return ", ".join(stored) if stored else str(_("aucun"))
 
 
 @admin.register(Membership)
@@ -268,3 +291,46 @@ class TaskRunAdmin(DBTaskResultAdmin):
     @admin.display(description=_("erreur"))
     def error(self, obj: DBTaskResult) -> str:
         return obj.exception_class_path.rsplit(".", 1)[-1] if obj.exception_class_path else ""
+
+
+# --- Users: unlock a login locked by failed attempts, reset a lost second factor -----------
+
+from django.contrib import messages as admin_messages  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.admin import UserAdmin  # noqa: E402
+
+User = get_user_model()
+
+
+class ChoruswebUserAdmin(UserAdmin):
+    actions = ["unlock_login", "reset_second_factor"]
+
+    @admin.action(description=_("Débloquer la connexion (essais manqués)"), permissions=["change"])
+    def unlock_login(self, request, queryset):
+        from axes.utils import reset
+
+        count = sum(reset(username=user.get_username()) for user in queryset)
+        self.message_user(
+            request,
+            _("Connexion débloquée pour %(users)d utilisateur(s) (%(attempts)d blocage(s) levé(s)).")
+            % {"users": queryset.count(), "attempts": count},
+            admin_messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Réinitialiser la double authentification"), permissions=["change"])
+    def reset_second_factor(self, request, queryset):
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        TOTPDevice.objects.filter(user__in=queryset).delete()
+        StaticDevice.objects.filter(user__in=queryset).delete()
+        self.message_user(
+            request,
+            _("Double authentification réinitialisée : chacun l'activera de nouveau à sa prochaine connexion."),
+            admin_messages.SUCCESS,
+        )
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, ChoruswebUserAdmin)

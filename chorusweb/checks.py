@@ -38,6 +38,23 @@ def check_production_keys(app_configs=None, **kwargs):
                 id="chorusweb.E003",
             )
         )
+    if not settings.CHORUSWEB_REQUIRE_2FA:
+        errors.append(
+            Warning(
+                "Two-factor authentication is not required (CHORUSWEB_REQUIRE_2FA is off).",
+                hint="Set CHORUSWEB_REQUIRE_2FA=true: staff and users who can act on a connection "
+                "then log in with an authenticator app.",
+                id="chorusweb.W002",
+            )
+        )
+    if not settings.CHORUSWEB_IDLE_TIMEOUT_MINUTES:
+        errors.append(
+            Warning(
+                "Sessions never end for inactivity (CHORUSWEB_IDLE_TIMEOUT_MINUTES is 0).",
+                hint="Set CHORUSWEB_IDLE_TIMEOUT_MINUTES, e.g. 30.",
+                id="chorusweb.W003",
+            )
+        )
     if settings.SANDBOX_ENABLED:
         errors.append(
             Warning(

@@ -14,6 +14,12 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    from chorusweb.security import idle_timeout_seconds, second_factor_missing
+
+    session = {"idle_timeout": idle_timeout_seconds()}
+    if second_factor_missing(request):
+        # Before the second factor: no menu, nothing of the workspaces.
+        return {**session, "second_factor_pending": True}
     access = access_for(user)
     nav_received = access.can(Action.VIEW_RECEIVED)
     nav_validation = access.can(Action.VIEW_VALIDATION)
@@ -26,4 +32,5 @@ def navigation(request: HttpRequest) -> dict:
         # both roles sees at once when the validation queue needs them.
         "nav_validation_count": SimpleLazyObject(lambda: queue_count(user)) if nav_validation else 0,
         "nav_admin": user.is_staff,
+        **session,
     }

@@ -82,6 +82,11 @@ class SingleSendForm(_KeyedForm):
         return form
 
 
+def is_id(value: object) -> bool:
+    """A database id as sent by our pages: 1 to 18 ASCII digits (no `²`, `١٢٣` or 10**30)."""
+    return isinstance(value, str) and 0 < len(value) <= 18 and value.isascii() and value.isdigit()
+
+
 class SelectionForm(forms.Form):
     """Add or remove rows of the current page to/from a selection kept in the session."""
 
@@ -94,8 +99,8 @@ class SelectionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else self.data.get("ids", [])
-        self.fields["ids"].choices = [(v, v) for v in raw if str(v).isdigit()]
+        self.fields["ids"].choices = [(v, v) for v in raw if is_id(v)]
 
     def page_pks(self) -> list[int]:
         raw = self.cleaned_data.get("page_ids") or ""
-        return [int(v) for v in raw.split(",") if v.strip().isdigit()]
+        return [int(v) for v in (part.strip() for part in raw.split(",")) if is_id(v)]

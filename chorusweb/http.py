@@ -61,12 +61,26 @@ def http_status_for(error: Exception) -> int:
     return getattr(error, "http_status", 500)
 
 
+def is_local_path(target: object) -> bool:
+    """True for a path of this site (`/factures/?page=2`): never a URL name, a scheme or a host."""
+
+    return (
+        isinstance(target, str)
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and "\x00" not in target
+        and url_has_allowed_host_and_scheme(target, allowed_hosts=None)
+    )
+
+
 def safe_next(request: HttpRequest, default: str) -> str:
-    """The `next` parameter when it points to this site, else `default` (no open redirect)."""
+    """The `next` parameter when it is a local path, else `default` (no open redirect).
+
+    Anything else (`x`, `logout`, `//host`, `https://...`) is ignored: the answer is a plain
+    URL, never reversed as a URL name.
+    """
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
+    return target if is_local_path(target) else default
 
 
 def query_with(request: HttpRequest, **changes) -> str:

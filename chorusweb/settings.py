@@ -1,12 +1,13 @@
 """chorusweb settings: one module, every value read through django-environ.
 
-Every variable is documented in `.env.example`. The defaults give the embedded
-configuration (DEBUG on, SQLite file, local-memory cache, the built-in sandbox);
-production sets `DJANGO_DEBUG=false` and must then provide a secret key, an
-encryption key and its hosts.
+Every variable is documented in `.env.example`. Debug is off unless `DJANGO_DEBUG=true`
+is set (`make run` and the tests set it): only then do the development keys, the built-in
+sandbox and the relaxed security defaults apply. Without it, a secret key, an encryption
+key and the hosts must be provided.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -23,7 +24,7 @@ _env_file = BASE_DIR / ".env"
 if _env_file.is_file():
     env.read_env(str(_env_file))
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY if DEBUG else "")
@@ -51,6 +52,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "crontask",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "chorusweb.apps.ChoruswebConfig",
     "invoices.apps.InvoicesConfig",
     "validators.apps.ValidatorsConfig",
@@ -66,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -73,7 +79,12 @@ MIDDLEWARE = [
     "chorusweb.middleware.HtmxVaryMiddleware",
     "chorusweb.middleware.HtmxMessagesMiddleware",
     "chorusweb.middleware.HtmxRedirectMiddleware",
+    # After HtmxRedirectMiddleware, so that their redirects also navigate htmx requests.
+    "chorusweb.security.SessionHygieneMiddleware",
+    "chorusweb.security.SecondFactorMiddleware",
     "chorusweb.middleware.UpstreamErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "chorusweb.urls"
@@ -130,6 +141,34 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login protection (django-axes): failed logins are counted per account and, separately, per
+# address; past the limit, that account or address is locked for the cool-off time (an
+# administrator can unlock it earlier: admin, "Tentatives de connexion" or the users' action).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("CHORUSWEB_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CHORUSWEB_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "chorusweb.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "chorusweb.security.client_ip"
+AXES_VERBOSE = False
+
+# Two-factor authentication (django-otp, TOTP and recovery codes): required for staff and for
+# anyone who can act on a connection when on (the default in production), optional otherwise.
+CHORUSWEB_REQUIRE_2FA = env.bool("CHORUSWEB_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("CHORUSWEB_OTP_ISSUER", default="chorusweb")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
+# Sessions: ended after CHORUSWEB_IDLE_TIMEOUT_MINUTES without activity (0: never; the page
+# warns two minutes before), at the latest after DJANGO_SESSION_COOKIE_AGE seconds; ended
+# too when the password changes or a role (membership) of the user is removed.
+CHORUSWEB_IDLE_TIMEOUT_MINUTES = env.int("CHORUSWEB_IDLE_TIMEOUT_MINUTES", default=0 if DEBUG else 30)
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=14 * 24 * 3600 if DEBUG else 12 * 3600)
+
 # Internationalisation: French first, English second.
 LANGUAGE_CODE = "fr"
 # Translators: each language keeps its own name (Français, English) in every language.
@@ -175,13 +214,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
-if env.bool("DJANGO_BEHIND_PROXY", default=False):
+#: Behind a reverse proxy, the client's address is the last one it appends to X-Forwarded-For.
+CHORUSWEB_BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+if CHORUSWEB_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # FactPulse. The default API URL is the built-in sandbox served by this same process.

@@ -5,13 +5,18 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from chorusweb import views
+from chorusweb import account, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("actions/<int:pk>/renvoyer/", views.audit_resend, name="audit_resend"),
-    path("connexion/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("connexion/", account.LoginView.as_view(), name="login"),
+    path("connexion/verification/", account.otp_verify, name="otp_verify"),
+    path("compte/double-authentification/", account.otp_setup, name="otp_setup"),
+    path("compte/double-authentification/qr.svg", account.otp_qr, name="otp_qr"),
+    path("compte/securite/", account.security, name="account_security"),
+    path("session/prolonger/", account.session_keepalive, name="session_keepalive"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "mot-de-passe/",

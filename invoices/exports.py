@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from chorusweb import payment_delay
+from chorusweb.exports import csv_row
 from chorusweb.money import plain_amount
 from invoices.models import ReceivedInvoice
 
@@ -93,10 +94,10 @@ def _row(inv: ReceivedInvoice, today: date) -> list:
 def invoices_csv_lines(rows: Iterable[ReceivedInvoice]) -> Iterator[str]:
     """The CSV lines (`;`-separated, with a BOM so that spreadsheets read UTF-8), lazily."""
     writer = csv.writer(_Echo(), delimiter=";")
-    yield "\ufeff" + writer.writerow(_header())
+    yield "\ufeff" + writer.writerow(csv_row(_header()))
     today = timezone.localdate()
     for inv in rows:
-        yield writer.writerow(_row(inv, today))
+        yield writer.writerow(csv_row(_row(inv, today)))
 
 
 def export_filename() -> str:

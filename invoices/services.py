@@ -47,6 +47,7 @@ from chorusweb.audit import (
     settle_failure,
 )
 from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
+from chorusweb.exports import csv_row
 from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
 from chorusweb.money import plain_amount
@@ -805,8 +806,8 @@ def _manifest_csv(rows: list[list[str]]) -> str:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([_("Numéro de facture"), _("Fournisseur"), _("Montant TTC"), _("Statut"), _("Fichiers")])
-    writer.writerows(rows)
+    writer.writerow(csv_row([_("Numéro de facture"), _("Fournisseur"), _("Montant TTC"), _("Statut"), _("Fichiers")]))
+    writer.writerows(csv_row(row) for row in rows)
     return buffer.getvalue()
 
 

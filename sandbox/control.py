@@ -1,7 +1,10 @@
-"""The sandbox-only control API used by tests and demos (no auth, JSON).
+"""The sandbox-only control API used by tests and demos (JSON, staff only).
 
 `/sandbox/_control/faults` (GET, POST, DELETE), `/calls` (GET, DELETE), `/reset` (POST),
 `/deposit` (POST), `/clock` (GET, POST), `/state` (GET). See docs/sandbox.md.
+
+It shows the sandbox's passwords and can reset its data: even in development it answers
+only a logged-in staff user (session cookie, and the CSRF token for POST and DELETE).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
 
 from sandbox import clock, faults, seed_data, services
 from sandbox.models import SandboxState
@@ -23,12 +25,16 @@ from sandbox.views import json_response
 
 def control_view(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     def decorator(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @csrf_exempt
-        @login_not_required
+        @login_not_required  # answers 403 in JSON rather than redirecting to the login page
         @wraps(func)
         def view(request: HttpRequest) -> HttpResponse:
             if not settings.SANDBOX_ENABLED:
                 raise Http404("sandbox disabled")
+            if not _staff(request):
+                return json_response(
+                    {"detail": "Réservé au personnel (is_staff) connecté : connectez-vous sur /connexion/ d'abord."},
+                    403,
+                )
             if request.method not in methods:
                 return json_response({"detail": "Method Not Allowed"}, 405, Allow=", ".join(methods))
             data: dict[str, Any] = {}
@@ -120,6 +126,15 @@ def state_view(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
             "clock": {"offset_days": clock.offset_days(), "now": clock.localnow().isoformat()},
         }
     )
+
+
+def _staff(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return False
+    from chorusweb.security import second_factor_missing
+
+    return not second_factor_missing(request)
 
 
 def _summary(summary: Any) -> dict[str, Any]:

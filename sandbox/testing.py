@@ -49,3 +49,35 @@ def seed_full(*, seed: int = 2026, large: bool = False) -> SeedSummary:
 def api_url(live_server_url: str) -> str:
     """The FactPulse base URL of a sandbox served by `live_server`."""
     return f"{live_server_url.rstrip('/')}/sandbox"
+
+
+@dataclass(frozen=True)
+class ControlAuth:
+    """What an HTTP client sends to use the control API: a staff session and a CSRF token."""
+
+    cookies: dict[str, str]
+    headers: dict[str, str]
+
+
+def control_auth(username: str = "sandbox-control") -> ControlAuth:
+    """Log a staff user in (in the database) and return the cookies and headers of that session.
+
+    For tests and scripts that call `/sandbox/_control/*` over HTTP, e.g.
+    `requests.post(url, json=..., cookies=auth.cookies, headers=auth.headers)`.
+    """
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.utils.crypto import get_random_string
+
+    user, _ = get_user_model().objects.update_or_create(username=username, defaults={"is_staff": True})
+    client = Client()
+    client.force_login(user)
+    token = get_random_string(32)
+    return ControlAuth(
+        cookies={
+            settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
+            settings.CSRF_COOKIE_NAME: token,
+        },
+        headers={"X-CSRFToken": token},
+    )

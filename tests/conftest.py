@@ -113,23 +113,33 @@ def sandbox_connection(live_server, sandbox_seed, settings):
 
 
 @pytest.fixture
-def sandbox_control(live_server):
-    """Switch sandbox faults on and read its call counters (the sandbox-only control API)."""
+def sandbox_control(live_server, transactional_db):
+    """Switch sandbox faults on and read its call counters (the staff-only control API)."""
     import requests
+
+    from sandbox.testing import control_auth
+
+    auth = control_auth()
 
     class Control:
         base = f"{live_server.url}/sandbox/_control"
 
+        def _call(self, method: str, name: str, **kwargs):
+            answer = requests.request(
+                method, f"{self.base}/{name}", cookies=auth.cookies, headers=auth.headers, timeout=5, **kwargs
+            )
+            answer.raise_for_status()
+            return answer
+
         def faults(self, **faults):
-            requests.post(f"{self.base}/faults", json=faults, timeout=5).raise_for_status()
+            self._call("POST", "faults", json=faults)
 
         def clear(self):
-            requests.delete(f"{self.base}/faults", timeout=5).raise_for_status()
-            requests.delete(f"{self.base}/calls", timeout=5).raise_for_status()
+            self._call("DELETE", "faults")
+            self._call("DELETE", "calls")
 
         def calls(self, endpoint: str) -> int:
-            data = requests.get(f"{self.base}/calls", timeout=5).json()
-            return data["calls"].get(endpoint, 0)
+            return self._call("GET", "calls").json()["calls"].get(endpoint, 0)
 
     control = Control()
     control.clear()

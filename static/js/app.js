@@ -176,4 +176,25 @@
   document.addEventListener("cancel", function (event) {  // Escape
     if (dialog && event.target === dialog) { event.preventDefault(); closeDialog(false); }
   }, true);
+  // Idle notice: two minutes before the session ends for inactivity (data-idle-timeout, in
+  // seconds), say so and offer to stay; at the end, reload so that the server shows the login.
+  (function () {
+    var seconds = parseInt(document.body.getAttribute("data-idle-timeout") || "0", 10);
+    var notice = document.getElementById("idle-notice");
+    if (!seconds || !notice) { return; }
+    var warnTimer = null, endTimer = null;
+    function arm() {
+      notice.hidden = true;
+      window.clearTimeout(warnTimer);
+      window.clearTimeout(endTimer);
+      warnTimer = window.setTimeout(function () {
+        notice.hidden = false;
+        var button = notice.querySelector("button");
+        if (button) { button.focus(); }
+      }, Math.max(0, seconds - 120) * 1000);
+      endTimer = window.setTimeout(function () { window.location.reload(); }, (seconds + 2) * 1000);
+    }
+    document.addEventListener("htmx:afterRequest", arm);  // every request to the server is activity
+    arm();
+  })();
 })();

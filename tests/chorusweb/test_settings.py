@@ -62,10 +62,36 @@ def test_production_requires_secret_key():
 
 
 def test_bad_factpulse_url_is_reported_with_a_fix():
-    result = _run_check({"FACTPULSE_API_URL": "factpulse.fr"})
+    result = _run_check({"DJANGO_DEBUG": "true", "FACTPULSE_API_URL": "factpulse.fr"})
     assert result.returncode != 0
     assert "chorusweb.E010" in result.stderr
     assert "https://factpulse.fr" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    """An unset DJANGO_DEBUG is production: no development keys, so start-up asks for real ones."""
+    result = _run_check({})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_DEBUG"}
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DEBUG, settings.SANDBOX_ENABLED, settings.SESSION_COOKIE_SECURE)",
+        ],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SANDBOX_", "FIELD_"))},
+            "DJANGO_SETTINGS_MODULE": "chorusweb.settings",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert probe.stdout.split() == ["False", "False", "True"], probe.stderr
 
 
 def test_embedded_defaults():

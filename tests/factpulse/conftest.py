@@ -56,10 +56,14 @@ class Sandbox:
 def sandbox(transactional_db, live_server, settings):
     """The sandbox seeded with its small data set, served over real HTTP."""
     from sandbox import services
+    from sandbox.testing import control_auth
 
     settings.SANDBOX_ENABLED = True
     services.reset(size="small", large=False)
     box = Sandbox(f"{live_server.url}/sandbox")
+    auth = control_auth()  # the control API answers staff only
+    box.http.cookies.update(auth.cookies)
+    box.http.headers.update(auth.headers)
     yield box
     box.http.close()
 

@@ -231,6 +231,45 @@ def test_csv_export_all_pages_french_format(recipient_client, connection):
     assert "/" in rows[1][6]  # dd/mm/yyyy
 
 
+def test_csv_export_neutralises_formulas_but_keeps_negative_amounts(recipient_client, connection):
+    ReceivedInvoiceFactory(
+        connection=connection,
+        invoice_number="@SUM(A1:A9)",
+        supplier_name='=HYPERLINK("http://evil.example","clic")',
+        supplier_code="+33 1 23 45 67 89",
+        service_code="\tSERVICE",
+        recipient_name="-2+3",
+        total_excl_tax=Decimal("-10.42"),
+        total_incl_tax=Decimal("-12.50"),
+    )
+    response = recipient_client.get("/factures/export.csv")
+    body = b"".join(response.streaming_content).decode("utf-8")
+    row = next(csv.reader(io.StringIO(body.lstrip("\ufeff").split("\r\n", 1)[1]), delimiter=";"))
+    assert row[0] == "'@SUM(A1:A9)"
+    assert row[2] == '\'=HYPERLINK("http://evil.example","clic")'
+    assert row[3] == "'+33 1 23 45 67 89"
+    assert row[4] == "'-2+3"
+    assert row[5] == "'\tSERVICE"
+    assert row[10] == "-10,42" and row[11] == "-12,50"  # numbers stay numbers
+
+
+def test_zip_manifest_neutralises_formulas():
+    from invoices.services import _manifest_csv
+
+    text = _manifest_csv([["=1+1", "@cmd", "-12,50", "\rX", "lot-001/a.pdf"]])
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert rows[1] == ["'=1+1", "'@cmd", "-12,50", "'\rX", "lot-001/a.pdf"]
+
+
+def test_csv_cell_rules():
+    from chorusweb.exports import csv_cell
+
+    assert csv_cell(None) == "" and csv_cell(Decimal("-3.5")) == "-3.5" and csv_cell(-4) == "-4"
+    assert csv_cell("-3,50") == "-3,50" and csv_cell("+3") == "+3"
+    assert csv_cell("-") == "'-" and csv_cell("-1e5") == "'-1e5" and csv_cell("=A1") == "'=A1"
+    assert csv_cell("Dupont & fils") == "Dupont & fils"
+
+
 def test_viewer_has_no_bulk_or_download_actions(client, viewer, invoices):
     client.force_login(viewer)
     client.post("/factures/selection/", {"operation": "add", "ids": [invoices[0].pk]})

@@ -55,7 +55,20 @@ class SandboxApi:
         return response.json()
 
     def control(self, method: str, name: str, json: Any = None) -> requests.Response:
-        return self.session.request(method, f"{self.base_url}/_control/{name}", json=json, timeout=30)
+        """Call the control API as a logged-in staff user (it answers nobody else)."""
+        from sandbox.testing import control_auth
+
+        if getattr(self, "_control_auth", None) is None:
+            self._control_auth = control_auth()
+        auth = self._control_auth
+        return self.session.request(
+            method,
+            f"{self.base_url}/_control/{name}",
+            json=json,
+            timeout=30,
+            cookies=auth.cookies,
+            headers=auth.headers,
+        )
 
     def search(self, **body: Any) -> dict[str, Any]:
         body.setdefault("paramRecherche", {"pageResultatDemandee": 1, "nbResultatsParPage": 1000})
