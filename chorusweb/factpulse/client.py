@@ -209,7 +209,7 @@ class FactPulseClient:
         data = self._decode_json(response, "token")
         entry = auth.read_token(data)
         self._store_tokens(entry)
-        logger.info("FactPulse login for connection %s", conn.pk)
+        logger.info("FactPulse login for connection %s (request %s)", conn.pk, request_id)
         return entry, RawAnswer(status=status, data=auth.masked(data), request_id=request_id)
 
     def _refresh(self, entry: dict[str, Any]) -> dict[str, Any]:
@@ -235,7 +235,11 @@ class FactPulseClient:
             try:
                 return self._refresh(entry)["access"]
             except FactPulseError as exc:
-                logger.info("FactPulse token refresh failed (%s); logging in again", type(exc).__name__)
+                logger.info(
+                    "FactPulse token refresh failed (%s, request %s); logging in again",
+                    type(exc).__name__,
+                    exc.request_id or "-",
+                )
         return self._login()["access"]
 
     def _credentials(self) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 import zipfile
@@ -424,6 +425,12 @@ def test_no_secret_ever_reaches_the_logs(fp, sandbox, sandbox_connection, caplog
         second["refresh"],
     ):
         assert secret not in text  # ...but never a secret
+    # Every line about an upstream call carries its request id (to find it in FactPulse's logs).
+    upstream = [r.getMessage() for r in caplog.records if r.name.startswith("chorusweb.factpulse")]
+    assert upstream
+    for line in upstream:
+        assert re.search(r"request[ _](?:id=)?[0-9A-Za-z-]{8,}", line), line
+        assert '{"' not in line and "fichierBase64" not in line  # never a body
 
 
 # --- faults --------------------------------------------------------------------------------
