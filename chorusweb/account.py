@@ -26,10 +26,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chorusweb.http import is_local_path
 from chorusweb.security import (
+    HAS_SECOND_FACTOR,
     has_second_factor,
     second_factor_exempt,
     second_factor_missing,
     second_factor_required,
+    session_has_second_factor,
 )
 
 RECOVERY_CODES = 10
@@ -54,7 +56,7 @@ def _next(request: HttpRequest) -> str:
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=gettext_lazy("Code"),
+        label=gettext_lazy("Code de vérification"),
         max_length=20,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off", "spellcheck": "false"}
@@ -78,7 +80,7 @@ def _throttled_message(device) -> str | None:
 def otp_verify(request: HttpRequest) -> HttpResponse:
     """The login's second step: a code of the authenticator app, or a recovery code."""
     user = request.user
-    if not has_second_factor(user):
+    if not session_has_second_factor(request, refresh=True):
         return redirect("otp_setup")
     if not second_factor_missing(request):
         return HttpResponseRedirect(_next(request) or "/")
@@ -138,7 +140,7 @@ def _recovery_codes(user) -> list[str]:
 def otp_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: scan the QR code (or type the key), then give one code."""
     user = request.user
-    if second_factor_missing(request) and has_second_factor(user):
+    if second_factor_missing(request) and session_has_second_factor(request, refresh=True):
         # A password alone never replaces an enrolled device: verify with the current one first.
         return redirect("otp_verify")
     device = _pending_device(user)
@@ -152,7 +154,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
                 device.save(update_fields=["confirmed"])
                 TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
                 codes = _recovery_codes(user)
-            user._chorusweb_has_totp = True
+            request.session[HAS_SECOND_FACTOR] = True
             otp_login(request, device)
             request.session.cycle_key()
             messages.success(request, _("Double authentification activée."))
@@ -202,7 +204,7 @@ def security(request: HttpRequest) -> HttpResponse:
         if operation == "disable" and has_second_factor(user) and not required:
             TOTPDevice.objects.filter(user=user).delete()
             StaticDevice.objects.filter(user=user).delete()
-            user._chorusweb_has_totp = False
+            request.session[HAS_SECOND_FACTOR] = False
             messages.success(request, _("Double authentification désactivée."))
             return redirect("account_security")
         messages.error(request, _("Cette opération n'est pas possible."))

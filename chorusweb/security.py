@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -28,6 +29,9 @@ from chorusweb.access import access_for
 
 LAST_SEEN = "chorusweb_last_seen"
 GRANTS = "chorusweb_grants"
+#: Whether the session's user has enrolled a second factor (asked once per session, kept
+#: current by the enrolment and security pages): no query on every page.
+HAS_SECOND_FACTOR = "chorusweb_2fa"
 #: Activity is written to the session at most this often (seconds): not a write per request.
 LAST_SEEN_RESOLUTION = 15
 #: URL names (no namespace) reachable before the second factor is given.
@@ -41,6 +45,16 @@ SECOND_FACTOR_EXEMPT = {
     "otp_qr",
     "session_keepalive",
 }
+
+
+class LoginProtectionBackend(AxesStandaloneBackend):
+    """django-axes' backend for web logins; an authentication without a request (a script,
+    the test client's `login()`) is not a web login attempt and is left to the next backend."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -74,16 +88,22 @@ def second_factor_required(user) -> bool:
 
 
 def has_second_factor(user) -> bool:
-    """Has the user enrolled an authenticator app (a confirmed TOTP device)?"""
+    """Has the user enrolled an authenticator app (a confirmed TOTP device)? Asks the database."""
     if not user.is_authenticated:
         return False
-    cached = getattr(user, "_chorusweb_has_totp", None)
-    if cached is None:
-        from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-        cached = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-        user._chorusweb_has_totp = cached
-    return cached
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def session_has_second_factor(request: HttpRequest, *, refresh: bool = False) -> bool:
+    """`has_second_factor` for the session's user, asked once per session (or when `refresh`)."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return has_second_factor(request.user)
+    if refresh or not isinstance(session.get(HAS_SECOND_FACTOR), bool):
+        session[HAS_SECOND_FACTOR] = has_second_factor(request.user)
+    return session[HAS_SECOND_FACTOR]
 
 
 def second_factor_missing(request: HttpRequest) -> bool:
@@ -94,7 +114,7 @@ def second_factor_missing(request: HttpRequest) -> bool:
     is_verified = getattr(user, "is_verified", None)
     if is_verified is None or is_verified():
         return False
-    return has_second_factor(user) or second_factor_required(user)
+    return second_factor_required(user) or session_has_second_factor(request)
 
 
 def second_factor_exempt(view):
@@ -120,7 +140,7 @@ class SecondFactorMiddleware:
             return None
         if not second_factor_missing(request):
             return None
-        target = reverse("otp_verify" if has_second_factor(request.user) else "otp_setup")
+        target = reverse("otp_verify" if session_has_second_factor(request) else "otp_setup")
         if request.method == "GET" and not getattr(request, "htmx", False):
             target += "?" + urlencode({"next": request.get_full_path()})
         return HttpResponseRedirect(target)

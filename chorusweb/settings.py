@@ -145,7 +145,7 @@ LOGOUT_REDIRECT_URL = "login"
 # address; past the limit, that account or address is locked for the cool-off time (an
 # administrator can unlock it earlier: admin, "Tentatives de connexion" or the users' action).
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "chorusweb.security.LoginProtectionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("CHORUSWEB_LOGIN_FAILURE_LIMIT", default=5)
