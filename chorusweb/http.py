@@ -63,10 +63,6 @@ def http_status_for(error: Exception) -> int:
 
 def is_local_path(target: object) -> bool:
     """True for a path of this site (`/factures/?page=2`): never a URL name, a scheme or a host."""
-<<<<<<< HEAD
-
-=======
->>>>>>> 54fb9f4 (One import of the URL check)
     return (
         isinstance(target, str)
         and target.startswith("/")
