@@ -392,7 +392,7 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
             exact = None  # this tab counted exactly, the others (and the totals) not
     keys = by_status.keys() if active is None else [s for s in active if s in by_status]
     page_obj = keyset_page(
-        rows.values(*LIST_FIELDS),
+        rows.values(*LIST_FIELDS, *(f.lstrip("-") for f in _order(filters) if f.lstrip("-") not in LIST_FIELDS)),
         _order(filters),
         page,
         per_page,

@@ -50,7 +50,7 @@ def links(response) -> dict[str, str]:
     return found
 
 
-@pytest.mark.parametrize("sort", ["-depot", "depot", "-ttc", "numero", "-maj"])
+@pytest.mark.parametrize("sort", ["-depot", "depot", "-ttc", "numero", "-maj", "echeance", "-echeance"])
 def test_next_previous_first_last_walk_the_whole_list_in_order(recipient_client, many, sort):
     base = {"onglet": "toutes", "tri": sort}
     first = recipient_client.get("/factures/", base, **HTMX)
