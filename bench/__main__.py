@@ -245,7 +245,7 @@ def print_table(rows: list[Row]) -> None:
         print(f"{name:<{width}}  {value:>16}  {note}", flush=True)
 
 
-def bench_views(runs: int, *, include_search: bool = False) -> list[Row]:
+def bench_views(runs: int, *, include_search: bool = True) -> list[Row]:
     """Every timed view, checked then timed; the floor of the default tab."""
     from bench import cases, data
     from bench.views import floor_ms, measure
