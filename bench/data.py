@@ -287,6 +287,8 @@ def _copy_invoices(connection_id: int, copy: int, count: int) -> None:
             select.append(f"invoice_id + {copy * BASE}")
         elif column == "invoice_number":
             select.append(f"'C{copy}-' {concat} invoice_number")
+        elif column == "search_text":  # the folded text of the new number and id
+            select.append(f"'c{copy} ' {concat} search_text {concat} ' ' {concat} (invoice_id + {copy * BASE})")
         else:
             select.append(quote(column))
     table = quote(meta.db_table)
