@@ -191,17 +191,26 @@ def service_codes(*, user) -> list[str]:
 
 
 def _search_box(term: str) -> Q:
-    """One box: number, supplier name or SIRET, Chorus Pro id, service, engagement, contract, amount."""
+    """One box: number, supplier name or SIRET, Chorus Pro id, service, engagement, contract, amount.
+
+    Every branch is served by an index (trigrams for the words, the amount indexes for an
+    amount), so that the database can read each branch apart and join them.
+    """
     amount = search.parse_amount(term)
-    if amount is not None and not term.strip().isdigit():
-        condition = Q(pk__in=[])  # "1 234,56", "1234.50": an amount, not words
-    else:
-        condition = search.contains_all(column="search_text", fts_table=FTS_TABLE, fts_column="search_text", term=term)
-        condition = condition if condition is not None else Q(pk__in=[])
+    conditions = []
+    if amount is None or term.strip().isdigit():  # "1 234,56", "1234.50": an amount, not words
+        words = search.contains_all(column="search_text", fts_table=FTS_TABLE, fts_column="search_text", term=term)
+        if words is not None:
+            conditions.append(words)
     if amount is not None:
-        condition |= Q(total_incl_tax=amount) | Q(total_excl_tax=amount) | Q(amount_due=amount)
+        conditions += [Q(total_incl_tax=amount), Q(total_excl_tax=amount)]
         if -amount != amount:
-            condition |= Q(total_incl_tax=-amount)  # a credit note typed without its sign
+            conditions.append(Q(total_incl_tax=-amount))  # a credit note typed without its sign
+    if not conditions:
+        return Q(pk__in=[])
+    condition = conditions[0]
+    for other in conditions[1:]:
+        condition |= other
     return condition
 
 
