@@ -105,7 +105,7 @@ class _Context:
     attachments: list[Attachment] = field(default_factory=list)
     next_id: int = INVOICE_ID_BASE
     next_attachment_id: int = 9_100_000
-    numbers: dict[int, int] = field(default_factory=dict)
+    numbers: dict[str, int] = field(default_factory=dict)
     services_of: dict[int, list[Service]] = field(default_factory=dict)
     attach_rate: float = 0.0
 
@@ -119,11 +119,13 @@ def _paris(day: date, hour: int, minute: int) -> datetime:
 
 
 def _number(ctx: _Context, supplier: Structure, day: date, credit_note: bool) -> str:
-    ctx.numbers[supplier.pk] = ctx.numbers.get(supplier.pk, 0) + 1
     prefix = "AV" if credit_note else "FA"
     initials = "".join(word[0] for word in supplier.name.split()[:2]).upper()
     initials = initials.encode("ascii", "ignore").decode() or "X"
-    return f"{prefix}{initials}-{day.year}-{ctx.numbers[supplier.pk]:05d}"
+    # One counter per printed prefix: two suppliers with the same initials never share a number.
+    stem = f"{prefix}{initials}-{day.year}"
+    ctx.numbers[stem] = ctx.numbers.get(stem, 0) + 1
+    return f"{stem}-{ctx.numbers[stem]:05d}"
 
 
 def _lines(rng: random.Random, activity: str) -> list[dict[str, Any]]:
