@@ -41,6 +41,12 @@ def _tasks_run_inline(settings):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Test users hash their passwords with a fast hasher: a production hash costs seconds here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def connection(db):
     return ConnectionFactory()
