@@ -221,6 +221,7 @@ def test_supplier_writes(fp):
         invoice_id=to_recycle[0].invoice_id,
         structure_id=structure.recipient_id,
         service_code=structure.service_code or None,
+        engagement_number="EJ-1",  # some structures require one, as on submission
     )
     assert isinstance(recycled, t.RecycleResult)
     assert recycled.invoice_id == to_recycle[0].invoice_id
