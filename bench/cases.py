@@ -18,8 +18,10 @@ from django.utils import timezone
 from bench.views import HTMX, Case, Expect
 
 PER_PAGE = 50
-#: Query budgets: constant whatever the data size (asserted by tests/bench too).
-LIST_QUERIES = 12
+#: Query budgets: constant whatever the data size (asserted by tests/bench too). A keyset page
+#: that the rows with a sort value do not fill reads the rows without one in one more query
+#: (PostgreSQL sorts NULLs last where SQLite sorts them first): 13 at most.
+LIST_QUERIES = 13
 DETAIL_QUERIES = 20
 ADMIN_QUERIES = 12
 
