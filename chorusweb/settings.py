@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -27,9 +27,13 @@ if _env_file.is_file():
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 
+# Without DJANGO_DEBUG=true there are no development keys: a missing key is an error of the
+# system checks (chorusweb.E001, E004: runserver, migrate, workers, `check`) and of the WSGI/ASGI
+# start-up (chorusweb.checks.require_keys), while commands that need no key (makemigrations) run.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+#: Keys that production must set and did not (reported by chorusweb.checks; never served).
+CHORUSWEB_MISSING_KEYS = [] if SECRET_KEY else ["DJANGO_SECRET_KEY"]
+SECRET_KEY = SECRET_KEY or get_random_secret_key()  # a throw-away key of this process only
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -38,7 +42,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # comma-separated, allow rotation: the first encrypts, all decrypt.
 FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[DEV_FIELD_KEY] if DEBUG else [])
 if not FIELD_ENCRYPTION_KEY:
-    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DJANGO_DEBUG is off.")
+    CHORUSWEB_MISSING_KEYS.append("FIELD_ENCRYPTION_KEY")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -14,6 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils.crypto import get_random_string
+
 from sandbox import seed_data, services
 from sandbox.seed import SeedSummary
 
@@ -62,14 +67,9 @@ class ControlAuth:
 def control_auth(username: str = "sandbox-control") -> ControlAuth:
     """Log a staff user in (in the database) and return the cookies and headers of that session.
 
-    For tests and scripts that call `/sandbox/_control/*` over HTTP, e.g.
-    `requests.post(url, json=..., cookies=auth.cookies, headers=auth.headers)`.
+    For tests and scripts that call `/sandbox/_control/*` over HTTP: send `auth.cookies` and
+    `auth.headers` with each call of the HTTP client they use.
     """
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django.utils.crypto import get_random_string
-
     user, _ = get_user_model().objects.update_or_create(username=username, defaults={"is_staff": True})
     client = Client()
     client.force_login(user)

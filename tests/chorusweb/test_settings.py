@@ -56,7 +56,7 @@ def test_deploy_check_refuses_development_keys_and_sandbox():
 def test_production_requires_secret_key():
     env = dict(PRODUCTION_ENV)
     env.pop("DJANGO_SECRET_KEY")
-    result = _run_check(env)
+    result = _run_check(env, "--deploy")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
@@ -70,7 +70,7 @@ def test_bad_factpulse_url_is_reported_with_a_fix():
 
 def test_debug_is_off_unless_asked_for():
     """An unset DJANGO_DEBUG is production: no development keys, so start-up asks for real ones."""
-    result = _run_check({})
+    result = _run_check({}, "--deploy")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_DEBUG"}
@@ -101,3 +101,23 @@ def test_embedded_defaults():
     assert settings.USE_TZ is True
     assert settings.STORAGES["staticfiles"]["BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert settings.FACTPULSE_CONNECT_TIMEOUT > 0 and settings.FACTPULSE_READ_TIMEOUT > 0
+
+
+def test_commands_that_need_no_key_run_without_one_and_servers_refuse():
+    """A fresh clone runs makemigrations without any setting; the WSGI start-up refuses to serve."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SANDBOX_", "FIELD_"))}
+    migrations = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrations.returncode == 0, migrations.stdout + migrations.stderr
+    assert "chorusweb.W104" in migrations.stderr  # told, not refused
+    server = subprocess.run(
+        [sys.executable, "-c", "import chorusweb.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert server.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in server.stderr
