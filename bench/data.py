@@ -320,17 +320,30 @@ def _populate_validation(conn, n: int) -> None:
     upsert_validation_rows(conn, batch)
 
 
-def clients() -> dict:
-    """A signed-in test client per bench user: user, admin, validator."""
+def signed_in_client(username: str):
+    """A test client signed in as in production: password, then the second factor (an enrolled
+    authenticator), which production asks of anyone who can act."""
     from django.contrib.auth import get_user_model
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    users = {u.username: u for u in get_user_model().objects.filter(username__in=[USER, ADMIN, VALIDATOR])}
-    out = {}
-    for key, username in (("user", USER), ("admin", ADMIN), ("validator", VALIDATOR)):
-        out[key] = Client()
-        out[key].force_login(users[username])
-    return out
+    user = get_user_model().objects.get(username=username)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="bench", defaults={"confirmed": True})
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def clients() -> dict:
+    """A signed-in test client per bench user: user, admin, validator."""
+    return {
+        key: signed_in_client(username)
+        for key, username in (("user", USER), ("admin", ADMIN), ("validator", VALIDATOR))
+    }
 
 
 def analyze() -> None:

@@ -26,12 +26,9 @@ MAX_REQUESTS = 20_000  # per scenario, whatever the duration
 
 
 def _session_cookie(username: str) -> str:
-    from django.contrib.auth import get_user_model
-    from django.test import Client
+    from bench import data
 
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
-    return client.cookies["sessionid"].value
+    return data.signed_in_client(username).cookies["sessionid"].value
 
 
 def _gunicorn(workers: int) -> Server:

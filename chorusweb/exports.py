@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 #: A plain number, French or English decimal mark: -12,50  1234.5  +3
 _NUMBER = re.compile(r"\A[+-]?\d+(?:[.,]\d+)?\Z")
 
@@ -23,12 +24,13 @@ def csv_cell(value: Any) -> str:
     """The text of one CSV cell, neutralised when a spreadsheet would run it as a formula."""
     if value is None:
         return ""
-    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        return str(value)
-    text = str(value)
-    if text.startswith(FORMULA_STARTS) and not _NUMBER.match(text):
-        return "'" + text
-    return text
+    if type(value) is not str:
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return str(value)
+        value = str(value)
+    if value and value[0] in _FORMULA_FIRST and not _NUMBER.match(value):
+        return "'" + value
+    return value
 
 
 def csv_row(values: Iterable[Any]) -> list[str]:

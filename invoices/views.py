@@ -85,7 +85,7 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
     """The current filtered list, every page, as a CSV file for spreadsheets (French format)."""
     _require(request, Action.VIEW_RECEIVED)
     filters = _filter_form(request).to_filters()
-    rows = selectors.invoice_iter_export(user=request.user, filters=filters)
+    rows = selectors.invoice_iter_export(user=request.user, filters=filters, fields=exports.EXPORT_FIELDS)
     response = StreamingHttpResponse(exports.invoices_csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{exports.export_filename()}"'
     return response
