@@ -209,6 +209,7 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["workspace", "state", "action", "connection", "created_at"]
     search_fields = ["invoice_number", "=invoice_id", "user__username", "reason", "outcome", "request_id"]
     list_select_related = ["user", "connection"]
+    ordering = ["-pk"]  # newest first through the primary key (no index starts with created_at)
     show_full_result_count = False
     actions = ["resend"]
 

@@ -64,9 +64,17 @@ class ReceivedInvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_help_text = _("Numéro, fournisseur ou SIRET, id Chorus Pro, service, engagement, marché.")
     list_select_related = ["connection"]
     inlines = [InvoiceEventInline]
-    ordering = ["-deposit_date", "-invoice_id"]  # the ri_deposit index
+    # Newest mirrored first, through the primary key: the deposit-date indexes start with the
+    # connection, and a changelist across connections would sort the whole table (1.3-4 s at 1M).
+    ordering = ["-pk"]
     show_full_result_count = False
     paginator = LargeTablePaginator
+
+    def get_queryset(self, request):
+        # The changelist shows a few columns: the raw upstream JSON stays in the database.
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        return queryset.defer("raw") if match and match.url_name.endswith("_changelist") else queryset
 
     def get_search_results(self, request, queryset, search_term):
         from invoices.selectors import FTS_TABLE

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from chorusweb import lifecycle
 from chorusweb.admin import ReadOnlyAdminMixin
+from chorusweb.lists import LargeTablePaginator
 from validators.models import ValidationDetail, ValidationInvoice
 
 
@@ -17,6 +20,17 @@ class ValidationDetailInline(admin.StackedInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class FrameworkFilter(admin.SimpleListFilter):
+    title = _("cadre de facturation")
+    parameter_name = "framework"
+
+    def lookups(self, request, model_admin):
+        return list(lifecycle.FRAMEWORK_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(framework=self.value()) if self.value() else queryset
 
 
 @admin.register(ValidationInvoice)
@@ -34,13 +48,15 @@ class ValidationInvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "total_incl_tax",
         "connection",
     ]
-    list_filter = ["state", "status", "framework", "level", "connection", "deadline"]
+    # Filters that never read the table to list their choices (no DISTINCT over every row).
+    list_filter = ["state", FrameworkFilter, "connection", "deadline"]
     search_fields = ["invoice_number", "supplier_name", "supplier_code", "recipient_name", "=invoice_id"]
-    date_hierarchy = "deposit_date"
+    # No date hierarchy (it reads the distinct dates of every row); no COUNT(*) of the table.
     list_select_related = ["connection"]
-    ordering = ["deadline", "invoice_id"]
+    ordering = ["deadline", "invoice_id"]  # the vi_deadline index
     inlines = [ValidationDetailInline]
     show_full_result_count = False
+    paginator = LargeTablePaginator
 
 
 @admin.register(ValidationDetail)
