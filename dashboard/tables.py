@@ -65,6 +65,7 @@ class Links:
 
     def __init__(self, board: Dashboard):
         self.board = board
+        self.list_url = reverse("invoices:list")
         f = board.filters
         self.base: list[tuple[str, str]] = [("onglet", "toutes")]
         if f.connection_id:
@@ -86,7 +87,7 @@ class Links:
                 query += [(key, v) for v in value]
             elif value not in (None, ""):
                 query.append((key, str(value)))
-        return f"{reverse('invoices:list')}?{urlencode(query)}"
+        return f"{self.list_url}?{urlencode(query)}"
 
     def paid(self, *, start: date, end: date, structure: str | None = None, payment: str = "") -> str:
         return self.received(structure=structure, paye_du=_iso(start), paye_au=_iso(end), paiement=payment)

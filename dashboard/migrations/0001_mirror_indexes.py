@@ -32,14 +32,18 @@ INDEXES = {
     ),
     # Invoices in progress by status and age, per structure and service (the backlog).
     "dash_backlog": (
-        "status",
         "connection_id",
+        "status",
+        "deposit_date",
         "recipient_code",
         "service_code",
-        "deposit_date",
         "recipient_name",
         "service_name",
     ),
+    # The names of the top suppliers.
+    "dash_supplier": ("supplier_code", "connection_id", "supplier_name"),
+    # Suspensions and rejections whose status was set in a period.
+    "dash_reasons": ("status", "status_changed_at", "connection_id", "service_code", "recipient_code", "deposit_date"),
 }
 
 

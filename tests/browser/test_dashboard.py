@@ -1,0 +1,40 @@
+"""The dashboard in a browser: charts drawn under the strict CSP, axe clean, figures lead to lists."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.axe import axe_violations
+from tests.browser.conftest import ACCOUNTANT, login, screenshot, settle
+
+pytestmark = pytest.mark.browser
+
+
+def test_dashboard_draws_its_charts_and_is_accessible(axe_page, page):
+    login(page, ACCOUNTANT)  # the accountant's home is the dashboard
+    expect(page).to_have_url(re.compile(r"/tableau-de-bord/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    settle(page)
+    # Chart.js drew a canvas from each chart's data (json_script), with no CSP violation.
+    charts = page.locator(".dashboard-chart__canvas canvas")
+    expect(charts.first).to_be_visible()
+    assert charts.count() >= 3
+    expect(page.locator("#table-volumes")).to_be_visible()
+    screenshot(page, "dashboard")
+
+    # A figure is a link to the list of exactly the invoices it counts.
+    cell = page.locator("#table-volumes tfoot td a").first
+    figure = int(re.sub(r"\D", "", cell.inner_text()))
+    cell.click()
+    page.wait_for_url(re.compile(r"/factures/\?"))
+    expect(page.locator("#results-title")).to_contain_text("factur")
+    title = page.locator("#results-title").inner_text()
+    assert int(re.sub(r"\D", "", title.split("factur")[0])) == figure, title
+
+    login(axe_page, ACCOUNTANT, "/tableau-de-bord/")
+    settle(axe_page)
+    found = axe_violations(axe_page)
+    assert not found, "\n".join(found)
