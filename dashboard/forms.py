@@ -80,7 +80,7 @@ class DashboardFilterForm(forms.Form):
     connexion = forms.TypedChoiceField(label=_("Connexion"), coerce=int, required=False, empty_value=None)
     structure = forms.CharField(label=_("Structure (SIRET)"), max_length=50, required=False)
     service = forms.CharField(label=_("Code service"), max_length=100, required=False)
-    periode = forms.ChoiceField(label=_("Période"), choices=PERIODS, required=False)
+    periode = forms.ChoiceField(label=_("Période"), choices=PERIODS, required=False, initial=DEFAULT_PERIOD)
     jour = forms.DateField(
         label=_("Contenant le"),
         required=False,

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import axe_violations
-from tests.browser.conftest import ACCOUNTANT, login, screenshot, settle
+from tests.browser.conftest import ACCOUNTANT, SCREENSHOTS, login, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +24,11 @@ def test_dashboard_draws_its_charts_and_is_accessible(axe_page, page):
     assert charts.count() >= 3
     expect(page.locator("#table-volumes")).to_be_visible()
     screenshot(page, "dashboard")
+    # The top of the page (filters, delays, trend), for the README: docs/screenshots/tableau-de-bord.png.
+    page.set_viewport_size({"width": 1280, "height": 1900})
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-top.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # A figure is a link to the list of exactly the invoices it counts.
     cell = page.locator("#table-volumes tfoot td a").first

@@ -319,3 +319,17 @@ def test_clock_states_used_by_the_fixture(fixture):
     assert fixture["paid_late"].clock_state == pd.State.PAID and fixture["paid_late"].clock_days_late == 10
     assert fixture["credit"].clock_state == pd.State.NONE
     assert fixture["suspended"].clock_state == pd.State.PAUSED
+
+
+def test_vendored_chartjs_is_the_pinned_version():
+    import json
+    from pathlib import Path
+
+    from django.conf import settings
+
+    lock = json.loads((Path(settings.BASE_DIR) / "package-lock.json").read_text())
+    version = lock["packages"]["node_modules/chart.js"]["version"]
+    vendored = (Path(settings.BASE_DIR) / "static/vendor/chartjs/chart.umd.min.js").read_text()
+    assert f"Chart.js v{version}" in vendored[:200]
+    assert "sourceMappingURL" not in vendored  # the manifest storage would look for a missing map
+    assert (Path(settings.BASE_DIR) / "static/vendor/chartjs/LICENSE.md").exists()
