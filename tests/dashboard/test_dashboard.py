@@ -333,3 +333,40 @@ def test_vendored_chartjs_is_the_pinned_version():
     assert f"Chart.js v{version}" in vendored[:200]
     assert "sourceMappingURL" not in vendored  # the manifest storage would look for a missing map
     assert (Path(settings.BASE_DIR) / "static/vendor/chartjs/LICENSE.md").exists()
+
+
+def test_list_keeps_the_dashboard_filters_within_its_query_budget(recipient_client, fixture):
+    from bench.cases import LIST_QUERIES
+
+    recipient_client.get("/factures/")  # warm the session
+    params = {
+        "onglet": "toutes",
+        "structure": S1,
+        "paye_du": (TODAY - timedelta(days=365)).isoformat(),
+        "paye_au": TODAY.isoformat(),
+        "paiement": "en-retard",
+    }
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(db) as ctx:
+        response = recipient_client.get("/factures/?" + urlencode(params))
+    assert len(ctx.captured_queries) <= LIST_QUERIES
+    assert response.context["result"].total_count == 1
+    html = response.content.decode()
+    assert f'<input type="hidden" name="structure" value="{S1}">' in html  # kept when filtering again
+    assert '<input type="hidden" name="paiement" value="en-retard">' in html
+    assert "Filtres venant du tableau de bord" in html and "Payées en retard" in html
+    # Reason kinds: a text matching none is "autre"; an unknown kind is ignored, not a 500.
+    autre = recipient_client.get("/factures/?onglet=toutes&statut=SUSPENDUE&statut=REJETEE&motif=autre")
+    assert autre.context["result"].total_count == 0
+    assert recipient_client.get("/factures/?onglet=toutes&motif=nimporte").status_code == 200
+
+
+def test_print_stylesheet():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    css = (Path(settings.BASE_DIR) / "static/css/dashboard.css").read_text()
+    assert "@media print" in css and "#dashboard-filters" in css.split("@media print", 1)[1]
