@@ -440,6 +440,10 @@ def _validation(*, user, filters: DashboardFilters, today: date) -> Validation:
     qs = ValidationInvoice.objects.filter(access_for(user).scope(Action.VIEW_VALIDATION), state=QueueState.AWAITING)
     if filters.connection_id:
         qs = qs.filter(connection_id=filters.connection_id)
+    if filters.structure:
+        qs = qs.filter(recipient_code=filters.structure)
+    if filters.service:
+        qs = qs.filter(service_code__iexact=filters.service)
     totals = qs.aggregate(
         awaiting=Count("pk"),
         soon=Count("pk", filter=Q(deadline__gte=today, deadline__lte=today + timedelta(days=VALIDATION_SOON_DAYS))),

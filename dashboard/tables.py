@@ -93,9 +93,14 @@ class Links:
         return self.received(structure=structure, paye_du=_iso(start), paye_au=_iso(end), paiement=payment)
 
     def validation(self, **params) -> str:
+        f = self.board.filters
         query = [("onglet", "a-valider")]
-        if self.board.filters.connection_id:
-            query.append(("connexion", str(self.board.filters.connection_id)))
+        if f.connection_id:
+            query.append(("connexion", str(f.connection_id)))
+        if f.structure:
+            query.append(("structure", f.structure))
+        if f.service:
+            query.append(("service", f.service))
         query += [(k, v) for k, v in params.items() if v]
         return f"{reverse('validators:queue')}?{urlencode(query)}"
 
@@ -423,7 +428,7 @@ def validation_table(board: Dashboard, links: Links) -> Table:
                 Cell(v.overdue, "count", links.validation(echeance="retard")),
             ]
         ],
-        note=_("Factures en attente de votre validation (filtre de connexion seulement)."),
+        note=_("Factures en attente de votre validation. Situation à ce jour."),
     )
 
 

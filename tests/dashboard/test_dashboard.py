@@ -256,6 +256,13 @@ def test_validation_figures_link_to_the_queue(client, connection):
     for cell in row:
         assert client.get(cell.url).context["result"].total_count == cell.value
     assert "delais" not in _tables(response)  # no received figures without the received role
+    ValidationInvoiceFactory(connection=connection, recipient_code=S1, service_code="RH", deadline=TODAY)
+    row = _tables(client.get("/tableau-de-bord/?" + urlencode({"structure": S1, "service": "rh"})))["validation"].rows[
+        0
+    ]
+    assert [c.value for c in row] == [1, 1, 0]
+    for cell in row:
+        assert client.get(cell.url).context["result"].total_count == cell.value
 
 
 def test_accountant_home_is_the_dashboard(recipient_client):
