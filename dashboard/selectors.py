@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Abs, TruncDate
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from chorusweb.access import Action, access_for
 from dashboard.forms import DashboardFilters, Period
 from invoices import selectors as received
 from invoices.clock import profiles
-from invoices.models import ReceivedInvoice
+from invoices.models import InvoiceEvent, ReceivedInvoice
 from invoices.reasons import reason_kinds, reason_q
 from validators.models import QueueState, ValidationInvoice
 from validators.selectors import SOON_DAYS as VALIDATION_SOON_DAYS
@@ -47,8 +47,6 @@ AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 )
 TOP_LATE = 10
 TOP_SUPPLIERS = 10
-#: Suspensions and rejections, by the kind of their reason.
-REASON_STATUSES = (lc.SUSPENDUE, lc.REJETEE)
 
 
 def net_amount(field_name: str = "total_incl_tax"):
@@ -176,7 +174,7 @@ class ReasonRow:
     kind: str
     label: str
     count: int
-    days: int  # days added: suspended so far (suspensions), elapsed before the rejection (rejections)
+    days: int  # days added: the clock stopped (suspensions), elapsed before the rejection (rejections)
 
     @property
     def average_days(self) -> Decimal | None:
@@ -403,37 +401,84 @@ def _changed_in(qs: QuerySet, period: Period) -> QuerySet:
     )
 
 
-def _reasons(qs: QuerySet, period: Period, today: date) -> list[ReasonRow]:
-    """Suspensions and rejections set in the period, per kind of reason, with the days they added.
+def suspension_events(*, user, filters: DashboardFilters, codes, start: date, end: date) -> QuerySet[InvoiceEvent]:
+    """The suspensions observed in a period (Europe/Paris days) on the invoices of the scope."""
+    scope = access_for(user).scope(
+        Action.VIEW_RECEIVED, connection_field="invoice__connection_id", service_field="invoice__service_code"
+    )
+    events = InvoiceEvent.objects.filter(
+        scope,
+        status=lc.SUSPENDUE,
+        occurred_at__gte=day_start(start),
+        occurred_at__lt=day_start(end + timedelta(days=1)),
+    )
+    if filters.connection_id:
+        events = events.filter(invoice__connection_id=filters.connection_id)
+    if filters.structure:
+        events = events.filter(invoice__recipient_code=filters.structure)
+    if codes is not None:
+        events = events.filter(invoice__service_code__in=codes)
+    return events.order_by()
 
-    Suspended: the days the clock has stood still so far (today minus the suspension day).
-    Rejected: the days the supplier loses (from the deposit to the rejection): a new invoice
-    starts a new delay. Grouped per status, day and deposit day: a bounded number of rows.
+
+def _suspensions(events: QuerySet[InvoiceEvent], today: date) -> list[ReasonRow]:
+    """Suspensions per kind of reason (the event's comment): invoices, and the days they stopped the clock.
+
+    The count is of invoices (as the list, followed from it, shows them); the days add up each
+    suspension from its day to the completion that ended it (`COMPLETEE`), or to today.
+    """
+    kinds = reason_kinds()
+    invoices = events.aggregate(
+        **{
+            f"k_{i}": Count("invoice_id", distinct=True, filter=reason_q(k.slug, field="comment"))
+            for i, k in enumerate(kinds)
+        }
+    )
+    completed = (
+        InvoiceEvent.objects.filter(
+            invoice_id=OuterRef("invoice_id"), status=lc.COMPLETEE, occurred_at__gte=OuterRef("occurred_at")
+        )
+        .order_by("occurred_at")
+        .values("occurred_at")[:1]
+    )
+    days: dict[str, int] = defaultdict(int)
+    rows = (
+        events.annotate(ended=Subquery(completed))
+        .values(day=TruncDate("occurred_at"), end=TruncDate("ended"))
+        .annotate(**{f"k_{i}": Count("pk", filter=reason_q(k.slug, field="comment")) for i, k in enumerate(kinds)})
+    )
+    for row in rows:
+        stopped = max(0, ((row["end"] or today) - row["day"]).days) if row["day"] else 0
+        for i, kind in enumerate(kinds):
+            days[kind.slug] += row[f"k_{i}"] * stopped
+    return [
+        ReasonRow(lc.SUSPENDUE, kind.slug, str(kind.label), invoices[f"k_{i}"], days[kind.slug])
+        for i, kind in enumerate(kinds)
+        if invoices[f"k_{i}"]
+    ]
+
+
+def _rejections(qs: QuerySet, period: Period) -> list[ReasonRow]:
+    """Rejections set in the period, per kind of reason, with the days the supplier loses.
+
+    A rejection is final: the supplier issues a new invoice, with a new delay, so the days from
+    the deposit to the rejection are lost. Grouped per day and deposit day: bounded rows.
     """
     kinds = reason_kinds()
     rows = (
-        _changed_in(qs.filter(status__in=REASON_STATUSES), period)
-        .values("status", "deposit_date", day=TruncDate("status_changed_at"))
+        _changed_in(qs.filter(status=lc.REJETEE), period)
+        .values("deposit_date", day=TruncDate("status_changed_at"))
         .annotate(**{f"k_{i}": Count("pk", filter=reason_q(kind.slug)) for i, kind in enumerate(kinds)})
     )
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
-        day = row["day"]
-        if row["status"] == lc.SUSPENDUE:
-            days = max(0, (today - day).days) if day else 0
-        else:
-            days = max(0, (day - row["deposit_date"]).days) if day and row["deposit_date"] else 0
+        day, deposit = row["day"], row["deposit_date"]
+        lost = max(0, (day - deposit).days) if day and deposit else 0
         for i, kind in enumerate(kinds):
-            n = row[f"k_{i}"]
-            if n:
-                counts[(row["status"], kind.slug)][0] += n
-                counts[(row["status"], kind.slug)][1] += n * days
-    return [
-        ReasonRow(status, kind.slug, str(kind.label), *counts[(status, kind.slug)])
-        for status in REASON_STATUSES
-        for kind in kinds
-        if (status, kind.slug) in counts
-    ]
+            if row[f"k_{i}"]:
+                counts[kind.slug][0] += row[f"k_{i}"]
+                counts[kind.slug][1] += row[f"k_{i}"] * lost
+    return [ReasonRow(lc.REJETEE, k.slug, str(k.label), *counts[k.slug]) for k in kinds if k.slug in counts]
 
 
 def _validation(*, user, filters: DashboardFilters, today: date) -> Validation:
@@ -472,7 +517,10 @@ def dashboard_get(*, user, filters: DashboardFilters, today: date | None = None)
         result.backlog = _backlog(qs, today)
         result.volumes = _volumes(qs, period)
         result.suppliers = _suppliers(qs, period)
-        result.reasons = _reasons(qs, period, today)
+        events = suspension_events(
+            user=user, filters=filters, codes=result.service_codes, start=period.start, end=period.end
+        )
+        result.reasons = _suspensions(events, today) + _rejections(qs, period)
     if result.can_validation:
         result.validation = _validation(user=user, filters=filters, today=today)
     return result

@@ -383,7 +383,14 @@ def reasons_table(board: Dashboard, links: Links) -> Table:
     period = board.period
     rows = []
     for r in board.reasons:
-        url = links.received(statut=[r.status], motif=r.kind, statut_du=_iso(period.start), statut_au=_iso(period.end))
+        if r.status == lc.SUSPENDUE:
+            url = links.received(
+                suspendue_du=_iso(period.start), suspendue_au=_iso(period.end), motif_suspension=r.kind
+            )
+        else:
+            url = links.received(
+                statut=[r.status], motif=r.kind, statut_du=_iso(period.start), statut_au=_iso(period.end)
+            )
         rows.append(
             [
                 Cell(lc.status_label(r.status), header=True),
@@ -399,9 +406,11 @@ def reasons_table(board: Dashboard, links: Links) -> Table:
         headers=[_("Statut"), _("Motif"), _("Factures"), _("Jours ajoutés"), _("Jours ajoutés en moyenne")],
         rows=rows,
         note=_(
-            "Motif regroupé d'après le texte (une facture suspendue pour deux motifs compte dans les deux). "
-            "Jours ajoutés : délai arrêté depuis la suspension ; pour un rejet, jours écoulés depuis le dépôt, "
-            "perdus par le fournisseur qui doit émettre une nouvelle facture."
+            "Suspensions observées sur la période (suspendues à ce jour ou complétées depuis) et factures rejetées "
+            "sur la période. Motif regroupé d'après le texte (une facture suspendue pour deux motifs compte dans "
+            "les deux). Jours ajoutés : jours où le délai s'est arrêté, de la suspension aux pièces reçues (ou à "
+            "aujourd'hui) ; pour un rejet, jours écoulés depuis le dépôt, perdus par le fournisseur qui doit "
+            "émettre une nouvelle facture."
         ),
         empty=_("Aucune suspension ni aucun rejet sur la période."),
     )

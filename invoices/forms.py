@@ -57,6 +57,11 @@ class InvoiceFilterForm(forms.Form):
     motif = forms.ChoiceField(label=_("Motif"), choices=[("", _("Tous")), *REASON_CHOICES], required=False)
     statut_du = forms.DateField(label=_("Statut du"), required=False, widget=DATE)
     statut_au = forms.DateField(label=_("au"), required=False, widget=DATE)
+    suspendue_du = forms.DateField(label=_("Suspendue du"), required=False, widget=DATE)
+    suspendue_au = forms.DateField(label=_("au"), required=False, widget=DATE)
+    motif_suspension = forms.ChoiceField(
+        label=_("Motif de la suspension"), choices=[("", _("Tous")), *REASON_CHOICES], required=False
+    )
 
     #: The dashboard filters, in the order the list shows them.
     DASHBOARD_FIELDS = (
@@ -69,6 +74,9 @@ class InvoiceFilterForm(forms.Form):
         "motif",
         "statut_du",
         "statut_au",
+        "suspendue_du",
+        "suspendue_au",
+        "motif_suspension",
     )
 
     def __init__(self, *args, connections=(), **kwargs):
@@ -130,6 +138,9 @@ class InvoiceFilterForm(forms.Form):
             reason=data.get("motif") or "",
             changed_from=data.get("statut_du"),
             changed_to=data.get("statut_au"),
+            suspended_from=data.get("suspendue_du"),
+            suspended_to=data.get("suspendue_au"),
+            suspension_reason=data.get("motif_suspension") or "",
             sort=sort,
         )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -143,6 +143,9 @@ class InvoiceFilters:
     reason: str = ""  # a kind of reason of invoices.reasons
     changed_from: date | None = None  # current status set on or after (Europe/Paris day)
     changed_to: date | None = None
+    suspended_from: date | None = None  # suspended (an observed suspension) on or after
+    suspended_to: date | None = None
+    suspension_reason: str = ""  # a kind of reason of that suspension
     sort: str = DEFAULT_SORT
 
     @property
@@ -301,6 +304,15 @@ def _dashboard_filtered(qs: QuerySet, f: InvoiceFilters) -> QuerySet:
         qs = qs.filter(status_changed_at__gte=_day_start(f.changed_from))
     if f.changed_to:
         qs = qs.filter(status_changed_at__lt=_day_start(f.changed_to + timedelta(days=1)))
+    if f.suspended_from or f.suspended_to or f.suspension_reason:
+        events = InvoiceEvent.objects.filter(invoice_id=OuterRef("pk"), status=lc.SUSPENDUE)
+        if f.suspended_from:
+            events = events.filter(occurred_at__gte=_day_start(f.suspended_from))
+        if f.suspended_to:
+            events = events.filter(occurred_at__lt=_day_start(f.suspended_to + timedelta(days=1)))
+        if f.suspension_reason:
+            events = events.filter(reason_q(f.suspension_reason, field="comment"))
+        qs = qs.filter(Exists(events))
     return qs
 
 
@@ -396,6 +408,9 @@ def _uses_only_bucket_filters(f: InvoiceFilters) -> bool:
         or f.reason
         or f.changed_from
         or f.changed_to
+        or f.suspended_from
+        or f.suspended_to
+        or f.suspension_reason
     )
 
 

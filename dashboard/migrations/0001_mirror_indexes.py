@@ -47,8 +47,13 @@ INDEXES = {
 }
 
 
-def _create(name: str, columns: tuple[str, ...]) -> str:
-    return f"CREATE INDEX IF NOT EXISTS {name} ON {TABLE} ({', '.join(columns)})"
+#: Suspensions observed in a period (the timeline of the received invoices).
+EVENT_TABLE = "invoices_invoiceevent"
+EVENT_INDEXES = {"dash_event_status": ("status", "occurred_at", "invoice_id")}
+
+
+def _create(name: str, columns: tuple[str, ...], table: str = TABLE) -> str:
+    return f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"
 
 
 class Migration(migrations.Migration):
@@ -57,4 +62,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunSQL(sql=_create(name, columns), reverse_sql=f"DROP INDEX IF EXISTS {name}")
         for name, columns in INDEXES.items()
+    ] + [
+        migrations.RunSQL(sql=_create(name, columns, EVENT_TABLE), reverse_sql=f"DROP INDEX IF EXISTS {name}")
+        for name, columns in EVENT_INDEXES.items()
     ]
