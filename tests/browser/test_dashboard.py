@@ -43,3 +43,15 @@ def test_dashboard_draws_its_charts_and_is_accessible(axe_page, page):
     settle(axe_page)
     found = axe_violations(axe_page)
     assert not found, "\n".join(found)
+
+
+def test_dashboard_without_javascript_shows_every_table(nojs_page):
+    page = nojs_page
+    login(page, ACCOUNTANT, "/tableau-de-bord/")
+    for slug in ("delais", "tendance", "retards", "stock", "volumes", "fournisseurs"):
+        expect(page.locator(f"#table-{slug}")).to_be_visible()
+    assert page.locator(".dashboard-chart__canvas canvas").count() == 0
+    page.get_by_label("Période", exact=True).select_option("mois")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url(re.compile(r"periode=mois"))
+    expect(page.locator(".dashboard__period")).to_contain_text("Période")
