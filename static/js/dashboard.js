@@ -19,6 +19,9 @@
     return spec.datasets.map(function (dataset, index) {
       var color = PALETTE[index % PALETTE.length];
       var line = dataset.kind === "line" || spec.type === "line";
+      // A reference drawn over bars (the legal delay of each structure): marks, not a line
+      // between unrelated categories.
+      var marks = dataset.kind === "line" && spec.type !== "line";
       return {
         type: line ? "line" : "bar",
         label: dataset.label,
@@ -26,7 +29,10 @@
         backgroundColor: line ? color : color + "cc",
         borderColor: color,
         borderWidth: line ? 2 : 1,
-        pointRadius: line ? 3 : 0,
+        pointRadius: marks ? 8 : (line ? 3 : 0),
+        pointStyle: marks ? "line" : "circle",
+        pointBorderWidth: marks ? 3 : 1,
+        showLine: !marks,
         spanGaps: true,
         fill: false
       };
