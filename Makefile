@@ -12,7 +12,7 @@ PORT ?= 8000
 # development configuration (development keys, the sandbox) unless told otherwise.
 export DJANGO_DEBUG ?= true
 
-.PHONY: help run test lint format bench venv migrate demo sandbox-seed clean gettext messages chromium axe
+.PHONY: help run test lint format bench venv migrate demo sandbox-seed clean gettext messages chromium axe chartjs
 
 help:
 	@echo "make run    start the dashboard with the demo and the sandbox on http://$(HOST):$(PORT)"
@@ -104,6 +104,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for axe-core: sudo apt-get install npm"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# Chart.js (the dashboard's charts), pinned in package-lock.json and committed under
+# static/vendor/chartjs/ (a fresh clone needs no npm): refresh it after changing its version.
+chartjs: node_modules/.package-lock.json
+	sed '/sourceMappingURL/d' node_modules/chart.js/dist/chart.umd.min.js > static/vendor/chartjs/chart.umd.min.js
+	cp node_modules/chart.js/LICENSE.md static/vendor/chartjs/LICENSE.md
 
 # Refresh locale/*/LC_MESSAGES/django.po from the code, then recompile the .mo files (committed).
 messages: venv gettext

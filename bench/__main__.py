@@ -205,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     with data.no_outside_http():
         rows += bench_views(runs)
+        from bench.dashboard import bench_dashboard
+
+        rows += bench_dashboard(runs)
         if not args.skip_export:
             rows += bench_export()
     if not args.skip_sync or not args.skip_download or args.load:

@@ -18,12 +18,15 @@ from chorusweb.http import safe_next
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Send the user to the workspace they use; a user without membership gets a clear page."""
+    """Send the user to the workspace they use; a user without membership gets a clear page.
+
+    Accountants land on the dashboard; validators keep their queue (the menu links the dashboard).
+    """
     access = access_for(request.user)
     if not access.has_any:
         return render(request, "no_access.html", status=403)
     for action, url_name in (
-        (Action.VIEW_RECEIVED, "invoices:list"),
+        (Action.VIEW_RECEIVED, "dashboard:page"),
         (Action.VIEW_VALIDATION, "validators:queue"),
     ):
         if access.can(action):

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from chorusweb import lifecycle as lc
 from chorusweb import payment_delay as pd
 from chorusweb.forms import BulkSendForm, SingleSendForm
-from invoices.selectors import CLOCK_FILTERS, DEFAULT_SORT, DEFAULT_TAB, SORTS, TABS, InvoiceFilters
+from invoices.reasons import REASON_CHOICES
+from invoices.selectors import CLOCK_FILTERS, DEFAULT_SORT, DEFAULT_TAB, PAYMENT_FILTERS, SORTS, TABS, InvoiceFilters
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -44,12 +45,62 @@ class InvoiceFilterForm(forms.Form):
         label=_("Délai de paiement"), choices=[("", _("Tous")), *list(CLOCK_FILTERS.items())], required=False
     )
     tri = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Set by the dashboard's links (kept as hidden fields by the list's filter form).
+    structure = forms.CharField(label=_("Structure (SIRET)"), max_length=50, required=False)
+    sans_service = forms.BooleanField(label=_("Sans code service"), required=False)
+    siret = forms.CharField(label=_("Identifiant du fournisseur"), max_length=50, required=False)
+    paye_du = forms.DateField(label=_("Payée du"), required=False, widget=DATE)
+    paye_au = forms.DateField(label=_("au"), required=False, widget=DATE)
+    paiement = forms.ChoiceField(
+        label=_("Paiement"), choices=[("", _("Tous")), *list(PAYMENT_FILTERS.items())], required=False
+    )
+    motif = forms.ChoiceField(label=_("Motif"), choices=[("", _("Tous")), *REASON_CHOICES], required=False)
+    statut_du = forms.DateField(label=_("Statut du"), required=False, widget=DATE)
+    statut_au = forms.DateField(label=_("au"), required=False, widget=DATE)
+    suspendue_du = forms.DateField(label=_("Suspendue du"), required=False, widget=DATE)
+    suspendue_au = forms.DateField(label=_("au"), required=False, widget=DATE)
+    motif_suspension = forms.ChoiceField(
+        label=_("Motif de la suspension"), choices=[("", _("Tous")), *REASON_CHOICES], required=False
+    )
+
+    #: The dashboard filters, in the order the list shows them.
+    DASHBOARD_FIELDS = (
+        "structure",
+        "sans_service",
+        "siret",
+        "paye_du",
+        "paye_au",
+        "paiement",
+        "motif",
+        "statut_du",
+        "statut_au",
+        "suspendue_du",
+        "suspendue_au",
+        "motif_suspension",
+    )
 
     def __init__(self, *args, connections=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["connexion"].choices = [("", _("Toutes"))] + [(c.pk, c.name) for c in connections]
         if len(connections) < 2:
             self.fields["connexion"].widget = forms.HiddenInput()
+
+    def dashboard_state(self) -> list[dict]:
+        """The dashboard filters set and valid: hidden inputs that keep them, and what they say."""
+        if not self.is_bound:
+            return []
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        state = []
+        for name in self.DASHBOARD_FIELDS:
+            value = data.get(name)
+            if name in self.errors or value in (None, "", False):
+                continue
+            field = self.fields[name]
+            raw = self[name].value()
+            shown = dict(field.choices).get(value, value) if hasattr(field, "choices") else value
+            state.append({"name": name, "value": raw, "label": field.label, "shown": shown})
+        return state
 
     def to_filters(self) -> InvoiceFilters:
         data = (
@@ -78,6 +129,18 @@ class InvoiceFilterForm(forms.Form):
             downloaded=downloaded,
             credit_notes=bool(data.get("avoirs")),
             clock=data.get("delai") or "",
+            structure=data.get("structure") or "",
+            no_service=bool(data.get("sans_service")),
+            supplier_code=data.get("siret") or "",
+            paid_from=data.get("paye_du"),
+            paid_to=data.get("paye_au"),
+            payment=data.get("paiement") or "",
+            reason=data.get("motif") or "",
+            changed_from=data.get("statut_du"),
+            changed_to=data.get("statut_au"),
+            suspended_from=data.get("suspendue_du"),
+            suspended_to=data.get("suspendue_au"),
+            suspension_reason=data.get("motif_suspension") or "",
             sort=sort,
         )
 

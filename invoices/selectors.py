@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +28,7 @@ from chorusweb.models import AuditEntry, Workspace
 from chorusweb.sync import SyncStatus, sync_statuses
 from invoices import facturx
 from invoices.models import InvoiceDocument, InvoiceEvent, QueueStat, ReceivedInvoice
+from invoices.reasons import reason_q
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,12 @@ CLOCK_FILTERS: dict[str, str] = {
 }
 SOON_DAYS = 7
 
+#: Paid invoices by their delay (URL value -> label).
+PAYMENT_FILTERS: dict[str, str] = {
+    "a-temps": _("Payées dans le délai"),
+    "en-retard": _("Payées en retard"),
+}
+
 
 @dataclass(frozen=True)
 class InvoiceFilters:
@@ -126,6 +133,19 @@ class InvoiceFilters:
     downloaded: bool | None = None
     credit_notes: bool = False
     clock: str = ""  # a key of CLOCK_FILTERS, or ""
+    # The dashboard's figures link here with these (each narrows to exactly what a figure counts).
+    structure: str = ""  # recipient structure code (SIRET), exact
+    no_service: bool = False  # invoices without a service code
+    supplier_code: str = ""  # supplier identifier (SIRET), exact
+    paid_from: date | None = None  # paid (clock stopped by the payment) on or after
+    paid_to: date | None = None
+    payment: str = ""  # a key of PAYMENT_FILTERS: paid on time or late
+    reason: str = ""  # a kind of reason of invoices.reasons
+    changed_from: date | None = None  # current status set on or after (Europe/Paris day)
+    changed_to: date | None = None
+    suspended_from: date | None = None  # suspended (an observed suspension) on or after
+    suspended_to: date | None = None
+    suspension_reason: str = ""  # a kind of reason of that suspension
     sort: str = DEFAULT_SORT
 
     @property
@@ -252,6 +272,47 @@ def _filtered(qs: QuerySet, f: InvoiceFilters) -> QuerySet:
         qs = qs.filter(status__in=f.statuses)
     if f.clock:
         qs = _clock_filtered(qs, f.clock)
+    return _dashboard_filtered(qs, f)
+
+
+def _day_start(day: date):
+    """The first instant of a Europe/Paris day, aware (status dates are instants)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _dashboard_filtered(qs: QuerySet, f: InvoiceFilters) -> QuerySet:
+    """The filters the dashboard's links add (structure, supplier id, payment, reason, status date)."""
+    if f.structure:
+        qs = qs.filter(recipient_code=f.structure.strip())
+    if f.no_service:
+        qs = qs.filter(service_code="")
+    if f.supplier_code:
+        qs = qs.filter(supplier_code=f.supplier_code.strip())
+    if f.paid_from or f.paid_to or f.payment:
+        qs = qs.filter(clock_state=pd.State.PAID)
+    if f.paid_from:
+        qs = qs.filter(clock_stop__gte=f.paid_from)
+    if f.paid_to:
+        qs = qs.filter(clock_stop__lte=f.paid_to)
+    if f.payment == "a-temps":
+        qs = qs.filter(clock_days_late=0)
+    elif f.payment == "en-retard":
+        qs = qs.filter(clock_days_late__gt=0)
+    if f.reason:
+        qs = qs.filter(reason_q(f.reason))
+    if f.changed_from:
+        qs = qs.filter(status_changed_at__gte=_day_start(f.changed_from))
+    if f.changed_to:
+        qs = qs.filter(status_changed_at__lt=_day_start(f.changed_to + timedelta(days=1)))
+    if f.suspended_from or f.suspended_to or f.suspension_reason:
+        events = InvoiceEvent.objects.filter(invoice_id=OuterRef("pk"), status=lc.SUSPENDUE)
+        if f.suspended_from:
+            events = events.filter(occurred_at__gte=_day_start(f.suspended_from))
+        if f.suspended_to:
+            events = events.filter(occurred_at__lt=_day_start(f.suspended_to + timedelta(days=1)))
+        if f.suspension_reason:
+            events = events.filter(reason_q(f.suspension_reason, field="comment"))
+        qs = qs.filter(Exists(events))
     return qs
 
 
@@ -338,6 +399,18 @@ def _uses_only_bucket_filters(f: InvoiceFilters) -> bool:
         or f.downloaded is not None
         or f.credit_notes
         or f.clock
+        or f.structure
+        or f.no_service
+        or f.supplier_code
+        or f.paid_from
+        or f.paid_to
+        or f.payment
+        or f.reason
+        or f.changed_from
+        or f.changed_to
+        or f.suspended_from
+        or f.suspended_to
+        or f.suspension_reason
     )
 
 

@@ -43,6 +43,9 @@ class QueueFilterForm(forms.Form):
     montant_min = forms.DecimalField(label=_("Montant TTC min."), required=False, decimal_places=2, min_value=-(10**12))
     montant_max = forms.DecimalField(label=_("Montant TTC max."), required=False, decimal_places=2, max_value=10**12)
     tri = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Set by the dashboard's links (kept as hidden fields by the queue's filter form).
+    structure = forms.CharField(label=_("Structure (SIRET)"), max_length=50, required=False)
+    service = forms.CharField(label=_("Code service"), max_length=100, required=False)
 
     def __init__(self, *args, connections=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,6 +79,8 @@ class QueueFilterForm(forms.Form):
             invoice_to=data.get("date_au"),
             amount_min=data.get("montant_min"),
             amount_max=data.get("montant_max"),
+            structure=data.get("structure") or "",
+            service=data.get("service") or "",
             sort=sort,
         )
 

@@ -156,6 +156,9 @@ class QueueFilters:
     invoice_to: date | None = None
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
+    # Set by the dashboard's links: exact recipient structure (SIRET) and service code.
+    structure: str = ""
+    service: str = ""
     sort: str = DEFAULT_SORT
 
     @property
@@ -233,6 +236,10 @@ def _filtered(qs: QuerySet, f: QueueFilters, *, on: date) -> QuerySet:
         qs = qs.filter(total_incl_tax__gte=f.amount_min)
     if f.amount_max is not None:
         qs = qs.filter(total_incl_tax__lte=f.amount_max)
+    if f.structure:
+        qs = qs.filter(recipient_code=f.structure.strip())
+    if f.service:
+        qs = qs.filter(service_code__iexact=f.service.strip())
     return qs
 
 

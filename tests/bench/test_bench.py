@@ -89,3 +89,12 @@ def test_list_queries_are_constant_in_the_data_size(bench_data):
     big = counts()
     assert all(small[name] - 1 <= big[name] <= small[name] for name in small), (small, big)
     assert all(n <= cases.LIST_QUERIES for n in small.values())
+
+
+def test_bench_dashboard_checks_the_late_count_and_the_workbook(bench_data):
+    from bench.dashboard import bench_dashboard
+
+    with data.no_outside_http():
+        rows = bench_dashboard(1)
+    assert rows[0][0].startswith("Dashboard,") and "late" in rows[0][2]
+    assert "sheets" in rows[1][2]
