@@ -131,6 +131,7 @@ LIST_FIELDS = (
     "deadline",
     "total_excl_tax",
     "total_incl_tax",
+    "net_excl_tax",
     "net_incl_tax",
     "currency",
     "supplier_code",
@@ -284,7 +285,11 @@ def queue_list(*, user, filters: QueueFilters, page: int | str = 1, per_page: in
 
     active = filters.tab_obj.states
     rows = base if active is None else base.filter(state__in=active)
-    rows = rows.annotate(net_incl_tax=net("total_incl_tax")).order_by(*_order(filters)).values(*LIST_FIELDS)
+    rows = (
+        rows.annotate(net_excl_tax=net("total_excl_tax"), net_incl_tax=net("total_incl_tax"))
+        .order_by(*_order(filters))
+        .values(*LIST_FIELDS)
+    )
     page_obj = KnownCountPaginator(rows, per_page, count_of(active)).get_page(page)
     keys = by_state.keys() if active is None else [s for s in active if s in by_state]
     return QueuePage(
