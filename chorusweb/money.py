@@ -72,8 +72,8 @@ def signed_amount(amount: Decimal | None, invoice_type: str | None) -> Decimal |
 
 #: Spaces people and spreadsheets put between thousands: normal, no-break, narrow no-break, thin.
 _GROUPING_SPACES = (" ", "\u00a0", "\u202f", "\u2009", "'")
-_AMOUNT = re.compile(r"[+-]?\d+(?:\.\d{1,2})?")
-_GROUPED_DOTS = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+")
+_AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]{1,2})?")
+_GROUPED_DOTS = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+")
 
 
 def parse_amount(text: str | None) -> Decimal | None:
