@@ -216,7 +216,7 @@ class StatusHelp:
 STATUS_HELP: dict[str, StatusHelp] = {
     DEPOSEE: StatusHelp(
         _("Le fournisseur a déposé la facture dans Chorus Pro ; elle n'est pas encore acheminée."),
-        _("Chorus Pro"),
+        _("Chorus Pro, automatiquement"),
         _("La facture est contrôlée puis acheminée vers la structure destinataire."),
     ),
     EN_COURS_ACHEMINEMENT: StatusHelp(
@@ -302,7 +302,7 @@ STATUS_HELP: dict[str, StatusHelp] = {
     ),
     VALIDEE_2: StatusHelp(
         _("Le valideur de second niveau a validé la facture."),
-        _("Chorus Pro"),
+        _("Chorus Pro, automatiquement"),
         _("La facture est mise à disposition du destinataire."),
     ),
     REFUSEE_1: StatusHelp(
@@ -317,12 +317,12 @@ STATUS_HELP: dict[str, StatusHelp] = {
     ),
     ABSENCE_VALIDATION_1_HORS_DELAI: StatusHelp(
         _("Le valideur de premier niveau n'a pas décidé dans les 15 jours : la validation est tacite."),
-        _("Chorus Pro"),
+        _("Chorus Pro, automatiquement"),
         _("La facture poursuit son circuit comme si elle avait été validée."),
     ),
     ABSENCE_VALIDATION_2_HORS_DELAI: StatusHelp(
         _("Le valideur de second niveau n'a pas décidé dans les 15 jours : la validation est tacite."),
-        _("Chorus Pro"),
+        _("Chorus Pro, automatiquement"),
         _("La facture est mise à disposition du destinataire."),
     ),
 }
