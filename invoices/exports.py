@@ -67,8 +67,9 @@ def _row(inv: ReceivedInvoice, today: date) -> list:
         _date(inv.deposit_date),
         inv.status_label,
         formats.date_format(timezone.localtime(inv.status_changed_at), "d/m/Y H:i") if inv.status_changed_at else "",
-        plain_amount(inv.total_excl_tax),
-        plain_amount(inv.total_incl_tax),
+        # Signed, as in the list: a column's sum in the spreadsheet is the list's net total.
+        plain_amount(inv.net_excl_tax),
+        plain_amount(inv.net_incl_tax),
         inv.currency,
         _("oui") if inv.downloaded else _("non"),
         inv.invoice_id,

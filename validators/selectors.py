@@ -92,6 +92,8 @@ TABS: tuple[Tab, ...] = (
     Tab("a-valider", _("À valider"), (QueueState.AWAITING,)),
     Tab("validees", _("Validées"), (QueueState.VALIDATED, QueueState.TACIT)),
     Tab("refusees", _("Refusées"), (QueueState.REFUSED,)),
+    # Every status has a home: those unknown to us, and invoices no longer visible upstream.
+    Tab("autres", _("Autres statuts"), (QueueState.OTHER, QueueState.GONE)),
     Tab("toutes", _("Toutes"), None),
 )
 TABS_BY_SLUG = {t.slug: t for t in TABS}

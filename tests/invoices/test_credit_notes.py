@@ -144,3 +144,9 @@ def test_credit_note_page_says_avoir_and_amount_to_deduct(recipient_client, mixe
     assert "120,00\u00a0€" in html and "-120,00\u00a0€" in html
     invoice_page = recipient_client.get(f"/factures/{mixed['big'].pk}/").content.decode()
     assert "Montant à payer" in invoice_page and "Montant à déduire" not in invoice_page
+
+
+def test_export_writes_signed_amounts_so_that_a_column_sum_is_the_net_total(recipient_client, mixed):
+    body = b"".join(recipient_client.get("/factures/export.csv?onglet=toutes").streaming_content).decode("utf-8-sig")
+    line = next(row for row in body.splitlines() if row.startswith("AV-POS"))
+    assert "-100,00" in line and "-120,00" in line

@@ -81,3 +81,20 @@ def test_select_all_results_of_the_queue_view(client, queue, settings):
     html = response.content.decode()
     assert "2 factures sélectionnées" in html  # V-BIG and V-AVOIR (120 ≥ 50), not V-SMALL
     assert "total net TTC 880,50\u00a0€" in html
+
+
+def test_other_statuses_have_a_tab_in_the_queue(client, queue):
+    from validators.models import QueueState
+
+    ValidationInvoiceFactory(
+        connection=queue["big"].connection, invoice_number="V-ODD", status="STATUT_INEDIT", state=QueueState.OTHER
+    )
+    html = client.get("/validation/?onglet=autres", **HTMX).content.decode()
+    assert 'Autres statuts <span class="count">1</span>' in html
+    assert "V-ODD" in html and "V-BIG" not in html
+    assert 'href="/aide/statuts/#statut-inconnu"' in html
+
+
+def test_queue_results_carry_the_menu_count_of_the_moment(client, queue):
+    html = client.get("/validation/", **HTMX).content.decode()
+    assert '<span id="nav-validation-count" class="count-badge" hx-swap-oob="true">3' in html
