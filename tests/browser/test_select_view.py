@@ -46,6 +46,10 @@ def test_select_all_results_of_a_view_then_see_it_from_another_tab(page, setting
     assert rows.count() == PAGE_SIZE and all(rows.nth(i).is_checked() for i in range(rows.count()))
     expect(page.locator("input.js-select-page")).to_be_checked()
     screenshot(page, "selection-whole-view")
+    # One row unticked leaves the selection alone (the page's box unticks with it).
+    rows.nth(1).uncheck()
+    expect(bar).to_contain_text(f"{n - 1} factures sélectionnées")
+    expect(page.locator("input.js-select-page")).not_to_be_checked()
 
     # Another tab: the selection is still there, said to belong to another view, with a way back.
     other = "toutes"
