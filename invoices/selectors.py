@@ -166,6 +166,9 @@ class InvoiceList:
     today: date | None = None
     bounded: bool = False  # True: "plus de `count_bound`" invoices, not counted further
     count_bound: int = lists.COUNT_BOUND
+    #: The menu's "to process" count, when the counts read cover every invoice the user sees
+    #: (no filter): the menu then costs no query of its own. None: not known from this list.
+    to_process: int | None = None
 
 
 def invoice_scope(*, user, action: Action = Action.VIEW_RECEIVED) -> QuerySet[ReceivedInvoice]:
@@ -506,6 +509,14 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
         if exact_active:
             exact = None  # this tab counted exactly, the others (and the totals) not
     keys = [s for s in by_status if tab.holds(s)]
+    unfiltered = _uses_only_bucket_filters(filters) and not (
+        filters.connection_id
+        or filters.service_code
+        or filters.service_codes is not None
+        or filters.structure
+        or filters.statuses
+    )
+    to_process = sum(by_status.get(s, 0) for s in TABS_BY_SLUG[DEFAULT_TAB].statuses) if unfiltered else None
 
     def total(i: int):
         return sum((Decimal(totals[k][i]) for k in keys), Decimal(0)) if exact else None
@@ -540,6 +551,7 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
         today=today,
         bounded=exact is False,
         count_bound=lists.COUNT_BOUND,
+        to_process=to_process,
     )
 
 

@@ -70,6 +70,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "polling": polling,
         "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
         **_facets(request),
+        # The menu count, from the counts just read when they cover every invoice (no query).
+        **({"nav_received_count": result.to_process} if result.to_process is not None else {}),
         "can_process": access_for(request.user).can(Action.PROCESS_RECEIVED),
         "can_download": access_for(request.user).can(Action.DOWNLOAD_RECEIVED),
         "clock_filters": [

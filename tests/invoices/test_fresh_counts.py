@@ -75,3 +75,18 @@ def test_full_page_menu_count_is_read_each_time(recipient_client, connection):
     assert re.search(
         r'id="nav-received-count" class="count-badge">2<', recipient_client.get("/factures/").content.decode()
     )
+
+
+def test_menu_count_comes_from_the_list_counts_without_a_query_of_its_own(recipient, connection):
+    from invoices.selectors import InvoiceFilters, invoice_list, to_process_count
+
+    ReceivedInvoiceFactory(connection=connection)
+    ReceivedInvoiceFactory(connection=connection, status=lc.SUSPENDUE)
+    assert (
+        invoice_list(user=recipient, filters=InvoiceFilters(tab="toutes")).to_process
+        == 1
+        == to_process_count(recipient)
+    )
+    # Under a filter the list's counts are not the menu's: the menu reads its own.
+    assert invoice_list(user=recipient, filters=InvoiceFilters(tab="toutes", number="F")).to_process is None
+    assert invoice_list(user=recipient, filters=InvoiceFilters(service_code="FIN")).to_process is None
