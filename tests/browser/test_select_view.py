@@ -73,6 +73,12 @@ def test_select_view_and_selection_bar_are_accessible(axe_page, settings):
     expect(page.locator("#selection-bar")).to_contain_text("dans une autre vue")
     settle(page)
     assert not axe_violations(page)
+    # The statuses glossary every badge links to, reached from a badge of the list.
+    page.locator("#results-table tbody a.badge").first.click()
+    page.wait_for_url(lambda url: "/aide/statuts/#statut-" in url)
+    expect(page.locator("h1")).to_have_text("Les statuts de Chorus Pro")
+    settle(page)
+    assert not axe_violations(page)
 
 
 def test_page_checkbox_and_select_view_without_javascript(nojs_page, settings):
