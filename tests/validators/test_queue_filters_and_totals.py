@@ -98,3 +98,11 @@ def test_other_statuses_have_a_tab_in_the_queue(client, queue):
 def test_queue_results_carry_the_menu_count_of_the_moment(client, queue):
     html = client.get("/validation/", **HTMX).content.decode()
     assert '<span id="nav-validation-count" class="count-badge" hx-swap-oob="true">3' in html
+
+
+def test_credit_note_detail_says_avoir_with_amounts_to_deduct(client, queue, fake_factpulse):
+    credit = queue["credit"]
+    fake_factpulse.add_validation(invoice_id=credit.invoice_id, invoice_type="AVOIR")
+    html = client.get(f"/validation/{credit.pk}/").content.decode()
+    assert "Avoir V-AVOIR" in html
+    assert "Montant TTC (avoir, en déduction)" in html and "-120,00\u00a0€" in html
