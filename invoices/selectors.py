@@ -25,6 +25,7 @@ from chorusweb.audit import audit_trail
 from chorusweb.keyset import KeysetPage, keyset_page
 from chorusweb.lists import TabCount, bounded_count
 from chorusweb.models import AuditEntry, Workspace
+from chorusweb.money import CREDIT_NOTE
 from chorusweb.sync import SyncStatus, sync_statuses
 from invoices import facturx
 from invoices.models import InvoiceDocument, InvoiceEvent, QueueStat, ReceivedInvoice
@@ -255,7 +256,7 @@ def invoice_selection_summary(*, user, ids: list[int]) -> SelectionSummary:
     """The count and net totals of the selected invoices the user sees: one aggregate."""
     if not ids:
         return SelectionSummary()
-    credit = Q(invoice_type="AVOIR")
+    credit = Q(invoice_type__iexact=CREDIT_NOTE)
     row = (
         invoice_scope(user=user)
         .filter(pk__in=ids)
@@ -458,7 +459,7 @@ def _grouped_counts(*, user, filters: InvoiceFilters, base: QuerySet):
             )
             if row["n"]
         ]
-    credit = Q(invoice_type="AVOIR")
+    credit = Q(invoice_type__iexact=CREDIT_NOTE)
     return (
         base.order_by()
         .values("status")
