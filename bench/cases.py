@@ -53,7 +53,11 @@ SEARCHED = (
 
 
 def search_box_matches(qs, term: str) -> list[int]:
-    """The invoices whose searched fields hold every word of `term`, folded by Python itself."""
+    """The invoices whose searched fields hold every word of `term`, folded by Python itself.
+
+    The candidates are read by the database (`icontains`, blind to case only) and, for the
+    accents it does not forgive, by the distinct supplier and service names Python folds.
+    """
     from django.db.models import Q
 
     words = fold(term).replace("-", " ").split()
@@ -61,6 +65,9 @@ def search_box_matches(qs, term: str) -> list[int]:
     candidates = Q()
     for name in SEARCHED:
         candidates |= Q(**{f"{name}__icontains": longest})
+    for name in ("supplier_name", "service_name"):
+        values = qs.order_by().values_list(name, flat=True).distinct()
+        candidates |= Q(**{f"{name}__in": [v for v in values if longest in fold(v)]})
     found = []
     for row in qs.filter(candidates).values("pk", *SEARCHED):
         text = " ".join(fold(str(row[n])) for n in SEARCHED)
@@ -181,6 +188,25 @@ def received_cases(*, include_search: bool = True) -> list[Case]:
                 "Search box: an amount (1 234,56 typed the French way)",
                 _url("/factures/", onglet="toutes", q=f"{amount:,.2f}".replace(",", " ").replace(".", ",")),
                 lst(qs.filter(Q(total_incl_tax=amount) | Q(total_excl_tax=amount) | Q(amount_due=amount))),
+                headers=HTMX,
+            ),
+            Case(
+                "Search box: supplier, lower case unaccented (batir)",
+                _url("/factures/", onglet="toutes", q="batir"),
+                lst(qs.filter(pk__in=search_box_matches(qs, "batir"))),
+                headers=HTMX,
+            ),
+            Case(
+                "Search box: SIRET digits",
+                _url("/factures/", onglet="toutes", q=siret),
+                lst(
+                    qs.filter(
+                        Q(pk__in=search_box_matches(qs, siret))
+                        | Q(total_incl_tax=Decimal(siret))
+                        | Q(total_excl_tax=Decimal(siret))
+                        | Q(total_incl_tax=-Decimal(siret))
+                    )
+                ),
                 headers=HTMX,
             ),
             Case(

@@ -1,4 +1,4 @@
-"""Form plumbing shared by the workspaces' action forms."""
+"""Form plumbing shared by the workspaces' forms: amounts, filter forms, action forms, selection."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb.audit import IDEMPOTENCY_KEY_PATTERN, new_idempotency_key
+from chorusweb.money import parse_amount
 
 INVALID_KEY = _("Ce formulaire est invalide ou incomplet : vérifiez-le puis envoyez-le de nouveau.")
 
@@ -92,9 +93,14 @@ class SelectionForm(forms.Form):
 
     ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
     page_ids = forms.CharField(required=False, widget=forms.HiddenInput)
+    #: The page's own checkbox: every row of the page (works without JavaScript, on submit).
+    page_all = forms.BooleanField(required=False)
+    #: `view`: every result of the view the form was sent from (its URL is `next`).
     operation = forms.ChoiceField(
-        choices=[("set", "set"), ("add", "add"), ("remove", "remove"), ("clear", "clear")], initial="set"
+        choices=[("set", "set"), ("add", "add"), ("remove", "remove"), ("clear", "clear"), ("view", "view")],
+        initial="set",
     )
+    next = forms.CharField(required=False, max_length=2000)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,3 +110,68 @@ class SelectionForm(forms.Form):
     def page_pks(self) -> list[int]:
         raw = self.cleaned_data.get("page_ids") or ""
         return [int(v) for v in (part.strip() for part in raw.split(",")) if is_id(v)]
+
+
+class AmountField(forms.DecimalField):
+    """An amount in euros typed the French way (`1000,50`, `1 000`, `1 000,50`, with a normal,
+    no-break or narrow no-break space) or the English way (`1000.50`); every amount field uses it."""
+
+    default_error_messages = {
+        "invalid": _("Montant illisible : écrivez-le en chiffres, par exemple 1 000,50."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("max_digits", 16)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        amount = parse_amount(str(value))
+        if amount is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return amount
+
+    def widget_attrs(self, widget):
+        # A text input (not type=number): the browser must not refuse "1 000,50" before we read it.
+        return {}
+
+
+ENDS_BEFORE_START = _("La fin de la période précède son début : corrigez l'une des deux dates.")
+MAX_BELOW_MIN = _("Le montant maximum est inférieur au minimum : corrigez l'un des deux.")
+
+
+class FilterForm(forms.Form):
+    """A list's query string: a value that cannot be read, or a range that ends before it
+    starts, is shown back on its field with a message, and the list shows what the other
+    fields ask for (it stays usable, never a 500).
+
+    `ranges` names the (start, end) field pairs checked; the error goes on the end field.
+    """
+
+    ranges: tuple[tuple[str, str], ...] = ()
+
+    def clean(self):
+        data = super().clean()
+        for start, end in self.ranges:
+            low, high = data.get(start), data.get(end)
+            if low is not None and high is not None and high < low:
+                message = MAX_BELOW_MIN if isinstance(self.fields[end], forms.DecimalField) else ENDS_BEFORE_START
+                self.add_error(end, message)
+        return data
+
+    def valid_data(self) -> dict:
+        """The values that could be read (fields in error left out)."""
+        if not self.is_bound:
+            return {}
+        if self.is_valid():
+            return self.cleaned_data
+        return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+
+    @property
+    def checked_fields(self) -> list:
+        """The bound fields that can show an error (their message slots are refreshed with the results)."""
+        names = {name for pair in self.ranges for name in pair}
+        return [self[name] for name in self.fields if name in names]

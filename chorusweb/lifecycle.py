@@ -199,3 +199,147 @@ def validation_deadline(deposit_date: date) -> date:
 def days_left(deposit_date: date, today: date) -> int:
     """Days left before tacit validation (negative when overdue, 0 on the last day)."""
     return (validation_deadline(deposit_date) - today).days
+
+
+# --- Glossary ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusHelp:
+    """What a status means, who must act next and what happens then (the statuses glossary)."""
+
+    meaning: str
+    next_actor: str  # who must act next ("" when nobody: the life cycle is over)
+    then: str  # what happens then
+
+
+STATUS_HELP: dict[str, StatusHelp] = {
+    DEPOSEE: StatusHelp(
+        _("Le fournisseur a déposé la facture dans Chorus Pro ; elle n'est pas encore acheminée."),
+        _("Chorus Pro, automatiquement"),
+        _("La facture est contrôlée puis acheminée vers la structure destinataire."),
+    ),
+    EN_COURS_ACHEMINEMENT: StatusHelp(
+        _("Chorus Pro achemine la facture vers la structure destinataire (ou son circuit de validation)."),
+        _("Chorus Pro, ou le valideur si la facture passe par un circuit de validation"),
+        _("La facture est mise à disposition du destinataire."),
+    ),
+    MISE_A_DISPOSITION: StatusHelp(
+        _("La facture est arrivée chez le destinataire : elle attend son traitement."),
+        _("Le destinataire (vous)"),
+        _("Vous certifiez le service fait, suspendez, rejetez, renvoyez ou mandatez la facture."),
+    ),
+    COMPLETEE: StatusHelp(
+        _("Le fournisseur a complété une facture suspendue avec les pièces demandées."),
+        _("Le destinataire (vous)"),
+        _("La facture se traite comme une facture mise à disposition ; le délai de paiement reprend."),
+    ),
+    SERVICE_FAIT: StatusHelp(
+        _("Le destinataire a certifié que le service a été fait."),
+        _("Le destinataire (vous)"),
+        _("Vous mandatez la facture, puis elle passe au comptable public pour paiement."),
+    ),
+    SUSPENDUE: StatusHelp(
+        _("Le destinataire a suspendu la facture : des pièces manquent (motif obligatoire)."),
+        _("Le fournisseur : il doit compléter la facture avec les pièces demandées"),
+        _(
+            "Une fois complétée, la facture revient chez vous au statut « Complétée » ; le délai de paiement, "
+            "interrompu une fois, repart pour sa durée entière. Sans réponse, elle reste suspendue."
+        ),
+    ),
+    A_RECYCLER: StatusHelp(
+        _("Le destinataire a renvoyé la facture : elle n'est pas adressée au bon service ou à la bonne structure."),
+        _("Le fournisseur : il doit la réadresser (recycler) au bon destinataire"),
+        _(
+            "Le fournisseur corrige l'adressage dans Chorus Pro ; la facture réapparaît alors chez le bon "
+            "destinataire, au statut « Mise à disposition »."
+        ),
+    ),
+    REJETEE: StatusHelp(
+        _("Le destinataire a rejeté la facture : c'est définitif."),
+        _("Le fournisseur, s'il doit facturer de nouveau"),
+        _("La facture ne peut plus être traitée ; le fournisseur dépose une nouvelle facture si besoin."),
+    ),
+    MANDATEE: StatusHelp(
+        _("L'ordonnateur a émis le mandat de paiement (numéro de mandat)."),
+        _("Le comptable public"),
+        _("La facture est mise à disposition du comptable, comptabilisée puis mise en paiement."),
+    ),
+    MISE_A_DISPOSITION_COMPTABLE: StatusHelp(
+        _("La facture est transmise au comptable public."),
+        _("Le comptable public"),
+        _("Le comptable la comptabilise puis la met en paiement."),
+    ),
+    COMPTABILISEE: StatusHelp(
+        _("Le comptable public a comptabilisé la facture."),
+        _("Le comptable public"),
+        _("La facture est mise en paiement."),
+    ),
+    MISE_EN_PAIEMENT: StatusHelp(
+        _("Le paiement est ordonné : le délai de paiement s'arrête."),
+        "",
+        _("Le cycle de vie de la facture est terminé."),
+    ),
+    PRISE_EN_COMPTE_DESTINATAIRE: StatusHelp(
+        _("Le destinataire a pris en compte un avoir (ou une facture déjà payée) : il n'y a rien à payer."),
+        "",
+        _("Aucune action n'est attendue ; l'avoir vient en déduction des sommes dues au fournisseur."),
+    ),
+    A_VALIDER_1: StatusHelp(
+        _("La facture attend la décision du valideur de premier niveau."),
+        _("Le valideur de premier niveau"),
+        _("Il la valide ou la refuse sous 15 jours ; sans décision, la validation est tacite."),
+    ),
+    A_VALIDER_2: StatusHelp(
+        _("La facture attend la décision du valideur de second niveau."),
+        _("Le valideur de second niveau"),
+        _("Il la valide ou la refuse sous 15 jours ; sans décision, la validation est tacite."),
+    ),
+    VALIDEE_1: StatusHelp(
+        _("Le valideur de premier niveau a validé la facture."),
+        _("Le valideur de second niveau s'il y en a un, sinon Chorus Pro"),
+        _("La facture passe au niveau suivant ou part chez le destinataire."),
+    ),
+    VALIDEE_2: StatusHelp(
+        _("Le valideur de second niveau a validé la facture."),
+        _("Chorus Pro, automatiquement"),
+        _("La facture est mise à disposition du destinataire."),
+    ),
+    REFUSEE_1: StatusHelp(
+        _("Le valideur de premier niveau a refusé la facture (motif obligatoire)."),
+        _("Le fournisseur"),
+        _("La facture ne va pas chez le destinataire ; le fournisseur dépose une facture corrigée."),
+    ),
+    REFUSEE_2: StatusHelp(
+        _("Le valideur de second niveau a refusé la facture (motif obligatoire)."),
+        _("Le fournisseur"),
+        _("La facture ne va pas chez le destinataire ; le fournisseur dépose une facture corrigée."),
+    ),
+    ABSENCE_VALIDATION_1_HORS_DELAI: StatusHelp(
+        _("Le valideur de premier niveau n'a pas décidé dans les 15 jours : la validation est tacite."),
+        _("Chorus Pro, automatiquement"),
+        _("La facture poursuit son circuit comme si elle avait été validée."),
+    ),
+    ABSENCE_VALIDATION_2_HORS_DELAI: StatusHelp(
+        _("Le valideur de second niveau n'a pas décidé dans les 15 jours : la validation est tacite."),
+        _("Chorus Pro, automatiquement"),
+        _("La facture est mise à disposition du destinataire."),
+    ),
+}
+
+UNKNOWN_STATUS_HELP = StatusHelp(
+    _("Un statut de Chorus Pro que chorusweb ne connaît pas encore : il est affiché tel quel."),
+    _("Voyez la facture dans Chorus Pro"),
+    _("La facture reste visible sous l'onglet « Autres statuts » ; la synchronisation suivra ses changements."),
+)
+
+
+def status_help(code: str | None) -> StatusHelp:
+    """The glossary entry of a status (a generic one for a status unknown to us)."""
+    return STATUS_HELP.get(normalise_status(code), UNKNOWN_STATUS_HELP)
+
+
+def status_anchor(code: str | None) -> str:
+    """The anchor of a status in the glossary page (`statut-MISE_A_DISPOSITION`)."""
+    code = normalise_status(code)
+    return f"statut-{code}" if code in STATUS_HELP else "statut-inconnu"

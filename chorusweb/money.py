@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
@@ -52,3 +53,48 @@ def _separators(language: str | None) -> tuple[str, str]:
 def plain_amount(value: Decimal | None) -> str:
     """`1234,56` for an export cell; empty for no amount."""
     return "" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+#: The invoice type of a credit note (`typeFacture`).
+CREDIT_NOTE = "AVOIR"
+
+
+def is_credit_note(invoice_type: str | None) -> bool:
+    return (invoice_type or "").strip().upper() == CREDIT_NOTE
+
+
+def signed_amount(amount: Decimal | None, invoice_type: str | None) -> Decimal | None:
+    """The amount as it counts in a total: a credit note's is negative, whichever sign it was sent with."""
+    if amount is None:
+        return None
+    return -abs(amount) if is_credit_note(invoice_type) else amount
+
+
+#: Spaces people and spreadsheets put between thousands: normal, no-break, narrow no-break, thin.
+_GROUPING_SPACES = (" ", "\u00a0", "\u202f", "\u2009", "'")
+_AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]{1,2})?")
+_GROUPED_DOTS = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+")
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    """An amount typed the French way (`1000,50`, `1 000`, `1 000,50`, `1.000,50`) or the
+    English way (`1000.50`, `1,000.50`), with or without `€`; None when it cannot be read."""
+    if text is None:
+        return None
+    value = str(text).strip().replace("€", "").replace("EUR", "")
+    for space in _GROUPING_SPACES:
+        value = value.replace(space, "")
+    if "," in value and "." in value:
+        decimal_mark = "," if value.rfind(",") > value.rfind(".") else "."
+        grouping = "." if decimal_mark == "," else ","
+        value = value.replace(grouping, "").replace(decimal_mark, ".")
+    elif "," in value:
+        value = value.replace(",", ".")
+    elif _GROUPED_DOTS.fullmatch(value):
+        value = value.replace(".", "")
+    if not _AMOUNT.fullmatch(value):
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return None

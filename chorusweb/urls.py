@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("actions/<int:pk>/renvoyer/", views.audit_resend, name="audit_resend"),
+    path("aide/statuts/", views.status_glossary, name="status_glossary"),
     path("connexion/", account.LoginView.as_view(), name="login"),
     path("connexion/verification/", account.otp_verify, name="otp_verify"),
     path("compte/double-authentification/", account.otp_setup, name="otp_setup"),

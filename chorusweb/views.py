@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.http import safe_next
 
@@ -74,3 +75,14 @@ def audit_resend(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Action renvoyée : %(outcome)s") % {"outcome": outcome.message})
     return redirect(safe_next(request, reverse("home")))
+
+
+@require_GET
+def status_glossary(request: HttpRequest) -> HttpResponse:
+    """The Chorus Pro statuses: what each means, who must act next and what happens then."""
+    entries = [
+        {"code": code, "label": lc.status_label(code), "anchor": lc.status_anchor(code), "help": help}
+        for code, help in lc.STATUS_HELP.items()
+    ]
+    unknown = {"anchor": "statut-inconnu", "help": lc.UNKNOWN_STATUS_HELP}
+    return render(request, "help/statuses.html", {"entries": entries, "unknown": unknown})

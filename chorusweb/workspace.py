@@ -41,3 +41,8 @@ class WorkspaceSpec:
     sync_started_message: str
     #: `(user)` -> the flags the selection bar needs (which bulk actions to offer).
     action_flags: Callable[[Any], dict[str, bool]]
+    #: `(user=, ids=)` -> the selection's count and net totals (`count`, `total_incl_tax`, ...).
+    selection_summary: Callable[..., Any]
+    #: `(user=, query=, limit=)` -> (the ids of the view whose query string is `query`, at most
+    #: `limit`, and its count up to `limit` + 1): "select the N results of this view".
+    view_ids: Callable[..., tuple[list[int], int]]

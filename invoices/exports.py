@@ -64,8 +64,9 @@ EXPORT_FIELDS = (
     "deposit_date",
     "status",
     "status_changed_at",
-    "total_excl_tax",
-    "total_incl_tax",
+    # signed, as in the list: a column's sum in the spreadsheet is the list's net total
+    "net_excl_tax",
+    "net_incl_tax",
     "currency",
     "downloaded",
     "invoice_id",

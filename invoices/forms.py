@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
 from chorusweb import payment_delay as pd
-from chorusweb.forms import BulkSendForm, SingleSendForm
+from chorusweb.forms import AmountField, BulkSendForm, FilterForm, SingleSendForm
 from invoices.reasons import REASON_CHOICES
 from invoices.selectors import CLOCK_FILTERS, DEFAULT_SORT, DEFAULT_TAB, PAYMENT_FILTERS, SORTS, TABS, InvoiceFilters
 
@@ -21,32 +21,38 @@ def _status_choices(statuses) -> list[tuple[str, str]]:
     return [(s, lc.STATUS_LABELS.get(s, s)) for s in statuses]
 
 
-class InvoiceFilterForm(forms.Form):
-    """The list's query string. Invalid values are dropped, never a 500."""
+#: The statuses offered in the status filter: the recipient's, and the one received after a
+#: credit note is taken into account (any other status is under the "Autres statuts" tab).
+FILTER_STATUSES = (*lc.RECIPIENT_STATUSES, lc.PRISE_EN_COMPTE_DESTINATAIRE)
+
+
+class InvoiceFilterForm(FilterForm):
+    """The list's query string: unreadable values are shown back with a message (see FilterForm)."""
+
+    ranges = (("depot_du", "depot_au"), ("date_du", "date_au"), ("montant_min", "montant_max"))
 
     onglet = forms.ChoiceField(choices=[(t.slug, t.label) for t in TABS], required=False)
-    statut = forms.MultipleChoiceField(
-        label=_("Statut"), choices=_status_choices(lc.RECIPIENT_STATUSES), required=False
-    )
+    statut = forms.MultipleChoiceField(label=_("Statut"), choices=_status_choices(FILTER_STATUSES), required=False)
     connexion = forms.TypedChoiceField(label=_("Connexion"), coerce=int, required=False, empty_value=None)
     q = forms.CharField(label=_("Rechercher"), max_length=200, required=False)
     service = forms.CharField(label=_("Code service"), max_length=100, required=False)
+    structure = forms.CharField(label=_("Structure destinataire"), max_length=50, required=False)
     fournisseur = forms.CharField(label=_("Fournisseur (nom ou SIRET)"), max_length=200, required=False)
     numero = forms.CharField(label=_("Numéro de facture"), max_length=100, required=False)
     depot_du = forms.DateField(label=_("Déposée du"), required=False, widget=DATE)
     depot_au = forms.DateField(label=_("au"), required=False, widget=DATE)
     date_du = forms.DateField(label=_("Facture du"), required=False, widget=DATE)
     date_au = forms.DateField(label=_("au"), required=False, widget=DATE)
-    montant_min = forms.DecimalField(label=_("Montant TTC min."), required=False, decimal_places=2, min_value=-(10**12))
-    montant_max = forms.DecimalField(label=_("Montant TTC max."), required=False, decimal_places=2, max_value=10**12)
+    montant_min = AmountField(label=_("Montant TTC min."), required=False, min_value=-(10**12))
+    montant_max = AmountField(label=_("Montant TTC max."), required=False, max_value=10**12)
     telechargee = forms.ChoiceField(label=_("Téléchargée"), choices=YES_NO, required=False)
     avoirs = forms.BooleanField(label=_("Avoirs seulement"), required=False)
     delai = forms.ChoiceField(
         label=_("Délai de paiement"), choices=[("", _("Tous")), *list(CLOCK_FILTERS.items())], required=False
     )
     tri = forms.CharField(required=False, widget=forms.HiddenInput)
-    # Set by the dashboard's links (kept as hidden fields by the list's filter form).
-    structure = forms.CharField(label=_("Structure (SIRET)"), max_length=50, required=False)
+    # Set by the dashboard's links (kept as hidden fields by the list's filter form; the
+    # dashboard's structure links use the list's own `structure` filter above).
     sans_service = forms.BooleanField(label=_("Sans code service"), required=False)
     siret = forms.CharField(label=_("Identifiant du fournisseur"), max_length=50, required=False)
     paye_du = forms.DateField(label=_("Payée du"), required=False, widget=DATE)
@@ -65,7 +71,6 @@ class InvoiceFilterForm(forms.Form):
 
     #: The dashboard filters, in the order the list shows them.
     DASHBOARD_FIELDS = (
-        "structure",
         "sans_service",
         "siret",
         "paye_du",
@@ -103,11 +108,7 @@ class InvoiceFilterForm(forms.Form):
         return state
 
     def to_filters(self) -> InvoiceFilters:
-        data = (
-            self.cleaned_data
-            if self.is_valid()
-            else {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
-        )
+        data = self.valid_data()
         sort = data.get("tri") or DEFAULT_SORT
         if sort.lstrip("-") not in SORTS:
             sort = DEFAULT_SORT
@@ -117,6 +118,7 @@ class InvoiceFilterForm(forms.Form):
             statuses=tuple(data.get("statut") or ()),
             connection_id=data.get("connexion"),
             service_code=data.get("service") or "",
+            structure=(data.get("structure") or "").strip(),
             supplier=data.get("fournisseur") or "",
             query=data.get("q") or "",
             number=data.get("numero") or "",
@@ -129,7 +131,6 @@ class InvoiceFilterForm(forms.Form):
             downloaded=downloaded,
             credit_notes=bool(data.get("avoirs")),
             clock=data.get("delai") or "",
-            structure=data.get("structure") or "",
             no_service=bool(data.get("sans_service")),
             supplier_code=data.get("siret") or "",
             paid_from=data.get("paye_du"),

@@ -7,7 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from chorusweb import lifecycle
+from chorusweb import lifecycle, money
 from chorusweb import payment_delay as pd
 from chorusweb.models import AuditEntry, Connection
 from chorusweb.search import fold
@@ -46,6 +46,18 @@ def search_columns(values) -> tuple[str, str]:
     return supplier[:300], text
 
 
+#: The fields the signed amounts are derived from.
+NET_SOURCES = {"invoice_type", "total_excl_tax", "total_incl_tax"}
+
+
+def net_columns(values) -> tuple:
+    """The signed HT and TTC amounts of a row (a credit note's negative)."""
+    kind = values.get("invoice_type")
+    return money.signed_amount(values.get("total_excl_tax"), kind), money.signed_amount(
+        values.get("total_incl_tax"), kind
+    )
+
+
 class ReceivedInvoice(models.Model):
     """One invoice a connection can see in `rechercher-destinataire`, as last synchronised."""
 
@@ -63,6 +75,10 @@ class ReceivedInvoice(models.Model):
     total_excl_tax = models.DecimalField(_("montant HT"), **MONEY)
     total_incl_tax = models.DecimalField(_("montant TTC"), **MONEY)
     amount_due = models.DecimalField(_("montant à payer"), **MONEY)
+    #: The amounts as they count in a total and a sort: a credit note's are negative
+    #: (`chorusweb.money.signed_amount`), written with every write of the amounts.
+    net_excl_tax = models.DecimalField(_("montant HT signé"), **MONEY)
+    net_incl_tax = models.DecimalField(_("montant TTC signé"), **MONEY)
     currency = models.CharField(_("devise"), max_length=3, blank=True, default="EUR")
     supplier_code = models.CharField(_("identifiant fournisseur"), max_length=50, blank=True, default="")
     supplier_name = models.CharField(_("fournisseur"), max_length=200, blank=True, default="")
@@ -118,6 +134,12 @@ class ReceivedInvoice(models.Model):
             models.Index(fields=["connection", "invoice_date", "invoice_id"], name="ri_invoice_date"),
             models.Index(fields=["connection", "total_incl_tax", "invoice_id"], name="ri_total"),
             models.Index(fields=["connection", "total_excl_tax", "invoice_id"], name="ri_total_ht"),
+            models.Index(fields=["connection", "net_incl_tax", "invoice_id"], name="ri_net"),
+            models.Index(fields=["connection", "net_excl_tax", "invoice_id"], name="ri_net_ht"),
+            # The structure filter, in the order of the default sort (a page is an index walk).
+            models.Index(
+                fields=["connection", "recipient_code", "status", "-deposit_date", "-invoice_id"], name="ri_structure"
+            ),
             models.Index(fields=["connection", "supplier_name", "invoice_id"], name="ri_supplier"),
             models.Index(fields=["connection", "invoice_number", "invoice_id"], name="ri_number"),
             models.Index(fields=["connection", "status_changed_at", "invoice_id"], name="ri_status_changed"),
@@ -149,9 +171,12 @@ class ReceivedInvoice(models.Model):
 
     def save(self, *args, **kwargs):
         self.supplier_search, self.search_text = search_columns(vars(self))
+        self.net_excl_tax, self.net_incl_tax = net_columns(vars(self))
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and set(update_fields) & SEARCHED_FIELDS:
             kwargs["update_fields"] = {*update_fields, "supplier_search", "search_text"}
+        if update_fields is not None and set(update_fields) & NET_SOURCES:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "net_excl_tax", "net_incl_tax"}
         super().save(*args, **kwargs)
 
     @property
@@ -160,7 +185,15 @@ class ReceivedInvoice(models.Model):
 
     @property
     def is_credit_note(self) -> bool:
-        return self.invoice_type.upper() == "AVOIR"
+        return money.is_credit_note(self.invoice_type)
+
+    @property
+    def deduction(self):
+        """A credit note's amount to deduct from what is owed to the supplier (positive), else None."""
+        if not self.is_credit_note:
+            return None
+        amount = self.amount_due if self.amount_due else self.total_incl_tax
+        return None if amount is None else abs(amount)
 
     @property
     def allowed_targets(self) -> tuple[str, ...]:
@@ -242,16 +275,26 @@ class QueueStat(models.Model):
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
     service_code = models.CharField(max_length=100, blank=True, default="")
+    #: The recipient structure (SIRET) and its name as last written: tab counts per structure.
+    recipient_code = models.CharField(max_length=50, blank=True, default="")
+    recipient_name = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=60)
     count = models.IntegerField(default=0)
+    #: Net totals: credit notes count with their sign (the `net_*` columns of the mirror).
     total_excl_tax = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     total_incl_tax = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    #: The credit notes' part of the bucket (their count and negative totals), shown apart.
+    credit_count = models.IntegerField(default=0)
+    credit_excl_tax = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    credit_incl_tax = models.DecimalField(max_digits=20, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("compteur de file")
         verbose_name_plural = _("compteurs de file")
         constraints = [
-            models.UniqueConstraint(fields=["connection", "service_code", "status"], name="queuestat_unique_bucket")
+            models.UniqueConstraint(
+                fields=["connection", "service_code", "recipient_code", "status"], name="queuestat_unique_bucket"
+            )
         ]
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ from chorusweb.audit import audit_trail
 from chorusweb.keyset import KeysetPage, keyset_page
 from chorusweb.lists import TabCount, bounded_count
 from chorusweb.models import AuditEntry, Workspace
+from chorusweb.money import CREDIT_NOTE
 from chorusweb.sync import SyncStatus, sync_statuses
 from invoices import facturx
 from invoices.models import InvoiceDocument, InvoiceEvent, QueueStat, ReceivedInvoice
@@ -35,7 +36,13 @@ from invoices.reasons import reason_q
 class Tab:
     slug: str
     label: str
-    statuses: tuple[str, ...] | None  # None: every status
+    statuses: tuple[str, ...] | None  # None: every status (or, with `others`, every status of no other tab)
+    others: bool = False
+
+    def holds(self, status: str) -> bool:
+        if self.others:
+            return status not in TABBED_STATUSES
+        return self.statuses is None or status in self.statuses
 
 
 TABS: tuple[Tab, ...] = (
@@ -50,8 +57,12 @@ TABS: tuple[Tab, ...] = (
     ),
     Tab("payees", _("Payées"), (lc.MISE_EN_PAIEMENT,)),
     Tab("rejetees", _("Rejetées"), (lc.REJETEE,)),
+    # Every other status has a home too: PRISE_EN_COMPTE_DESTINATAIRE, and any status unknown to us.
+    Tab("autres", _("Autres statuts"), None, others=True),
     Tab("toutes", _("Toutes"), None),
 )
+#: The statuses that have a tab of their own; any other goes to "Autres statuts".
+TABBED_STATUSES: frozenset[str] = frozenset(s for t in TABS for s in (t.statuses or ()))
 TABS_BY_SLUG = {t.slug: t for t in TABS}
 DEFAULT_TAB = "a-traiter"
 
@@ -64,8 +75,9 @@ SORTS: dict[str, tuple[str, ...]] = {
     "service": ("service_code", "invoice_id"),
     "statut": ("status", "invoice_id"),
     "maj": ("status_changed_at", "invoice_id"),
-    "ht": ("total_excl_tax", "invoice_id"),
-    "ttc": ("total_incl_tax", "invoice_id"),
+    # Signed amounts: credit notes sort below zero, where a user expects them.
+    "ht": ("net_excl_tax", "invoice_id"),
+    "ttc": ("net_incl_tax", "invoice_id"),
     "echeance": ("clock_order", "invoice_id"),
 }
 DEFAULT_SORT = "-depot"
@@ -82,11 +94,14 @@ LIST_FIELDS = (
     "deposit_date",
     "total_excl_tax",
     "total_incl_tax",
+    "net_excl_tax",
+    "net_incl_tax",
     "currency",
     "supplier_code",
     "supplier_name",
     "service_code",
     "service_name",
+    "recipient_code",
     "recipient_name",
     "downloaded",
     "clock_state",
@@ -121,6 +136,7 @@ class InvoiceFilters:
     service_code: str = ""
     #: The existing service codes `service_code` matches (resolved once by `invoice_list`).
     service_codes: tuple[str, ...] | None = None
+    structure: str = ""  # the recipient structure's code (SIRET)
     supplier: str = ""
     query: str = ""  # the search box
     number: str = ""
@@ -133,8 +149,8 @@ class InvoiceFilters:
     downloaded: bool | None = None
     credit_notes: bool = False
     clock: str = ""  # a key of CLOCK_FILTERS, or ""
-    # The dashboard's figures link here with these (each narrows to exactly what a figure counts).
-    structure: str = ""  # recipient structure code (SIRET), exact
+    # The dashboard's figures link here with these (each narrows to exactly what a figure counts;
+    # its structure links use `structure` above).
     no_service: bool = False  # invoices without a service code
     supplier_code: str = ""  # supplier identifier (SIRET), exact
     paid_from: date | None = None  # paid (clock stopped by the payment) on or after
@@ -158,15 +174,22 @@ class InvoiceList:
     page: KeysetPage
     tabs: list[TabCount]
     total_count: int  # exact, or COUNT_BOUND when `bounded`
-    total_excl_tax: Decimal | None  # None: not computed (too many rows)
+    total_excl_tax: Decimal | None  # net (credit notes negative); None: not computed (too many rows)
     total_incl_tax: Decimal | None
     filters: InvoiceFilters
+    #: The credit notes' part of the view: their count and (negative) totals.
+    credit_count: int = 0
+    credit_excl_tax: Decimal = Decimal(0)
+    credit_incl_tax: Decimal = Decimal(0)
     by_status: dict[str, int] = field(default_factory=dict)
     clock_counts: dict[str, int] = field(default_factory=dict)
     interest_total: Decimal = Decimal(0)
     today: date | None = None
     bounded: bool = False  # True: "plus de `count_bound`" invoices, not counted further
     count_bound: int = lists.COUNT_BOUND
+    #: The menu's "to process" count, when the counts read cover every invoice the user sees
+    #: (no filter): the menu then costs no query of its own. None: not known from this list.
+    to_process: int | None = None
 
 
 def invoice_scope(*, user, action: Action = Action.VIEW_RECEIVED) -> QuerySet[ReceivedInvoice]:
@@ -210,6 +233,72 @@ def service_codes(*, user) -> list[str]:
     )
 
 
+@dataclass(frozen=True)
+class Structure:
+    """A recipient structure the user's invoices are addressed to (for the structure filter)."""
+
+    code: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.code})" if self.name else self.code
+
+
+def list_facets(*, user) -> tuple[list[str], list[Structure]]:
+    """The service codes and recipient structures of the invoices the user sees (to pick from),
+    in one read of the counters (a few rows)."""
+    codes: set[str] = set()
+    names: dict[str, str] = {}
+    for service, code, name in QueueStat.objects.filter(
+        access_for(user).scope(Action.VIEW_RECEIVED), count__gt=0
+    ).values_list("service_code", "recipient_code", "recipient_name"):
+        if service:
+            codes.add(service)
+        if code:
+            names[code] = names.get(code) or name
+    structures = sorted((Structure(c, n) for c, n in names.items()), key=lambda s: (s.name.casefold(), s.code))
+    return sorted(codes), structures
+
+
+@dataclass(frozen=True)
+class SelectionSummary:
+    """A selection's count and net totals (credit notes negative), with the credit notes' part."""
+
+    count: int = 0
+    total_excl_tax: Decimal = Decimal(0)
+    total_incl_tax: Decimal = Decimal(0)
+    credit_count: int = 0
+    credit_incl_tax: Decimal = Decimal(0)
+
+
+def invoice_selection_summary(*, user, ids: list[int]) -> SelectionSummary:
+    """The count and net totals of the selected invoices the user sees: one aggregate."""
+    if not ids:
+        return SelectionSummary()
+    credit = Q(invoice_type__iexact=CREDIT_NOTE)
+    row = (
+        invoice_scope(user=user)
+        .filter(pk__in=ids)
+        .aggregate(
+            n=Count("id"),
+            ht=Sum("net_excl_tax"),
+            ttc=Sum("net_incl_tax"),
+            cn=Count("id", filter=credit),
+            cttc=Sum("net_incl_tax", filter=credit),
+        )
+    )
+    zero = Decimal(0)
+    return SelectionSummary(row["n"], row["ht"] or zero, row["ttc"] or zero, row["cn"], row["cttc"] or zero)
+
+
+def invoice_view_ids(*, user, filters: InvoiceFilters, limit: int) -> tuple[list[int], int]:
+    """The ids of every invoice of the current view (tab, filters, sort), at most `limit`,
+    and how many the view holds (counted up to `limit` + 1: over it means "too many")."""
+    pks = list(invoice_filtered(user=user, filters=filters).values_list("pk", flat=True)[: limit + 1])
+    return pks[:limit], len(pks)
+
+
 def _search_box(term: str) -> Q:
     """One box: number, supplier name or SIRET, Chorus Pro id, service, engagement, contract, amount.
 
@@ -242,6 +331,8 @@ def _filtered(qs: QuerySet, f: InvoiceFilters) -> QuerySet:
         qs = qs.filter(service_code__in=f.service_codes)
     elif f.service_code:
         qs = qs.filter(service_code=f.service_code)
+    if f.structure:
+        qs = qs.filter(recipient_code=f.structure)
     if f.supplier.strip():
         condition = search.contains_all(
             column="supplier_search", fts_table=FTS_TABLE, fts_column="supplier_search", term=f.supplier
@@ -281,9 +372,7 @@ def _day_start(day: date):
 
 
 def _dashboard_filtered(qs: QuerySet, f: InvoiceFilters) -> QuerySet:
-    """The filters the dashboard's links add (structure, supplier id, payment, reason, status date)."""
-    if f.structure:
-        qs = qs.filter(recipient_code=f.structure.strip())
+    """The filters the dashboard's links add (supplier id, payment, reason, status date)."""
     if f.no_service:
         qs = qs.filter(service_code="")
     if f.supplier_code:
@@ -371,16 +460,15 @@ def _order(f: InvoiceFilters) -> list[str]:
     return [f"-{name}" if desc else name for name in fields]
 
 
-def _active_statuses(f: InvoiceFilters) -> tuple[str, ...] | None:
-    return f.tab_obj.statuses
+def _in_tab(qs: QuerySet, tab: Tab) -> QuerySet:
+    if tab.others:
+        return qs.exclude(status__in=TABBED_STATUSES)
+    return qs if tab.statuses is None else qs.filter(status__in=tab.statuses)
 
 
 def invoice_filtered(*, user, filters: InvoiceFilters) -> QuerySet[ReceivedInvoice]:
     """The rows of the current view (tab, filters, sort), not paginated."""
-    qs = _filtered(invoice_scope(user=user), _resolved(user, filters))
-    statuses = _active_statuses(filters)
-    if statuses is not None:
-        qs = qs.filter(status__in=statuses)
+    qs = _in_tab(_filtered(invoice_scope(user=user), _resolved(user, filters)), filters.tab_obj)
     return qs.order_by(*_order(filters))
 
 
@@ -399,7 +487,6 @@ def _uses_only_bucket_filters(f: InvoiceFilters) -> bool:
         or f.downloaded is not None
         or f.credit_notes
         or f.clock
-        or f.structure
         or f.no_service
         or f.supplier_code
         or f.paid_from
@@ -424,16 +511,37 @@ def _grouped_counts(*, user, filters: InvoiceFilters, base: QuerySet):
             stats = stats.filter(service_code__in=filters.service_codes)
         elif filters.service_code:
             stats = stats.filter(service_code=filters.service_code)
+        if filters.structure:
+            stats = stats.filter(recipient_code=filters.structure)
         if filters.statuses:
             stats = stats.filter(status__in=filters.statuses)
         return [
             row
             for row in stats.order_by()
             .values("status")
-            .annotate(n=Sum("count"), ht=Sum("total_excl_tax"), ttc=Sum("total_incl_tax"))
+            .annotate(
+                n=Sum("count"),
+                ht=Sum("total_excl_tax"),
+                ttc=Sum("total_incl_tax"),
+                cn=Sum("credit_count"),
+                cht=Sum("credit_excl_tax"),
+                cttc=Sum("credit_incl_tax"),
+            )
             if row["n"]
         ]
-    return base.order_by().values("status").annotate(n=Count("id"), ht=Sum("total_excl_tax"), ttc=Sum("total_incl_tax"))
+    credit = Q(invoice_type__iexact=CREDIT_NOTE)
+    return (
+        base.order_by()
+        .values("status")
+        .annotate(
+            n=Count("id"),
+            ht=Sum("net_excl_tax"),
+            ttc=Sum("net_incl_tax"),
+            cn=Count("id", filter=credit),
+            cht=Sum("net_excl_tax", filter=credit),
+            cttc=Sum("net_incl_tax", filter=credit),
+        )
+    )
 
 
 def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page: int = 50) -> InvoiceList:
@@ -447,32 +555,43 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
     scope = invoice_scope(user=user)
     filters = _resolved(user, filters)
     base = _filtered(scope, filters)
-    active = _active_statuses(filters)
-    rows = base if active is None else base.filter(status__in=active)
+    tab = filters.tab_obj
+    rows = _in_tab(base, tab)
     exact = True
     if not _uses_only_bucket_filters(filters):
         _, exact = bounded_count(base)
     by_status: dict[str, int] = {}
-    totals: dict[str, tuple[Decimal, Decimal]] = {}
+    totals: dict[str, tuple[Decimal, ...]] = {}
     if exact:
         for row in _grouped_counts(user=user, filters=filters, base=base):
             by_status[row["status"]] = row["n"]
-            totals[row["status"]] = (row["ht"] or Decimal(0), row["ttc"] or Decimal(0))
+            totals[row["status"]] = tuple(row[k] or 0 for k in ("ht", "ttc", "cn", "cht", "cttc"))
 
-    def count_of(statuses: tuple[str, ...] | None) -> int | None:
+    def count_of(t: Tab) -> int | None:
         if not exact:
             return None
-        if statuses is None:
-            return sum(by_status.values())
-        return sum(by_status.get(s, 0) for s in statuses)
+        return sum(n for s, n in by_status.items() if t.holds(s))
 
     if exact:
-        total_count = count_of(active)
+        total_count = count_of(tab)
     else:
-        total_count, exact_active = bounded_count(rows) if active is not None else (lists.COUNT_BOUND, False)
+        every = tab.statuses is None and not tab.others
+        total_count, exact_active = bounded_count(rows) if not every else (lists.COUNT_BOUND, False)
         if exact_active:
             exact = None  # this tab counted exactly, the others (and the totals) not
-    keys = by_status.keys() if active is None else [s for s in active if s in by_status]
+    keys = [s for s in by_status if tab.holds(s)]
+    unfiltered = _uses_only_bucket_filters(filters) and not (
+        filters.connection_id
+        or filters.service_code
+        or filters.service_codes is not None
+        or filters.structure
+        or filters.statuses
+    )
+    to_process = sum(by_status.get(s, 0) for s in TABS_BY_SLUG[DEFAULT_TAB].statuses) if unfiltered else None
+
+    def total(i: int):
+        return sum((Decimal(totals[k][i]) for k in keys), Decimal(0)) if exact else None
+
     page_obj = keyset_page(
         rows.values(*LIST_FIELDS, *(f.lstrip("-") for f in _order(filters) if f.lstrip("-") not in LIST_FIELDS)),
         _order(filters),
@@ -483,18 +602,19 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
     today = timezone.localdate()
     page_obj.object_list = _with_clock_labels(list(page_obj.object_list), today)
     # The clock filters' counts under the other filters and the tab; the interest of the view.
-    unclocked = _filtered(scope, replace(filters, clock=""))
-    if active is not None:
-        unclocked = unclocked.filter(status__in=active)
+    unclocked = _in_tab(_filtered(scope, replace(filters, clock="")), tab)
     clock = _clock_summary(unclocked, filters.clock, today)
     clock_counts = {key: clock[key] or 0 for key in CLOCK_FILTERS}
     interest = clock["interest"]
     return InvoiceList(
         page=page_obj,
-        tabs=[TabCount(tab, count_of(tab.statuses)) for tab in TABS],
+        tabs=[TabCount(t, count_of(t)) for t in TABS],
         total_count=total_count,
-        total_excl_tax=sum((totals[k][0] for k in keys), Decimal(0)) if exact else None,
-        total_incl_tax=sum((totals[k][1] for k in keys), Decimal(0)) if exact else None,
+        total_excl_tax=total(0),
+        total_incl_tax=total(1),
+        credit_count=int(total(2) or 0),
+        credit_excl_tax=total(3) or Decimal(0),
+        credit_incl_tax=total(4) or Decimal(0),
         filters=filters,
         by_status=by_status,
         clock_counts=clock_counts,
@@ -502,6 +622,7 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
         today=today,
         bounded=exact is False,
         count_bound=lists.COUNT_BOUND,
+        to_process=to_process,
     )
 
 

@@ -63,7 +63,7 @@ from chorusweb.sync import (
 )
 from invoices import facturx
 from invoices.clock import clocks_recompute, invoice_clock
-from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice, search_columns
+from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice, net_columns, search_columns
 from invoices.stats import Contribution, stats_apply, stats_rebuild
 
 logger = logging.getLogger(__name__)
@@ -97,8 +97,8 @@ ROW_FIELDS = (
 )
 
 
-#: The folded copies written with them (see chorusweb.search).
-SEARCH_FIELDS = ("supplier_search", "search_text")
+#: Columns derived from them: the folded copies (chorusweb.search) and the signed amounts.
+DERIVED_FIELDS = ("supplier_search", "search_text", "net_excl_tax", "net_incl_tax")
 #: Part of every row's fingerprint: bump it when the mirror derives its columns differently,
 #: so that the next sync rewrites every row once.
 MIRROR_VERSION = "1"
@@ -126,6 +126,7 @@ def _mirror_values(row: ReceivedInvoiceRow) -> dict:
     values["downloaded"] = bool(row.downloaded)
     values["status"] = lc.normalise_status(row.status) or row.status
     values["supplier_search"], values["search_text"] = search_columns({**values, "invoice_id": row.invoice_id})
+    values["net_excl_tax"], values["net_incl_tax"] = net_columns(values)
     return values
 
 
@@ -165,23 +166,31 @@ def upsert_received_rows(
     with transaction.atomic():
         # Read under lock: an action settling now waits for this page, never the reverse.
         held = {
-            iid: (status, service, ht, ttc, synced_at, changed_at)
-            for iid, status, service, ht, ttc, synced_at, changed_at in ReceivedInvoice.objects.select_for_update()
+            row["invoice_id"]: row
+            for row in ReceivedInvoice.objects.select_for_update()
             .filter(connection=connection, invoice_id__in=values)
-            .values_list(
+            .values(
                 "invoice_id",
                 "status",
                 "service_code",
+                "recipient_code",
+                "recipient_name",
+                "invoice_type",
                 "total_excl_tax",
                 "total_incl_tax",
                 "synced_at",
                 "status_changed_at",
             )
         }
-        for iid in [iid for iid in values if iid in held and mirror.is_older(held[iid][4:6], values[iid], fetched_at)]:
+        for iid in [
+            iid
+            for iid in values
+            if iid in held
+            and mirror.is_older((held[iid]["synced_at"], held[iid]["status_changed_at"]), values[iid], fetched_at)
+        ]:
             del values[iid]
-        existing = {iid: held[iid][:4] for iid in values if iid in held}
-        changed = [iid for iid, v in values.items() if existing.get(iid, ("",))[0] != v["status"]]
+        existing = {iid: held[iid] for iid in values if iid in held}
+        changed = [iid for iid, v in values.items() if existing.get(iid, {}).get("status", "") != v["status"]]
         mirror.upsert(
             ReceivedInvoice,
             [
@@ -196,16 +205,13 @@ def upsert_received_rows(
                 for iid, v in values.items()
             ],
             unique=["connection", "invoice_id"],
-            update=[*ROW_FIELDS, *SEARCH_FIELDS, "raw", "fingerprint", "synced_at"],
+            update=[*ROW_FIELDS, *DERIVED_FIELDS, "raw", "fingerprint", "synced_at"],
         )
         if track_stats:
             stats_apply(
                 connection.pk,
-                removed=[Contribution(service, status, ht, ttc) for status, service, ht, ttc in existing.values()],
-                added=[
-                    Contribution(v["service_code"], v["status"], v["total_excl_tax"], v["total_incl_tax"])
-                    for v in values.values()
-                ],
+                removed=[Contribution.of(row) for row in existing.values()],
+                added=[Contribution.of(v) for v in values.values()],
             )
         if changed:
             pks = dict(
@@ -219,7 +225,7 @@ def upsert_received_rows(
                     {
                         "invoice_id": pks[iid],
                         "status": values[iid]["status"],
-                        "previous_status": existing.get(iid, ("",))[0],
+                        "previous_status": existing.get(iid, {}).get("status", ""),
                         "occurred_at": values[iid]["status_changed_at"] or now,
                         "comment": values[iid]["status_comment"] or "",
                         "source": InvoiceEvent.Source.SYNC,
@@ -418,8 +424,8 @@ def invoice_process(
         row.save(update_fields=["status", "status_changed_at", "status_comment", "synced_at"])
         stats_apply(
             row.connection_id,
-            removed=[Contribution(row.service_code, previous, row.total_excl_tax, row.total_incl_tax)],
-            added=[Contribution(row.service_code, row.status, row.total_excl_tax, row.total_incl_tax)],
+            removed=[Contribution.of(row, status=previous)],
+            added=[Contribution.of(row)],
         )
         audit_settle(
             entry,

@@ -21,6 +21,7 @@ from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
 from chorusweb.http import render_fragment, render_partial, safe_next, sort_links
 from chorusweb.models import BulkRun, Workspace
+from chorusweb.workspace_views import selection_context
 from invoices import exports, selectors, services
 from invoices.clock import invoice_clock
 from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm, ServiceDoneForm
@@ -54,22 +55,23 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         page=request.GET.get("page", 1),
         per_page=settings.CHORUSWEB_PAGE_SIZE,
     )
-    selected = set(SELECTION.get(request))
     page_rows = list(result.page.object_list)
+    selection = selection_context(request, RECEIVED, list_url=request.get_full_path())
     context = {
         "form": form,
         "result": result,
         "rows": page_rows,
         "filters": filters,
         "tabs": result.tabs,
-        "selected": selected,
-        "selected_count": len(selected),
-        "list_url": request.get_full_path(),
+        **selection,
+        "page_selected": bool(page_rows) and all(r["id"] in selection["selected"] for r in page_rows),
         "page_ids": ",".join(str(r["id"]) for r in page_rows),
         "sync_statuses": sync_statuses,
         "polling": polling,
         "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
-        "service_codes": [] if request.htmx else selectors.service_codes(user=request.user),
+        **_facets(request),
+        # The menu count, from the counts just read when they cover every invoice (no query).
+        **({"nav_received_count": result.to_process} if result.to_process is not None else {}),
         "can_process": access_for(request.user).can(Action.PROCESS_RECEIVED),
         "can_download": access_for(request.user).can(Action.DOWNLOAD_RECEIVED),
         "clock_filters": [
@@ -78,6 +80,14 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         ],
     }
     return render_partial(request, "invoices/list.html", context, partial="results-table")
+
+
+def _facets(request: HttpRequest) -> dict:
+    """The service codes and structures to pick from: for the filter form of a full page only."""
+    if request.htmx:
+        return {"service_codes": [], "structures": []}
+    codes, structures = selectors.list_facets(user=request.user)
+    return {"service_codes": codes, "structures": structures}
 
 
 @require_GET

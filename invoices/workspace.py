@@ -9,6 +9,7 @@ from chorusweb.models import Workspace
 from chorusweb.selection import SessionSelection
 from chorusweb.workspace import WorkspaceSpec
 from invoices import selectors, services
+from invoices.forms import InvoiceFilterForm
 
 
 def action_flags(user) -> dict[str, bool]:
@@ -17,6 +18,12 @@ def action_flags(user) -> dict[str, bool]:
         "can_process": access.can(Action.PROCESS_RECEIVED),
         "can_download": access.can(Action.DOWNLOAD_RECEIVED),
     }
+
+
+def view_ids(*, user, query, limit: int) -> tuple[list[int], int]:
+    """The ids of the list view whose query string is `query` (as its page reads it)."""
+    form = InvoiceFilterForm(query, connections=access_for(user).connections(Action.VIEW_RECEIVED))
+    return selectors.invoice_view_ids(user=user, filters=form.to_filters(), limit=limit)
 
 
 RECEIVED = WorkspaceSpec(
@@ -31,4 +38,6 @@ RECEIVED = WorkspaceSpec(
     synced_event="invoices-synced",
     sync_started_message=_("Synchronisation lancée. La liste sera à jour dans quelques instants."),
     action_flags=action_flags,
+    selection_summary=selectors.invoice_selection_summary,
+    view_ids=view_ids,
 )

@@ -77,6 +77,6 @@ class ReceivedInvoiceFactory(factory.django.DjangoModelFactory):
         invoice = super()._create(model_class, *args, **kwargs)
         stats_apply(
             invoice.connection_id,
-            added=[Contribution(invoice.service_code, invoice.status, invoice.total_excl_tax, invoice.total_incl_tax)],
+            added=[Contribution.of(invoice)],
         )
         return invoice

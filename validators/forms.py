@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
-from chorusweb.forms import BulkSendForm, SelectionForm, SingleSendForm
+from chorusweb.forms import AmountField, BulkSendForm, FilterForm, SelectionForm, SingleSendForm
 from invoices.forms import DownloadForm
 from validators.selectors import DEFAULT_SORT, SORTS, TABS, URGENCY_CHOICES, QueueFilters
 
@@ -15,8 +15,10 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 __all__ = ["BulkApproveForm", "DecisionForm", "DownloadForm", "QueueFilterForm", "SelectionForm"]
 
 
-class QueueFilterForm(forms.Form):
-    """The queue's query string. Invalid values are dropped, never a 500."""
+class QueueFilterForm(FilterForm):
+    """The queue's query string: unreadable values are shown back with a message (see FilterForm)."""
+
+    ranges = (("depot_du", "depot_au"), ("date_du", "date_au"), ("montant_min", "montant_max"))
 
     onglet = forms.ChoiceField(choices=[(t.slug, t.label) for t in TABS], required=False)
     connexion = forms.TypedChoiceField(label=_("Connexion"), coerce=int, required=False, empty_value=None)
@@ -40,8 +42,8 @@ class QueueFilterForm(forms.Form):
     depot_au = forms.DateField(label=_("au"), required=False, widget=DATE)
     date_du = forms.DateField(label=_("Facture du"), required=False, widget=DATE)
     date_au = forms.DateField(label=_("au"), required=False, widget=DATE)
-    montant_min = forms.DecimalField(label=_("Montant TTC min."), required=False, decimal_places=2, min_value=-(10**12))
-    montant_max = forms.DecimalField(label=_("Montant TTC max."), required=False, decimal_places=2, max_value=10**12)
+    montant_min = AmountField(label=_("Montant TTC min."), required=False, min_value=-(10**12))
+    montant_max = AmountField(label=_("Montant TTC max."), required=False, max_value=10**12)
     tri = forms.CharField(required=False, widget=forms.HiddenInput)
     # Set by the dashboard's links (kept as hidden fields by the queue's filter form).
     structure = forms.CharField(label=_("Structure (SIRET)"), max_length=50, required=False)
@@ -56,11 +58,7 @@ class QueueFilterForm(forms.Form):
     def to_filters(self) -> QueueFilters:
         if not self.is_bound:
             return QueueFilters()
-        data = (
-            self.cleaned_data
-            if self.is_valid()
-            else {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
-        )
+        data = self.valid_data()
         sort = data.get("tri") or DEFAULT_SORT
         if sort.lstrip("-") not in SORTS:
             sort = DEFAULT_SORT

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
+from chorusweb import money
 from chorusweb.models import Connection
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "null": True, "blank": True}
@@ -127,6 +128,19 @@ class ValidationInvoice(models.Model):
     @property
     def awaiting(self) -> bool:
         return self.status in lc.AWAITING_VALIDATION
+
+    @property
+    def is_credit_note(self) -> bool:
+        return money.is_credit_note(self.invoice_type)
+
+    @property
+    def net_excl_tax(self):
+        """The amount as it counts in a total: negative for a credit note."""
+        return money.signed_amount(self.total_excl_tax, self.invoice_type)
+
+    @property
+    def net_incl_tax(self):
+        return money.signed_amount(self.total_incl_tax, self.invoice_type)
 
 
 class ValidationDetail(models.Model):

@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, When
+from django.db.models.functions import Abs
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -91,6 +92,8 @@ TABS: tuple[Tab, ...] = (
     Tab("a-valider", _("À valider"), (QueueState.AWAITING,)),
     Tab("validees", _("Validées"), (QueueState.VALIDATED, QueueState.TACIT)),
     Tab("refusees", _("Refusées"), (QueueState.REFUSED,)),
+    # Every status has a home: those unknown to us, and invoices no longer visible upstream.
+    Tab("autres", _("Autres statuts"), (QueueState.OTHER, QueueState.GONE)),
     Tab("toutes", _("Toutes"), None),
 )
 TABS_BY_SLUG = {t.slug: t for t in TABS}
@@ -104,7 +107,8 @@ SORTS: dict[str, tuple[str, ...]] = {
     "numero": ("invoice_number", "invoice_id"),
     "fournisseur": ("supplier_name", "invoice_id"),
     "destinataire": ("recipient_name", "invoice_id"),
-    "ttc": ("total_incl_tax", "invoice_id"),
+    # Signed (annotated): credit notes sort below zero, where a user expects them.
+    "ttc": ("net_incl_tax", "invoice_id"),
 }
 DEFAULT_SORT = "urgence"
 
@@ -129,6 +133,8 @@ LIST_FIELDS = (
     "deadline",
     "total_excl_tax",
     "total_incl_tax",
+    "net_excl_tax",
+    "net_incl_tax",
     "currency",
     "supplier_code",
     "supplier_name",
@@ -190,10 +196,20 @@ class QueuePage:
     rows: list[QueueRow]
     tabs: list[TabCount]
     total_count: int
-    total_incl_tax: Decimal
+    total_incl_tax: Decimal  # net: credit notes count with their sign
     filters: QueueFilters
+    credit_count: int = 0
+    credit_incl_tax: Decimal = Decimal(0)
     by_state: dict[str, int] = field(default_factory=dict)
     today: date | None = None
+
+
+CREDIT = Q(invoice_type__iexact="AVOIR")
+
+
+def net(field_name: str):
+    """The amount as it counts in a total: a credit note's negative, whichever sign it was sent with."""
+    return Case(When(CREDIT, then=-Abs(F(field_name))), default=F(field_name), output_field=DecimalField())
 
 
 def validation_scope(*, user, action: Action = Action.VIEW_VALIDATION) -> QuerySet[ValidationInvoice]:
@@ -258,16 +274,31 @@ def queue_list(*, user, filters: QueueFilters, page: int | str = 1, per_page: in
     base = _filtered(validation_scope(user=user), filters, on=on)
     by_state: dict[str, int] = {}
     totals: dict[str, Decimal] = {}
-    for row in base.order_by().values("state").annotate(n=Count("id"), ttc=Sum("total_incl_tax")):
+    credits: dict[str, tuple[int, Decimal]] = {}
+    for row in (
+        base.order_by()
+        .values("state")
+        .annotate(
+            n=Count("id"),
+            ttc=Sum(net("total_incl_tax")),
+            cn=Count("id", filter=CREDIT),
+            cttc=Sum(net("total_incl_tax"), filter=CREDIT),
+        )
+    ):
         by_state[row["state"]] = row["n"]
         totals[row["state"]] = row["ttc"] or Decimal(0)
+        credits[row["state"]] = (row["cn"], row["cttc"] or Decimal(0))
 
     def count_of(states) -> int:
         return sum(by_state.values()) if states is None else sum(by_state.get(s, 0) for s in states)
 
     active = filters.tab_obj.states
     rows = base if active is None else base.filter(state__in=active)
-    rows = rows.order_by(*_order(filters)).values(*LIST_FIELDS)
+    rows = (
+        rows.annotate(net_excl_tax=net("total_excl_tax"), net_incl_tax=net("total_incl_tax"))
+        .order_by(*_order(filters))
+        .values(*LIST_FIELDS)
+    )
     page_obj = KnownCountPaginator(rows, per_page, count_of(active)).get_page(page)
     keys = by_state.keys() if active is None else [s for s in active if s in by_state]
     return QueuePage(
@@ -279,6 +310,8 @@ def queue_list(*, user, filters: QueueFilters, page: int | str = 1, per_page: in
         tabs=[TabCount(tab, count_of(tab.states)) for tab in TABS],
         total_count=count_of(active),
         total_incl_tax=sum((totals[k] for k in keys), Decimal(0)),
+        credit_count=sum(credits[k][0] for k in keys),
+        credit_incl_tax=sum((credits[k][1] for k in keys), Decimal(0)),
         filters=filters,
         by_state=by_state,
         today=on,
@@ -298,6 +331,40 @@ def queue_urgent_count(user) -> int:
         return 0
     limit = today() + timedelta(days=SOON_DAYS)
     return validation_scope(user=user).filter(state=QueueState.AWAITING, deadline__lte=limit).count()
+
+
+def validation_selection_summary(*, user, ids: list[int]):
+    """The count and net totals of the selected invoices the user sees: one aggregate."""
+    from invoices.selectors import SelectionSummary
+
+    if not ids:
+        return SelectionSummary()
+    row = (
+        validation_scope(user=user)
+        .filter(pk__in=ids)
+        .aggregate(
+            n=Count("id"),
+            ht=Sum(net("total_excl_tax")),
+            ttc=Sum(net("total_incl_tax")),
+            cn=Count("id", filter=CREDIT),
+            cttc=Sum(net("total_incl_tax"), filter=CREDIT),
+        )
+    )
+    zero = Decimal(0)
+    return SelectionSummary(row["n"], row["ht"] or zero, row["ttc"] or zero, row["cn"], row["cttc"] or zero)
+
+
+def queue_view_ids(*, user, filters: QueueFilters, limit: int) -> tuple[list[int], int]:
+    """The ids of every invoice of the current queue view (tab, filters, sort), at most `limit`,
+    and how many it holds (counted up to `limit` + 1)."""
+    on = today()
+    qs = _filtered(validation_scope(user=user), filters, on=on)
+    states = filters.tab_obj.states
+    if states is not None:
+        qs = qs.filter(state__in=states)
+    qs = qs.annotate(net_incl_tax=net("total_incl_tax")).order_by(*_order(filters))
+    pks = list(qs.values_list("pk", flat=True)[: limit + 1])
+    return pks[:limit], len(pks)
 
 
 def validation_get(*, user, pk: int, action: Action = Action.VIEW_VALIDATION) -> ValidationInvoice:

@@ -21,6 +21,7 @@ from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
 from chorusweb.http import http_status_for, render_fragment, render_partial, sort_links
 from chorusweb.models import BulkRun, Workspace
+from chorusweb.workspace_views import selection_context
 from validators import selectors, services
 from validators.forms import BulkApproveForm, DecisionForm, DownloadForm, QueueFilterForm
 from validators.models import ValidationInvoice
@@ -50,16 +51,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     result = selectors.queue_list(
         user=request.user, filters=filters, page=request.GET.get("page", 1), per_page=settings.CHORUSWEB_PAGE_SIZE
     )
-    selected = set(SELECTION.get(request))
+    selection = selection_context(request, VALIDATION, list_url=request.get_full_path())
     context = {
         "form": form,
         "result": result,
         "rows": result.rows,
         "filters": filters,
         "tabs": result.tabs,
-        "selected": selected,
-        "selected_count": len(selected),
-        "list_url": request.get_full_path(),
+        **selection,
+        "page_selected": bool(result.rows) and all(r.id in selection["selected"] for r in result.rows),
         "page_ids": ",".join(str(r.id) for r in result.rows),
         "sync_statuses": sync_statuses,
         "polling": polling,

@@ -9,6 +9,7 @@ from chorusweb.models import Workspace
 from chorusweb.selection import SessionSelection
 from chorusweb.workspace import WorkspaceSpec
 from validators import selectors, services
+from validators.forms import QueueFilterForm
 
 
 def action_flags(user) -> dict[str, bool]:
@@ -17,6 +18,12 @@ def action_flags(user) -> dict[str, bool]:
         "can_validate": access.can(Action.VALIDATE),
         "nav_received_too": access.can(Action.VIEW_RECEIVED),
     }
+
+
+def view_ids(*, user, query, limit: int) -> tuple[list[int], int]:
+    """The ids of the queue view whose query string is `query` (as its page reads it)."""
+    form = QueueFilterForm(query or None, connections=access_for(user).connections(Action.VIEW_VALIDATION))
+    return selectors.queue_view_ids(user=user, filters=form.to_filters(), limit=limit)
 
 
 VALIDATION = WorkspaceSpec(
@@ -31,4 +38,6 @@ VALIDATION = WorkspaceSpec(
     synced_event="validation-synced",
     sync_started_message=_("Synchronisation lancée. La file sera à jour dans quelques instants."),
     action_flags=action_flags,
+    selection_summary=selectors.validation_selection_summary,
+    view_ids=view_ids,
 )

@@ -41,6 +41,17 @@ def status_label(code: str) -> str:
 
 
 @register.filter
+def status_anchor(code: str) -> str:
+    """The anchor of a status in the glossary page (/aide/statuts/#statut-CODE)."""
+    return lc.status_anchor(code)
+
+
+@register.filter
+def status_help(code: str) -> lc.StatusHelp:
+    return lc.status_help(code)
+
+
+@register.filter
 def money(value, currency: str = "EUR") -> str:
     """`1 234,56 €` in French, `€1,234.56` in English; empty for no amount."""
     return format_money(value, currency)

@@ -22,8 +22,10 @@
   }, true);
 
   // "Select the whole page" checkbox: tick or untick every row, then let htmx post the form once.
+  // A row unticked unticks the page's box before the form is sent (the box means "every row").
   document.addEventListener("change", function (event) {
     var box = event.target;
+    if (box.matches && box.matches("input[name='ids']")) { syncPageBoxes(); return; }
     if (!box.matches || !box.matches("input.js-select-page")) { return; }
     var form = box.form;
     if (!form) { return; }

@@ -110,12 +110,12 @@ def test_counts_beyond_the_bound_are_labelled_not_computed(recipient_client, man
     html = recipient_client.get("/factures/?onglet=toutes&fournisseur=fournisseur", **HTMX).content.decode()
     assert "plus de 5 factures" in html
     assert "nombre et totaux non calculés au-delà de 5 factures" in html
-    assert "total TTC" not in html
+    assert "total net TTC" not in html
     assert 'class="count count--unknown"' in html
     assert len(shown(recipient_client.get("/factures/?onglet=toutes&fournisseur=fournisseur", **HTMX))) == 3
     # Under the bound: exact, with totals.
     exact = recipient_client.get("/factures/?onglet=toutes&fournisseur=fournisseur&numero=K-1", **HTMX)
-    assert "1 facture" in exact.content.decode() and "total TTC" in exact.content.decode()
+    assert "1 facture" in exact.content.decode() and "total net TTC" in exact.content.decode()
 
 
 def test_bucket_only_views_stay_exact_whatever_the_size(recipient_client, many, monkeypatch):

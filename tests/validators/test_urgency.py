@@ -78,7 +78,13 @@ def test_queue_sorted_by_urgency_with_a_shifted_clock(shift_today):
         "7 j restants",
         "14 j restants",
     ]
-    assert {t.tab.slug: t.count for t in page.tabs} == {"a-valider": 5, "validees": 1, "refusees": 0, "toutes": 6}
+    assert {t.tab.slug: t.count for t in page.tabs} == {
+        "a-valider": 5,
+        "validees": 1,
+        "refusees": 0,
+        "autres": 0,
+        "toutes": 6,
+    }
     # The urgency filter works on the same clock.
     urgent = selectors.queue_list(user=user, filters=QueueFilters(urgency="urgent"))
     assert [r.invoice_number for r in urgent.rows] == ["J-0", "J-3"]
