@@ -381,7 +381,8 @@ def test_list_keeps_the_dashboard_filters_within_its_query_budget(recipient_clie
     assert len(ctx.captured_queries) <= len(own.captured_queries)
     assert response.context["result"].total_count == 1
     html = response.content.decode()
-    assert f'<input type="hidden" name="structure" value="{S1}">' in html  # kept when filtering again
+    # kept when filtering again: the structure by the list's own filter, the others as hidden fields
+    assert f'<option value="{S1}" selected>' in html
     assert '<input type="hidden" name="paiement" value="en-retard">' in html
     assert "Filtres venant du tableau de bord" in html and "Payées en retard" in html
     # Reason kinds: a text matching none is "autre"; an unknown kind is ignored, not a 500.
