@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "chorusweb.apps.ChoruswebConfig",
     "invoices.apps.InvoicesConfig",
     "validators.apps.ValidatorsConfig",
+    "alerts.apps.AlertsConfig",
     "sandbox.apps.SandboxConfig",
 ]
 
@@ -280,6 +281,30 @@ CHORUSWEB_SYNC_PAGE_SIZE = env.int("CHORUSWEB_SYNC_PAGE_SIZE", default=1000)
 CHORUSWEB_SYNC_OVERLAP_MINUTES = env.int("CHORUSWEB_SYNC_OVERLAP_MINUTES", default=10)
 CHORUSWEB_BULK_MAX = 200
 CHORUSWEB_DOWNLOAD_BATCH = 10
+
+# Alerts and digests by e-mail (alerts/). Mails go out through EMAIL_URL (django-environ:
+# smtp://user:password@host:25, smtp+tls://...:587, smtp+ssl://...:465, consolemail://,
+# filemail://); in the embedded default (debug) they are written as files under var/mail/
+# (EMAIL_FILE_PATH), listed for staff at /notifications/courriels/; production defaults to
+# an SMTP server on this machine.
+_email = env.email_url("EMAIL_URL", default="filemail://" if DEBUG else "smtp://127.0.0.1:25")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "127.0.0.1"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "mail")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="chorusweb <chorusweb@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address of the dashboard as users reach it: the links of the mails start with it.
+CHORUSWEB_BASE_URL = env.str("CHORUSWEB_BASE_URL", default="http://127.0.0.1:8000")
+# A payment due within this many days is told ("échéance proche").
+CHORUSWEB_ALERTS_DUE_SOON_DAYS = env.int("CHORUSWEB_ALERTS_DUE_SOON_DAYS", default=5)
+# Minutes between two runs of the mail sender (immediate notices, digests, retries).
+CHORUSWEB_ALERTS_SEND_EVERY = env.float("CHORUSWEB_ALERTS_SEND_EVERY", default=5.0)
 
 LOGGING = {
     "version": 1,

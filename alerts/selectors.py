@@ -1,0 +1,41 @@
+"""Reading notices: always within the user's current scope (`chorusweb.access`)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from alerts.models import Notice
+from chorusweb.access import Access, Action, access_for
+from chorusweb.models import Workspace
+
+WORKSPACE_ACTION = {Workspace.RECEIVED: Action.VIEW_RECEIVED, Workspace.VALIDATION: Action.VIEW_VALIDATION}
+BELL_PAGE_SIZE = 50
+
+
+def notice_scope(access: Access) -> Q:
+    """The notices a user may still see: those of invoices in their current scope."""
+    q = Q(pk__in=[])
+    for workspace, action in WORKSPACE_ACTION.items():
+        q |= Q(workspace=workspace) & access.scope(action)
+    return q
+
+
+def notices_visible(*, user) -> QuerySet[Notice]:
+    return (
+        Notice.objects.filter(user=user).exclude(status=Notice.Status.CANCELLED).filter(notice_scope(access_for(user)))
+    )
+
+
+def notice_unread_count(*, user) -> int:
+    return notices_visible(user=user).filter(read_at__isnull=True).count()
+
+
+def notice_list(*, user, limit: int = BELL_PAGE_SIZE) -> list[Notice]:
+    """The user's latest notices, each with its sentence (`line`) and link (`url`)."""
+    from alerts.texts import invoice_path, notice_line
+
+    rows = list(notices_visible(user=user).select_related("connection").order_by("-created_at", "-pk")[:limit])
+    for notice in rows:
+        notice.line = notice_line(notice)
+        notice.url = invoice_path(notice)
+    return rows
