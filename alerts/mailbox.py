@@ -44,8 +44,12 @@ def _read(path: Path) -> list[StoredMail]:
     return mails
 
 
+def backend() -> str:
+    return settings.MAILERS.get("default", {}).get("BACKEND", "")
+
+
 def recent_mails(limit: int = 30) -> list[StoredMail]:
-    folder = Path(getattr(settings, "EMAIL_FILE_PATH", "") or "")
+    folder = Path(settings.MAILERS.get("default", {}).get("OPTIONS", {}).get("file_path") or "")
     if not folder.is_dir():
         return []
     files = sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)

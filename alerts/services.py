@@ -402,7 +402,7 @@ class _Audience:
 
     def add(self, user_id: int, access: Access, connection_id: int) -> None:
         for workspace, action in WORKSPACE_ACTION.items():
-            if not access.can(action, connection_id):
+            if connection_id not in access.connection_ids(action):
                 continue
             codes = access.services(action, connection_id)
             if codes is None:
@@ -471,7 +471,7 @@ def notices_compute(
             if event.user_id is not None:
                 access = accesses.get(event.user_id)
                 action = WORKSPACE_ACTION.get(event.workspace)
-                visible = access is not None and action is not None and access.can(action, connection.pk, None)
+                visible = access is not None and action is not None and connection.pk in access.connection_ids(action)
                 if visible and event.invoice_pk is not None:
                     visible = access.can(action, connection.pk, event.service_code)
                 targets = [event.user_id] if visible else []

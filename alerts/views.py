@@ -80,7 +80,7 @@ def mails(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     context = {
         "mails": mailbox.recent_mails(),
-        "file_backend": settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"),
-        "backend": settings.EMAIL_BACKEND,
+        "file_backend": mailbox.backend().endswith("filebased.EmailBackend"),
+        "backend": mailbox.backend(),
     }
     return render(request, "alerts/mails.html", context)

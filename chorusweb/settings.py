@@ -288,15 +288,22 @@ CHORUSWEB_DOWNLOAD_BATCH = 10
 # (EMAIL_FILE_PATH), listed for staff at /notifications/courriels/; production defaults to
 # an SMTP server on this machine.
 _email = env.email_url("EMAIL_URL", default="filemail://" if DEBUG else "smtp://127.0.0.1:25")
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-EMAIL_HOST = _email.get("EMAIL_HOST") or "127.0.0.1"
-EMAIL_PORT = _email.get("EMAIL_PORT") or 25
-EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
-EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
-EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
-EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "mail")
+_mail_dir = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "mail")
+_mail_options: dict = {}
+if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    _mail_options = {
+        "host": _email.get("EMAIL_HOST") or "127.0.0.1",
+        "port": _email.get("EMAIL_PORT") or 25,
+        "username": _email.get("EMAIL_HOST_USER") or "",
+        "password": _email.get("EMAIL_HOST_PASSWORD") or "",
+        "use_tls": bool(_email.get("EMAIL_USE_TLS")),
+        "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
+        "timeout": env.int("EMAIL_TIMEOUT", default=20),
+    }
+elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+    _mail_options = {"file_path": str(_mail_dir)}
+# Django 6.1's mailers (the EMAIL_HOST... settings are deprecated).
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="chorusweb <chorusweb@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address of the dashboard as users reach it: the links of the mails start with it.
