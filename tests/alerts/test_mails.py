@@ -31,7 +31,7 @@ def send_all(now=None):
 
 
 def test_the_digest_of_a_service_limited_user_holds_nothing_of_other_services_or_connections(smtp, two_connections):
-    aubin, bourg, limited, everywhere = two_connections
+    aubin, bourg, _limited, _everywhere = two_connections
     mine = [
         late_invoice(aubin, "FIN", invoice_number="AUBIN-FIN-LATE", recipient_name="Commune de Saint-Aubin"),
         new_invoice(aubin, "FIN", invoice_number="AUBIN-FIN-NEW", recipient_name="Commune de Saint-Aubin"),
@@ -94,7 +94,7 @@ def test_a_digest_groups_every_pending_notice_of_a_user_in_one_mail(smtp, two_co
 
 
 def test_mail_parts_amounts_dates_and_links(smtp, two_connections, settings):
-    aubin, _bourg, limited, _everywhere = two_connections
+    aubin, _bourg, _limited, _everywhere = two_connections
     invoice = late_invoice(aubin, "FIN", invoice_number="F-42", recipient_name="Commune de Saint-Aubin")
     send_all()
     (late_mail,) = [m for m in smtp.to("limitee@example.test") if "retard" in m["Subject"]]
