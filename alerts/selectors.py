@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from alerts.models import Notice
@@ -26,8 +27,27 @@ def notices_visible(*, user) -> QuerySet[Notice]:
     )
 
 
+#: The bell's count is kept this many seconds in the cache (forgotten at once when notices are
+#: recorded or read): pages pay no query for it.
+UNREAD_TTL = 60
+
+
+def _unread_key(user_id: int) -> str:
+    return f"alerts:unread:{user_id}"
+
+
 def notice_unread_count(*, user) -> int:
-    return notices_visible(user=user).filter(read_at__isnull=True).count()
+    key = _unread_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = notices_visible(user=user).filter(read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_TTL)
+    return count
+
+
+def unread_forget(user_ids) -> None:
+    """The bell counts of these users are recomputed on their next page."""
+    cache.delete_many([_unread_key(uid) for uid in set(user_ids)])
 
 
 def notice_list(*, user, limit: int = BELL_PAGE_SIZE) -> list[Notice]:

@@ -34,7 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alerts.models import KIND_ORDER, RECEIVED_KINDS, VALIDATION_KINDS, Channel, Kind, Notice, Preferences
-from alerts.selectors import WORKSPACE_ACTION, notice_scope
+from alerts.selectors import WORKSPACE_ACTION, notice_scope, unread_forget
 from alerts.texts import absolute, count_phrase, invoice_path, list_path, notice_line
 from chorusweb import lifecycle as lc
 from chorusweb import payment_delay as pd
@@ -500,6 +500,7 @@ def notices_compute(
                 )
         # The constraint settles a race with another run: the second insert is ignored.
         Notice.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
+        unread_forget(n.user_id for n in fresh)
         recorded += len(fresh)
     return recorded
 
@@ -644,6 +645,7 @@ def mail_send(claim: uuid.UUID, *, digest: bool, now: datetime | None = None) ->
     gone = [n.pk for n in notices if n.pk not in visible_pks]
     if gone:
         report.cancelled = Notice.objects.filter(pk__in=gone).update(status=Notice.Status.CANCELLED, claim=None)
+        unread_forget([user.pk])
     notices = [n for n in notices if n.pk in visible_pks]
     if not notices:
         return report
@@ -723,4 +725,5 @@ def notices_mark_read(*, user, pk: int | None = None) -> int:
     qs = Notice.objects.filter(user=user, read_at__isnull=True)
     if pk is not None:
         qs = qs.filter(pk=pk)
+    unread_forget([user.pk])
     return qs.update(read_at=timezone.now())

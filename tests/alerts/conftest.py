@@ -101,3 +101,11 @@ def two_connections(db):
     MembershipFactory(user=everywhere, connection=aubin, role=Role.RECIPIENT)
     MembershipFactory(user=everywhere, connection=bourg, role=Role.RECIPIENT)
     return aubin, bourg, limited, everywhere
+
+
+@pytest.fixture(autouse=True)
+def _fresh_bell_counts():
+    """The bell's counts live in the cache: each test starts without those of another."""
+    from django.core.cache import cache
+
+    cache.clear()
