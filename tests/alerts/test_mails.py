@@ -25,6 +25,10 @@ def at_digest_hour():
     return timezone.localtime().replace(hour=23, minute=0, second=0, microsecond=0)
 
 
+def plain_spaces(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
 def send_all(now=None):
     services.notices_compute()
     return services.notices_send_due(now=now or at_digest_hour())
@@ -102,9 +106,7 @@ def test_mail_parts_amounts_dates_and_links(smtp, two_connections, settings):
     assert late_mail["Subject"] == "1 facture en retard — Commune de Saint-Aubin"
     text, html = smtp.text(late_mail), smtp.html(late_mail)
     due = (timezone.localdate() - timedelta(days=3)).strftime("%d/%m/%Y")
-    assert f"F-42 — {invoice.supplier_name} — 1\u202f200,00\u00a0€" in text or "1 200,00" in text.replace(
-        "\u202f", " "
-    ).replace("\u00a0", " ")
+    assert f"F-42 — {invoice.supplier_name} — 1 200,00 €" in plain_spaces(text)
     assert f"échue le {due}, 3 j de retard" in text
     assert "intérêts moratoires estimés 1,18" in text
     detail = f"https://chorusweb.example.fr{reverse('invoices:detail', args=[invoice.pk])}"
@@ -126,7 +128,7 @@ def test_mails_are_written_in_the_users_language(smtp, two_connections):
     (late_mail,) = smtp.to("limitee@example.test")
     assert late_mail["Subject"] == "1 late invoice — Commune de Saint-Aubin"
     assert "3 days late" in smtp.text(late_mail)
-    assert "1\u202f200,00\u00a0€" in smtp.text(late_mail) or "1 200,00" in smtp.text(late_mail)
+    assert "1 200,00 €" in plain_spaces(smtp.text(late_mail))  # amounts stay in fr-FR
 
 
 def unsubscribe_path(text: str, after: str) -> str:
