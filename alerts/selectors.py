@@ -21,6 +21,14 @@ def notice_scope(access: Access) -> Q:
     return q
 
 
+def notice_visible(access: Access, notice: Notice) -> bool:
+    """The same question as `notice_scope()`, for a notice already in memory."""
+    action = WORKSPACE_ACTION.get(notice.workspace)
+    if action is None or notice.connection_id not in access.connection_ids(action):
+        return False
+    return notice.invoice_pk is None or access.can(action, notice.connection_id, notice.service_code)
+
+
 def notices_visible(*, user) -> QuerySet[Notice]:
     return (
         Notice.objects.filter(user=user).exclude(status=Notice.Status.CANCELLED).filter(notice_scope(access_for(user)))
