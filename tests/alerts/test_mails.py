@@ -267,3 +267,49 @@ def test_no_mail_for_the_kinds_of_a_role_the_user_does_not_hold(smtp, db, connec
     send_all()
     assert smtp.to("valideuse@example.test") == []
     assert mail.outbox == []
+
+
+def test_an_action_that_ended_unconfirmed_or_failed_is_told_to_its_author_only(smtp, two_connections):
+    from chorusweb.models import AuditEntry
+
+    aubin, _bourg, limited, everywhere = two_connections
+    invoice = new_invoice(aubin, "FIN", invoice_number="ACT-1")
+    for user, state in ((limited, AuditEntry.State.UNCONFIRMED), (everywhere, AuditEntry.State.FAILED)):
+        AuditEntry.objects.create(
+            workspace="received",
+            connection=aubin,
+            invoice_id=invoice.invoice_id,
+            invoice_number=invoice.invoice_number,
+            user=user,
+            action="process",
+            target="MANDATEE",
+            state=state,
+            exclusive=False,
+        )
+    Preferences.objects.create(user=limited, channels={Kind.TO_PROCESS: Channel.NEVER})
+    send_all()
+    (told,) = smtp.to("limitee@example.test")
+    assert told["Subject"].startswith("1 action à vérifier")
+    assert "Mandatée : non confirmée" in smtp.text(told)
+    problems = Notice.objects.filter(kind=Kind.ACTION_PROBLEM)
+    assert sorted(problems.values_list("user__username", "state_key")) == sorted(
+        [
+            ("limitee", f"{AuditEntry.objects.get(user=limited).pk}:unconfirmed"),
+            ("partout", f"{AuditEntry.objects.get(user=everywhere).pk}:failed"),
+        ]
+    )
+
+
+def test_a_late_mail_says_the_interest_accruing_per_day(smtp, two_connections):
+    from decimal import Decimal
+
+    from invoices.models import InterestRate
+
+    aubin, _bourg, limited, _everywhere = two_connections
+    due_half = services.pd.HalfYear.of(timezone.localdate() - timedelta(days=2))
+    InterestRate.objects.update_or_create(year=due_half.year, half=due_half.half, defaults={"rate": Decimal("10.95")})
+    late_invoice(aubin, "FIN", invoice_number="RATE-1", amount_due=Decimal("36500.00"))
+    send_all()
+    (late_mail,) = smtp.to("limitee@example.test")
+    # 36 500 € × 10,95 % / 365 = 10,95 € a day
+    assert "(+10,95 € par jour)" in plain_spaces(smtp.text(late_mail))
