@@ -305,7 +305,7 @@ def test_a_late_mail_says_the_interest_accruing_per_day(smtp, two_connections):
 
     from invoices.models import InterestRate
 
-    aubin, _bourg, limited, _everywhere = two_connections
+    aubin, _bourg, _limited, _everywhere = two_connections
     due_half = services.pd.HalfYear.of(timezone.localdate() - timedelta(days=2))
     InterestRate.objects.update_or_create(year=due_half.year, half=due_half.half, defaults={"rate": Decimal("10.95")})
     late_invoice(aubin, "FIN", invoice_number="RATE-1", amount_due=Decimal("36500.00"))
