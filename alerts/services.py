@@ -669,16 +669,22 @@ def claims_release(*, now: datetime | None = None) -> int:
     )
 
 
-def notices_claim(pks: Sequence[int], *, now: datetime, user_id: int | None = None) -> uuid.UUID | None:
-    """Take these notices for one mail (only those still waiting); None when another process has them.
-
-    With `user_id`, the update walks the outbox index (status, channel, user) of that user only.
-    """
+def notices_claim(
+    pks: Sequence[int] | None = None,
+    *,
+    now: datetime,
+    user_id: int | None = None,
+    channel: str | None = None,
+) -> uuid.UUID | None:
+    """Take waiting notices for one mail: these `pks`, or every one of a user and channel whose
+    attempt is due. A conditional UPDATE: a second process finds nothing left to take (None)."""
     claim = uuid.uuid4()
-    waiting = Notice.objects.filter(status__in=_WAITING)
+    waiting = Notice.objects.filter(_retry_due(now))
     if user_id is not None:
-        waiting = waiting.filter(channel__in=[Channel.IMMEDIATE, Channel.DIGEST], user_id=user_id)
-    taken = waiting.filter(pk__in=list(pks)).update(status=Notice.Status.SENDING, claim=claim, claimed_at=now)
+        waiting = waiting.filter(user_id=user_id, channel=channel)  # the outbox index
+    if pks is not None:
+        waiting = waiting.filter(pk__in=list(pks))
+    taken = waiting.update(status=Notice.Status.SENDING, claim=claim, claimed_at=now)
     return claim if taken else None
 
 
@@ -752,24 +758,24 @@ def notices_send_due(*, now: datetime | None = None, user_ids: Iterable[int] | N
     """Send what is due: one mail per user for their immediate notices, one digest at their hour."""
     now = now or timezone.now()
     report = SendReport(released=claims_release(now=now))
-    waiting = Notice.objects.filter(_retry_due(now))
+    waiting = Notice.objects.filter(_retry_due(now), channel__in=[Channel.IMMEDIATE, Channel.DIGEST])
     if user_ids is not None:
         waiting = waiting.filter(user_id__in=list(user_ids))
-    plan: dict[tuple[int, bool], list[int]] = defaultdict(list)
-    for pk, user_id, channel in waiting.values_list("pk", "user_id", "channel"):
-        if channel in (Channel.IMMEDIATE, Channel.DIGEST):
-            plan[(user_id, channel == Channel.DIGEST)].append(pk)
+    plan = sorted(waiting.values_list("user_id", "channel").order_by().distinct())
     # Everything about the users at once: a mail then costs its claim, its read and its outcome.
-    ids = {uid for uid, _d in plan}
+    ids = {uid for uid, _channel in plan}
     prefs = {p.user_id: p for p in Preferences.objects.filter(user_id__in=ids)}
     users = get_user_model().objects.in_bulk(ids)
     accesses = accesses_for(users.values())
     local = timezone.localtime(now)
-    for (user_id, digest), pks in sorted(plan.items()):
+    for user_id, channel in plan:
+        digest = channel == Channel.DIGEST
         if digest and not _digest_due(prefs.get(user_id), local):
             continue
-        claim = notices_claim(pks, now=now, user_id=user_id)
-        if claim is None or user_id not in users:
+        if user_id not in users:
+            continue
+        claim = notices_claim(now=now, user_id=user_id, channel=channel)
+        if claim is None:
             continue
         outcome = mail_send(
             claim, digest=digest, now=now, user=users[user_id], access=accesses[user_id], prefs=prefs.get(user_id)
