@@ -61,6 +61,8 @@ BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), time
 STALE_CLAIM = timedelta(minutes=15)
 DEFAULT_DIGEST_HOUR = 8
 UNSUBSCRIBE_SALT = "alerts.unsubscribe"
+#: Notices waiting for their mail.
+_WAITING = [Notice.Status.PENDING, Notice.Status.FAILED]
 
 
 # --- Preferences ---------------------------------------------------------------------------
@@ -139,8 +141,14 @@ def preferences_save(*, user, channels: dict[str, str], digest_hour: int, langua
     prefs.digest_hour = digest_hour
     prefs.language = language
     prefs.save()
-    # A notice waiting for a mail of a kind now silenced stays in the app only.
+    # A notice waiting for a mail of a kind now silenced stays in the app only; one of a kind
+    # moved between "at once" and "in the digest" leaves by the new way.
     _silence_waiting(user.pk, [k for k, v in prefs.channels.items() if v in (Channel.APP, Channel.NEVER)])
+    for kind, channel in channels.items():
+        if channel in (Channel.IMMEDIATE, Channel.DIGEST):
+            Notice.objects.filter(user=user, kind=kind, status__in=_WAITING).exclude(channel=channel).update(
+                channel=channel
+            )
     return prefs
 
 
@@ -646,9 +654,6 @@ class SendReport:
 
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
-
-
-_WAITING = [Notice.Status.PENDING, Notice.Status.FAILED]
 
 
 def _retry_due(now: datetime) -> Q:

@@ -121,3 +121,19 @@ def test_the_outbox_page_is_for_staff_and_lists_the_file_backend_mails(
     assert response.status_code == 200
     body = response.content.decode()
     assert "1 facture en retard — Commune de Test" in body and "FILE-1" in body
+
+
+def test_changing_a_kind_moves_its_waiting_notices_to_the_new_way(recipient, connection):
+    late_invoice(connection, "FIN")
+    services.notices_compute()
+    notice = Notice.objects.get(user=recipient)
+    assert (notice.channel, notice.status) == (Channel.IMMEDIATE, Notice.Status.PENDING)
+    channels = services.preferences_get(user=recipient).channels
+    services.preferences_save(
+        user=recipient, channels={**channels, Kind.LATE: Channel.DIGEST}, digest_hour=8, language="fr"
+    )
+    assert Notice.objects.get(pk=notice.pk).channel == Channel.DIGEST
+    services.preferences_save(
+        user=recipient, channels={**channels, Kind.LATE: Channel.APP}, digest_hour=8, language="fr"
+    )
+    assert Notice.objects.get(pk=notice.pk).status == Notice.Status.APP
