@@ -313,3 +313,30 @@ def test_a_late_mail_says_the_interest_accruing_per_day(smtp, two_connections):
     (late_mail,) = smtp.to("limitee@example.test")
     # 36 500 € × 10,95 % / 365 = 10,95 € a day
     assert "(+10,95 € par jour)" in plain_spaces(smtp.text(late_mail))
+
+
+def test_a_service_limited_validator_hears_only_of_the_invoices_of_their_services(smtp, two_connections):
+    from validators.models import QueueState, ValidationInvoice
+
+    aubin, bourg, _limited, _everywhere = two_connections
+    validator = UserFactory(username="valideuse-fin", email="valideuse-fin@example.test")
+    MembershipFactory(user=validator, connection=aubin, role=Role.VALIDATOR, service_codes=["FIN"])
+    Preferences.objects.create(user=validator, channels={Kind.TO_VALIDATE: Channel.IMMEDIATE})
+    today = timezone.localdate()
+    for n, (connection, service) in enumerate(((aubin, "FIN"), (aubin, "TECH"), (bourg, "FIN"))):
+        ValidationInvoice.objects.create(
+            connection=connection,
+            invoice_id=700 + n,
+            invoice_number=f"VAL-{connection.name}-{service}",
+            status="A_VALIDER_1",
+            state=QueueState.AWAITING,
+            deposit_date=today - timedelta(days=1),
+            deadline=today + timedelta(days=14),
+            service_code=service,
+            synced_at=timezone.now(),
+        )
+    send_all()
+    seen = "\n".join(smtp.everything(m) for m in smtp.to("valideuse-fin@example.test"))
+    assert "VAL-Saint-Aubin-FIN" in seen
+    assert "VAL-Saint-Aubin-TECH" not in seen and "VAL-Bourg-FIN" not in seen
+    assert reverse("validators:detail", args=[ValidationInvoice.objects.get(invoice_id=700).pk]) in seen
