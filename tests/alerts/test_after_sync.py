@@ -95,3 +95,18 @@ def test_a_validator_hears_of_an_invoice_to_validate_and_of_its_deadline(smtp, c
     assert urgent["Subject"].startswith("1 validation urgente")
     assert "VAL-555" in smtp.text(urgent)
     assert Notice.objects.filter(user=user, kind=Kind.TO_VALIDATE, status=Notice.Status.PENDING).exists()
+
+
+def test_a_failing_listener_never_fails_the_sync(fake_factpulse, connection):
+    from chorusweb.sync import sync_succeeded
+
+    def broken(sender, run, **kwargs):
+        raise RuntimeError("alerts down")
+
+    sync_succeeded.connect(broken, dispatch_uid="test-broken-listener")
+    try:
+        fake_factpulse.add_received()
+        run = received.sync_received(connection=connection)
+    finally:
+        sync_succeeded.disconnect(dispatch_uid="test-broken-listener")
+    assert run.state == SyncRun.State.SUCCEEDED
