@@ -51,6 +51,9 @@ MAIL_ITEMS_PER_KIND = 10
 VALIDATION_SOON_DAYS = 3
 #: "Now late": invoices whose due date passed within this many days (older ones were told then).
 LATE_WINDOW_DAYS = 30
+#: Notices are kept this long (longer than every window above, so a purged notice is never
+#: recorded again), then deleted by the daily job; waiting ones are never deleted.
+RETENTION_DAYS = 180
 #: A failed action of the last N days is told to its author.
 ACTION_WINDOW_DAYS = 7
 #: Send attempts of a mail before it waits for an administrator ("Réessayer" in the admin).
@@ -788,6 +791,15 @@ def notices_send_due(*, now: datetime | None = None, user_ids: Iterable[int] | N
         for name in ("mails", "notices", "failed", "cancelled"):
             setattr(report, name, getattr(report, name) + getattr(outcome, name))
     return report.as_dict()
+
+
+def notices_purge(*, now: datetime | None = None) -> int:
+    """Delete notices older than RETENTION_DAYS that wait for nothing."""
+    limit = (now or timezone.now()) - timedelta(days=RETENTION_DAYS)
+    deleted, _by_model = (
+        Notice.objects.filter(created_at__lt=limit).exclude(status__in=[*_WAITING, Notice.Status.SENDING]).delete()
+    )
+    return deleted
 
 
 def notices_retry(*, pks: Sequence[int], now: datetime | None = None) -> int:

@@ -38,11 +38,12 @@ def alerts_after_sync(connection_id: int, since: str | None = None) -> dict:
 
 @task()
 def alerts_daily() -> dict:
-    """Every connection's notices (due dates move with the days), then what is due is sent."""
-    from alerts.services import notices_compute, notices_send_due
+    """Every connection's notices (due dates move with the days), then what is due is sent; old
+    notices are purged."""
+    from alerts.services import notices_compute, notices_purge, notices_send_due
 
     recorded = notices_compute(since=timezone.now() - DAILY_LOOKBACK)
-    return {"recorded": recorded, **notices_send_due()}
+    return {"recorded": recorded, **notices_send_due(), "purged": notices_purge()}
 
 
 @task()

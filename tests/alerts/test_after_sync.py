@@ -110,3 +110,17 @@ def test_a_failing_listener_never_fails_the_sync(fake_factpulse, connection):
     finally:
         sync_succeeded.disconnect(dispatch_uid="test-broken-listener")
     assert run.state == SyncRun.State.SUCCEEDED
+
+
+def test_old_notices_are_purged_but_never_those_waiting_for_their_mail(connection, agent):
+    from alerts import services
+    from tests.alerts.conftest import late_invoice
+
+    late_invoice(connection, "FIN", invoice_number="OLD-SENT")
+    late_invoice(connection, "FIN", invoice_number="OLD-WAITING", days_late=2)
+    services.notices_compute()
+    Notice.objects.filter(data__number="OLD-SENT").update(status=Notice.Status.SENT)
+    Notice.objects.update(created_at=timezone.now() - timedelta(days=services.RETENTION_DAYS + 1))
+    assert services.notices_purge() == 1
+    assert list(Notice.objects.values_list("data__number", flat=True)) == ["OLD-WAITING"]
+    assert services.RETENTION_DAYS > services.LATE_WINDOW_DAYS  # a purged notice is never told again
