@@ -17,7 +17,9 @@ def notice_scope(access: Access) -> Q:
     """The notices a user may still see: those of invoices in their current scope."""
     q = Q(pk__in=[])
     for workspace, action in WORKSPACE_ACTION.items():
-        q |= Q(workspace=workspace) & access.scope(action)
+        # An action on no mirrored invoice (no service to check) is seen on its connection.
+        unmirrored = Q(invoice_pk__isnull=True, connection_id__in=sorted(access.connection_ids(action)))
+        q |= Q(workspace=workspace) & (access.scope(action) | unmirrored)
     return q
 
 
