@@ -183,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", type=float, default=0, help="seconds of load run per scenario (0: none)")
     parser.add_argument("--users", type=int, default=10, help="simultaneous users of the load run")
     parser.add_argument("--skip-workers", action="store_true", help="skip the durable queue bench (bench/workers.py)")
+    parser.add_argument("--skip-alerts", action="store_true", help="skip the alerts bench (bench/alerts.py)")
+    parser.add_argument("--alert-users", type=int, default=1000, help="users of the alerts bench")
     args = parser.parse_args(argv)
     runs = args.runs or (5 if args.scale >= 500_000 else 30)
     validation = args.validation if args.validation is not None else min(args.scale // 10, 100_000)
@@ -210,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_dashboard(runs)
         if not args.skip_export:
             rows += bench_export()
+        if not args.skip_alerts:
+            from bench.alerts import bench_alerts
+
+            rows += bench_alerts(users=args.alert_users)
     if not args.skip_sync or not args.skip_download or args.load:
         rows += _bench_seed()
         os.environ["SANDBOX_LARGE_DOCUMENTS"] = "true"

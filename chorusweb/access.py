@@ -140,6 +140,10 @@ def build_access(user) -> Access:
         grants = {cid: [Grant(cid, ALL_ACTIONS, None)] for cid in connections}
         return Access(user.pk, True, grants, connections)
     memberships = Membership.objects.filter(user=user, connection__is_active=True).select_related("connection")
+    return _access_from(user, memberships)
+
+
+def _access_from(user, memberships) -> Access:
     grants: dict[int, list[Grant]] = {}
     connections: dict[int, Connection] = {}
     for m in memberships:
@@ -149,6 +153,20 @@ def build_access(user) -> Access:
             Grant(m.connection_id, ROLE_ACTIONS.get(m.role, frozenset()), codes)
         )
     return Access(user.pk, False, grants, connections)
+
+
+def accesses_for(users) -> dict[int, Access]:
+    """The access of many users at once (one query for their memberships), for background jobs."""
+    users = list(users)
+    memberships: dict[int, list[Membership]] = {}
+    plain = [u.pk for u in users if u.is_active and not u.is_superuser]
+    rows = Membership.objects.filter(user_id__in=plain, connection__is_active=True).select_related("connection")
+    for m in rows:
+        memberships.setdefault(m.user_id, []).append(m)
+    return {
+        u.pk: build_access(u) if u.is_superuser or not u.is_active else _access_from(u, memberships.get(u.pk, []))
+        for u in users
+    }
 
 
 def access_for(user) -> Access:

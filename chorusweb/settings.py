@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "invoices.apps.InvoicesConfig",
     "validators.apps.ValidatorsConfig",
     "dashboard.apps.DashboardConfig",
+    "alerts.apps.AlertsConfig",
     "sandbox.apps.SandboxConfig",
 ]
 
@@ -281,6 +282,37 @@ CHORUSWEB_SYNC_PAGE_SIZE = env.int("CHORUSWEB_SYNC_PAGE_SIZE", default=1000)
 CHORUSWEB_SYNC_OVERLAP_MINUTES = env.int("CHORUSWEB_SYNC_OVERLAP_MINUTES", default=10)
 CHORUSWEB_BULK_MAX = 200
 CHORUSWEB_DOWNLOAD_BATCH = 10
+
+# Alerts and digests by e-mail (alerts/). Mails go out through EMAIL_URL (django-environ:
+# smtp://user:password@host:25, smtp+tls://...:587, smtp+ssl://...:465, consolemail://,
+# filemail://); in the embedded default (debug) they are written as files under var/mail/
+# (EMAIL_FILE_PATH), listed for staff at /notifications/courriels/; production defaults to
+# an SMTP server on this machine.
+_email = env.email_url("EMAIL_URL", default="filemail://" if DEBUG else "smtp://127.0.0.1:25")
+_mail_dir = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "mail")
+_mail_options: dict = {}
+if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    _mail_options = {
+        "host": _email.get("EMAIL_HOST") or "127.0.0.1",
+        "port": _email.get("EMAIL_PORT") or 25,
+        "username": _email.get("EMAIL_HOST_USER") or "",
+        "password": _email.get("EMAIL_HOST_PASSWORD") or "",
+        "use_tls": bool(_email.get("EMAIL_USE_TLS")),
+        "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
+        "timeout": env.int("EMAIL_TIMEOUT", default=20),
+    }
+elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+    _mail_options = {"file_path": str(_mail_dir)}
+# Django 6.1's mailers (the EMAIL_HOST... settings are deprecated).
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mail_options}}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="chorusweb <chorusweb@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address of the dashboard as users reach it: the links of the mails start with it.
+CHORUSWEB_BASE_URL = env.str("CHORUSWEB_BASE_URL", default="http://127.0.0.1:8000")
+# A payment due within this many days is told ("échéance proche").
+CHORUSWEB_ALERTS_DUE_SOON_DAYS = env.int("CHORUSWEB_ALERTS_DUE_SOON_DAYS", default=5)
+# Minutes between two runs of the mail sender (immediate notices, digests, retries).
+CHORUSWEB_ALERTS_SEND_EVERY = env.float("CHORUSWEB_ALERTS_SEND_EVERY", default=5.0)
 
 LOGGING = {
     "version": 1,

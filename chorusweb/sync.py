@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Max, Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,10 @@ logger = logging.getLogger(__name__)
 STALE_RUN = timedelta(hours=1)
 #: Read-only work is retried with backoff: delays before the 2nd, 3rd and 4th attempt.
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
+
+
+#: Sent after a run succeeded (argument: `run`), once its rows are committed: the alerts listen.
+sync_succeeded = Signal()
 
 
 class SyncAlreadyRunning(Exception):
@@ -178,6 +183,10 @@ def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None
     run.finished_at = timezone.now()
     run.heartbeat_at = run.finished_at if beat.active else None
     run.save()
+    if run.state == SyncRun.State.SUCCEEDED:
+        for _receiver, outcome in sync_succeeded.send_robust(sender=SyncRun, run=run):
+            if isinstance(outcome, Exception):
+                logger.warning("After the sync of run %s: %r", run.pk, outcome)
     run.retryable = run.state == SyncRun.State.FAILED and isinstance(failure, FactPulseUnavailable)
     return run
 

@@ -35,6 +35,13 @@ SYNC_TASKS = (
 DAILY_JOBS: tuple[tuple[str, str], ...] = (
     # The payment-delay clocks advance with the calendar (invoices/clock.py).
     ("invoices.tasks.payment_delay_recompute", "00:15"),
+    # Alerts whose due dates came closer overnight, once the clocks have advanced (alerts/).
+    ("alerts.tasks.alerts_daily", "06:30"),
+)
+#: Jobs run every few minutes: (dotted path of a django task taking no argument, minutes).
+PERIODIC_JOBS: tuple[tuple[str, float], ...] = (
+    # Mails due: immediate notices, digests at each user's hour, retries of failed sends.
+    ("alerts.tasks.alerts_send", settings.CHORUSWEB_ALERTS_SEND_EVERY),
 )
 
 
@@ -110,6 +117,9 @@ def nightly_task() -> dict:
 for _path, _at in DAILY_JOBS:
     _hour, _minute = (int(part) for part in _at.split(":"))
     cron(_daily(_hour, _minute))(import_string(_path))
+
+for _path, _minutes in PERIODIC_JOBS:
+    cron(_every(_minutes))(import_string(_path))
 
 
 @cron(_daily(3, 15))

@@ -34,6 +34,7 @@ urlpatterns = [
     path("factures/", include("invoices.urls")),
     path("validation/", include("validators.urls")),
     path("tableau-de-bord/", include("dashboard.urls")),
+    path("", include("alerts.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -11,7 +11,8 @@ from chorusweb.demo import DEMO_USERS, load_demo
 from chorusweb.models import Connection, Membership
 
 #: URLs reachable without a login, on purpose.
-PUBLIC = {"login", "healthz", "set_language", "password_reset"}
+# "unsubscribe": the one-click link of alert mails, authorised by its signed token (tests/alerts).
+PUBLIC = {"login", "healthz", "set_language", "password_reset", "unsubscribe"}
 
 
 def _walk(patterns, prefix=""):
