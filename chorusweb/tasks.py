@@ -103,11 +103,13 @@ def recover_task() -> dict:
 def nightly_task() -> dict:
     """Every night: a full reconciliation (full sync of every connection, every unsettled action
     checked upstream), then the daily jobs."""
+    from chorusweb.dbstats import refresh_statistics
     from chorusweb.recovery import recover
 
     report = recover()
     report["syncs"] = sync_all(full=True)
-    for path in DAILY_JOBS:
+    report["statistics"] = refresh_statistics()  # after the day's writes (see chorusweb/dbstats.py)
+    for path, _at in DAILY_JOBS:
         daily = import_string(path)
         transaction.on_commit(lambda t=daily: t.enqueue())
     report["daily_jobs"] = len(DAILY_JOBS)
