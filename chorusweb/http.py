@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from chorusweb.factpulse import FactPulseError
@@ -111,3 +114,46 @@ def sort_links(request: HttpRequest, current: str, keys: Iterable[str], *, desc_
             "aria": ("descending" if desc else "ascending") if active else "none",
         }
     return links
+
+
+def no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For a page read from the mirror (list, detail, bulk, queue): the browser keeps no copy.
+
+    `Cache-Control: no-store` (with `no-cache, must-revalidate, private, max-age=0`): Back and
+    the back/forward cache show the page as it is now, never the copy from before an action.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    return wrapped
+
+
+#: Where the last list view of each workspace is kept in the session (see `list_url_remember`).
+LAST_LIST_KEY = "chorusweb:last-list:%s"
+
+
+def list_url_remember(request: HttpRequest, workspace: str) -> None:
+    """Keep the list view the user is looking at (tab, filters, sort, page) for its back links.
+
+    One per workspace and session; written only when it changed (no session write per page).
+    """
+    key = LAST_LIST_KEY % workspace
+    path = request.get_full_path()
+    if request.session.get(key) != path:
+        request.session[key] = path
+
+
+def list_url_back(request: HttpRequest, workspace: str, list_url: str) -> str:
+    """The exact list view to go back to: the `retour` parameter when it is a path of that list,
+    else the last one seen in this session, else the list's first view (`list_url`: a URL name)."""
+    default = reverse(list_url)
+    base = default.split("?", 1)[0]
+    asked = request.POST.get("retour") or request.GET.get("retour") or ""
+    for candidate in (asked, request.session.get(LAST_LIST_KEY % workspace, "")):
+        if is_local_path(candidate) and candidate.split("?", 1)[0] == base:
+            return candidate
+    return default

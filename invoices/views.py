@@ -17,9 +17,18 @@ from django_htmx.http import reswap, retarget
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted, outcome_context
-from chorusweb.bulk import BulkAlreadyStarted, bulk_results
+from chorusweb.bulk import BulkAlreadyStarted, bulk_already_started, bulk_results, bulk_summary
 from chorusweb.factpulse import FactPulseError
-from chorusweb.http import render_fragment, render_partial, safe_next, sort_links
+from chorusweb.forms import is_id
+from chorusweb.http import (
+    list_url_back,
+    list_url_remember,
+    no_store,
+    render_fragment,
+    render_partial,
+    safe_next,
+    sort_links,
+)
 from chorusweb.models import BulkRun, Workspace
 from invoices import exports, selectors, services
 from invoices.clock import invoice_clock
@@ -30,6 +39,11 @@ from invoices.workspace import RECEIVED
 SELECTION = RECEIVED.selection
 #: Columns sorted newest or largest first on the first click.
 DESC_FIRST = {"depot", "date", "maj", "ttc", "ht"}
+
+
+def _back_url(request: HttpRequest) -> str:
+    """The list view the user came from (tab, filters, sort, page), for every back link."""
+    return list_url_back(request, RECEIVED.name, RECEIVED.list_url)
 
 
 def _require(request: HttpRequest, action: Action) -> None:
@@ -43,8 +57,10 @@ def _filter_form(request: HttpRequest) -> InvoiceFilterForm:
 
 
 @require_GET
+@no_store
 def invoice_list(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_RECEIVED)
+    list_url_remember(request, RECEIVED.name)
     form = _filter_form(request)
     filters = form.to_filters() if form.is_bound else InvoiceFilterForm(connections=()).to_filters()
     sync_statuses, polling = services.sync_received_first_visit(user=request.user)
@@ -92,6 +108,7 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
+@no_store
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_get(user=request.user, pk=pk)
     return render_partial(request, "invoices/detail.html", _detail_context(request, invoice), partial="invoice-body")
@@ -113,6 +130,7 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
         )
     return {
         "invoice": invoice,
+        "back_url": _back_url(request),
         "clock": clock,
         "rejection_cost": services.invoice_rejection_cost(clock),
         "timeline": selectors.invoice_timeline(invoice=invoice),
@@ -124,6 +142,7 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
         "content": content,
         "parties": [(_("Vendeur"), content.seller), (_("Acheteur"), content.buyer)] if content else [],
         "reason_required": sorted(lc.REASON_REQUIRED),
+        "reason_targets": lc.REASON_TARGETS,
         "raw_items": sorted((invoice.raw or {}).items()),
         "can_resend_actions": can_process,
         **outcome_context(
@@ -134,6 +153,7 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
 
 
 @require_http_methods(["GET", "POST"])
+@no_store
 def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_get(user=request.user, pk=pk)
     access_for(request.user).require(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
@@ -184,6 +204,7 @@ def _process_form_refused(request: HttpRequest, invoice, form: ProcessForm, *, s
 def _process_form_response(request: HttpRequest, invoice, form: ProcessForm, *, status: int) -> HttpResponse:
     context = _detail_context(request, invoice, form=form)
     if request.htmx:
+        context["audit_oob"] = True  # "Nos actions" shows the attempt at once, failed or refused
         return render_fragment(
             request,
             "invoices/detail.html",
@@ -252,19 +273,32 @@ def _selected_invoices(request: HttpRequest, action: Action):
 
 
 @require_http_methods(["GET", "POST"])
+@no_store
 def bulk_process(request: HttpRequest) -> HttpResponse:
+    """Two steps, as the single page asks: choose the status (only those allowed for at least one
+    selected invoice, none chosen beforehand), then confirm a summary that lists the invoices that
+    cannot take it; only the invoices confirmed as eligible are sent."""
     _require(request, Action.PROCESS_RECEIVED)
     invoices = _selected_invoices(request, Action.VIEW_RECEIVED)
-    form = BulkProcessForm(request.POST or None)
+    form = BulkProcessForm(request.POST or None, targets=lc.targets_for_any(inv.status for inv in invoices))
     status = 200
-    plan = None
+    plan = summary = None
+    if (replay := bulk_already_started(request.POST.get("cle"))) is not None:
+        messages.info(request, replay.message)  # sent again (Back, double click): the run it started
+        return redirect("invoices:bulk_detail", run_id=replay.run.pk)
     if request.method == "POST":
-        if form.is_valid():
+        if not form.is_valid():
+            status = 422
+        elif request.POST.get("etape") == "envoyer":
             data = form.cleaned_data
+            confirmed = {int(v) for v in request.POST.getlist("lot") if is_id(v)}
             try:
+                chosen = [inv for inv in invoices if inv.pk in confirmed]
+                if not chosen:
+                    raise ActionRejected(_("Aucune facture confirmée : rien n'a été envoyé."))
                 run = services.bulk_process_start(
                     user=request.user,
-                    invoices=invoices,
+                    invoices=chosen,
                     target=data["cible"],
                     reason=data["motif"],
                     mandate_number=data["numero_mandat"],
@@ -280,19 +314,24 @@ def bulk_process(request: HttpRequest) -> HttpResponse:
                 SELECTION.save(request, [])
                 return redirect("invoices:bulk_detail", run_id=run.pk)
         else:
-            status = 422
-    if form.is_bound and form.is_valid():
-        plan = services.bulk_plan(user=request.user, invoices=invoices, target=form.cleaned_data["cible"])
-    return render_partial(
-        request,
-        "invoices/bulk.html",
-        {"form": form, "invoices": invoices, "max": settings.CHORUSWEB_BULK_MAX, "plan": plan},
-        partial="bulk-form",
-        status=status,
-    )
+            data = form.cleaned_data
+            plan = services.bulk_plan(user=request.user, invoices=invoices, target=data["cible"], reason=data["motif"])
+            summary = bulk_summary(plan.sendable)
+    context = {
+        "form": form,
+        "invoices": invoices,
+        "max": settings.CHORUSWEB_BULK_MAX,
+        "plan": plan,
+        "summary": summary,
+        "question": summary.question(form.cleaned_data["cible"]) if summary else "",
+        "reason_targets": lc.REASON_TARGETS,
+        "back_url": _back_url(request),
+    }
+    return render_partial(request, "invoices/bulk.html", context, partial="bulk-form", status=status)
 
 
 @require_GET
+@no_store
 def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
     run = get_object_or_404(BulkRun, pk=run_id, workspace=Workspace.RECEIVED)
     if run.user_id != request.user.pk and not request.user.is_superuser:
@@ -301,6 +340,7 @@ def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
     done = sum(1 for entry in results if entry.state != "pending")
     context = {
         "run": run,
+        "back_url": _back_url(request),
         "results": results,
         "done": done,
         "percent": round(100 * done / run.total) if run.total else 100,

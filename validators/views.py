@@ -19,7 +19,15 @@ from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted, outcome_context
 from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.factpulse import FactPulseError
-from chorusweb.http import http_status_for, render_fragment, render_partial, sort_links
+from chorusweb.http import (
+    http_status_for,
+    list_url_back,
+    list_url_remember,
+    no_store,
+    render_fragment,
+    render_partial,
+    sort_links,
+)
 from chorusweb.models import BulkRun, Workspace
 from validators import selectors, services
 from validators.forms import BulkApproveForm, DecisionForm, DownloadForm, QueueFilterForm
@@ -32,6 +40,11 @@ SELECTION = VALIDATION.selection
 DESC_FIRST = {"depot", "date", "ttc"}
 
 
+def _back_url(request: HttpRequest) -> str:
+    """The queue view the user came from (tab, filters, sort, page), for every back link."""
+    return list_url_back(request, VALIDATION.name, VALIDATION.list_url)
+
+
 def _require(request: HttpRequest, action: Action) -> None:
     if not access_for(request.user).can(action):
         raise PermissionDenied
@@ -41,8 +54,10 @@ def _require(request: HttpRequest, action: Action) -> None:
 
 
 @require_GET
+@no_store
 def queue(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_VALIDATION)
+    list_url_remember(request, VALIDATION.name)
     connections = access_for(request.user).connections(Action.VIEW_VALIDATION)
     form = QueueFilterForm(request.GET or None, connections=connections)
     filters = form.to_filters()
@@ -91,6 +106,7 @@ def _detail_context(request: HttpRequest, invoice: ValidationInvoice, *, bound=N
         read = services.validation_detail_read(invoice=invoice)
     return {
         "invoice": invoice,
+        "back_url": _back_url(request),
         "urgency": selectors.urgency(invoice.deadline) if invoice.awaiting else None,
         "read": read,
         "detail": read.detail,
@@ -113,6 +129,7 @@ def _detail_context(request: HttpRequest, invoice: ValidationInvoice, *, bound=N
 
 
 @require_GET
+@no_store
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.validation_get(user=request.user, pk=pk)
     context = _detail_context(request, invoice)
@@ -124,6 +141,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@no_store
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.validation_get(user=request.user, pk=pk)
     access_for(request.user).require(Action.VALIDATE, invoice.connection_id, invoice.service_code)
@@ -180,6 +198,8 @@ def _decision_response(request: HttpRequest, invoice, form: DecisionForm, *, sta
             "can_validate": invoice.awaiting,
             "may_validate": True,
             "reason_max": lc.REASON_MAX_LENGTH,
+            "audit": selectors.validation_audit(invoice=invoice),
+            "audit_oob": True,  # "Nos actions" shows the attempt at once, failed or refused
             **_decision_forms(invoice, form),
         }
         return render_fragment(request, "validators/detail.html", context, partial="decision-form", status=status)
@@ -224,6 +244,7 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@no_store
 def bulk_approve(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VALIDATE)
     invoices = selectors.validations_by_ids(user=request.user, ids=SELECTION.get(request))
@@ -250,11 +271,18 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
         else:
             status = 422
     plan = services.bulk_approve_plan(user=request.user, invoices=invoices)
-    context = {"form": form, "invoices": invoices, "max": services.BULK_APPROVE_MAX, "plan": plan}
+    context = {
+        "form": form,
+        "invoices": invoices,
+        "max": services.BULK_APPROVE_MAX,
+        "plan": plan,
+        "back_url": _back_url(request),
+    }
     return render_partial(request, "validators/bulk.html", context, partial="bulk-form", status=status)
 
 
 @require_GET
+@no_store
 def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
     run = get_object_or_404(BulkRun, pk=run_id, workspace=Workspace.VALIDATION)
     if run.user_id != request.user.pk and not request.user.is_superuser:
@@ -265,6 +293,7 @@ def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
         counts[entry.state] = counts.get(entry.state, 0) + 1
     context = {
         "run": run,
+        "back_url": _back_url(request),
         "results": results,
         "done": (done := sum(1 for entry in results if entry.state != "pending")),
         "percent": round(100 * done / run.total) if run.total else 100,
