@@ -5,14 +5,21 @@ return) as a formula: a supplier name such as `=HYPERLINK(...)` coming from Chor
 act in the reader's spreadsheet. Such a cell is written with a leading apostrophe, which
 spreadsheets read as "this is text" (OWASP's advice). Numbers stay numbers: a negative amount
 (`-12,50`, a credit note) is a value, not a formula, and is written as it is.
+
+Also the rest every download shares: a unique file name (`download_stamp`) and real dates on
+ZIP entries (`zip_date_time`).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+from django.utils import timezone
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: A plain number, French or English decimal mark: -12,50  1234.5  +3
@@ -34,3 +41,22 @@ def csv_cell(value: Any) -> str:
 def csv_row(values: Iterable[Any]) -> list[str]:
     """Every cell of a row through `csv_cell`."""
     return [csv_cell(value) for value in values]
+
+
+def download_stamp() -> str:
+    """What makes a download's file name unique: the local time and a short random part
+    (`20261201-143502-7f3a`), so that two downloads never overwrite each other."""
+    return f"{timezone.localtime():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def zip_date_time(day) -> tuple[int, int, int, int, int, int]:
+    """The date of a ZIP entry: the invoice's deposit day (noon), else now; never 1980."""
+    if isinstance(day, datetime):
+        moment = timezone.localtime(day) if timezone.is_aware(day) else day
+    elif isinstance(day, date):
+        moment = datetime(day.year, day.month, day.day, 12)
+    else:
+        moment = timezone.localtime()
+    if moment.year < 1980:
+        moment = timezone.localtime()
+    return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)

@@ -6,10 +6,12 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.csp import CSP
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from chorusweb.factpulse import FactPulseError
@@ -157,3 +159,25 @@ def list_url_back(request: HttpRequest, workspace: str, list_url: str) -> str:
         if is_local_path(candidate) and candidate.split("?", 1)[0] == base:
             return candidate
     return default
+
+
+def csp_frames_self(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For a page that shows one of our documents in a frame: the strict policy, plus
+    `frame-src 'self'` (nothing else may be framed; scripts and styles stay as strict)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response._csp_config = {**settings.SECURE_CSP, "frame-src": [CSP.SELF]}
+        return response
+
+    return wrapped
+
+
+def framed_by_self(response: HttpResponse) -> HttpResponse:
+    """A document shown in a frame of our own pages (a PDF served inline): it may be framed by
+    this site only (`frame-ancestors 'self'`, `X-Frame-Options: SAMEORIGIN`), and the browser's
+    PDF viewer may run in it (`object-src 'self'`). Every other response stays unframeable."""
+    response._csp_config = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF], "object-src": [CSP.SELF]}
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response

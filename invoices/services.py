@@ -47,7 +47,7 @@ from chorusweb.audit import (
     settle_failure,
 )
 from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
-from chorusweb.exports import csv_row
+from chorusweb.exports import csv_row, download_stamp, zip_date_time
 from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
 from chorusweb.money import plain_amount
@@ -716,39 +716,44 @@ def invoices_download(
         for chunk in _chunks(group, settings.CHORUSWEB_DOWNLOAD_BATCH):
             batches.append((group[0].connection, chunk))
 
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    stamp = download_stamp()
+    first: DownloadedDocument | None = None
     if len(batches) == 1:
         connection, chunk = batches[0]
-        document = _download_chunk(
+        first = _download_chunk(
             user=user,
             connection=connection,
             invoices=chunk,
             file_format=file_format,
             include_attachments=include_attachments,
         )
-        ext = EXTENSIONS.get(document.kind, "bin")
-        name = f"facture-{chunk[0].invoice_number}.{ext}" if len(chunk) == 1 else f"factures-{stamp}.{ext}"
-        return DownloadResult(
-            Path(document.path),
-            _safe_filename(name),
-            CONTENT_TYPES.get(document.kind, "application/octet-stream"),
-            document.size,
-            len(chunk),
-        )
+        if first.kind != "zip":  # one file (a PDF, an XML): handed out as it is
+            ext = EXTENSIONS.get(first.kind, "bin")
+            name = f"facture-{chunk[0].invoice_number}-{stamp}.{ext}" if len(chunk) == 1 else f"factures-{stamp}.{ext}"
+            return DownloadResult(
+                Path(first.path),
+                _safe_filename(name),
+                CONTENT_TYPES.get(first.kind, "application/octet-stream"),
+                first.size,
+                len(chunk),
+            )
 
+    # A ZIP is always laid out the same way, whatever the count: one folder per call
+    # (lot-001/...), the invoices' own dates on their entries, and manifest.csv.
     fd, merged_path = tempfile.mkstemp(prefix="chorusweb-", suffix=".zip")
     os.close(fd)
     manifest: list[list[str]] = []
     try:
         with zipfile.ZipFile(merged_path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as merged:
             for index, (connection, chunk) in enumerate(batches, start=1):
-                document = _download_chunk(
+                document = first or _download_chunk(
                     user=user,
                     connection=connection,
                     invoices=chunk,
                     file_format=file_format,
                     include_attachments=include_attachments,
                 )
+                first = None
                 try:
                     names = _merge_into(merged, Path(document.path), document.kind, f"lot-{index:03d}", chunk)
                 finally:
@@ -763,12 +768,14 @@ def invoices_download(
                             " | ".join(names.get(invoice.invoice_id, [])),
                         ]
                     )
-            merged.writestr("manifest.csv", _manifest_csv(manifest))
+            info = zipfile.ZipInfo("manifest.csv", date_time=zip_date_time(None))
+            merged.writestr(info, _manifest_csv(manifest))
     except BaseException:
         _unlink(Path(merged_path))
         raise
     size = Path(merged_path).stat().st_size
-    return DownloadResult(Path(merged_path), f"factures-{stamp}.zip", CONTENT_TYPES["zip"], size, len(invoices))
+    name = f"factures-{stamp}-{len(invoices)}.zip"
+    return DownloadResult(Path(merged_path), name, CONTENT_TYPES["zip"], size, len(invoices))
 
 
 def _merge_into(
@@ -776,6 +783,7 @@ def _merge_into(
 ) -> dict[int, list[str]]:
     """Copy one call's file into the merged ZIP; return each invoice's file names in it."""
     names: dict[int, list[str]] = {inv.invoice_id: [] for inv in chunk}
+    by_id = {inv.invoice_id: inv for inv in chunk}
 
     def owner(member: str) -> int | None:
         for inv in chunk:
@@ -783,20 +791,26 @@ def _merge_into(
                 return inv.invoice_id
         return chunk[0].invoice_id if len(chunk) == 1 else None
 
+    def dated(target: str, who: int | None) -> zipfile.ZipInfo:
+        invoice = by_id.get(who) if who is not None else None
+        day = (invoice.deposit_date or invoice.invoice_date) if invoice is not None else None
+        return zipfile.ZipInfo(target, date_time=zip_date_time(day))
+
     if kind == "zip":
         with zipfile.ZipFile(path) as source:
             for info in source.infolist():
                 if info.is_dir():
                     continue
                 target = f"{prefix}/{info.filename}"
-                with source.open(info) as src, merged.open(target, "w", force_zip64=True) as dst:
-                    shutil.copyfileobj(src, dst, 1024 * 1024)
                 who = owner(info.filename)
+                with source.open(info) as src, merged.open(dated(target, who), "w", force_zip64=True) as dst:
+                    shutil.copyfileobj(src, dst, 1024 * 1024)
                 if who is not None:
                     names[who].append(target)
     else:
         target = f"{prefix}/{chunk[0].invoice_number or chunk[0].invoice_id}.{EXTENSIONS.get(kind, 'bin')}"
-        merged.write(path, target)
+        with path.open("rb") as src, merged.open(dated(target, chunk[0].invoice_id), "w", force_zip64=True) as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
         for inv in chunk:
             names[inv.invoice_id].append(target)
     return names

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import mimetypes
 import os
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
@@ -21,6 +24,8 @@ from chorusweb.bulk import BulkAlreadyStarted, bulk_already_started, bulk_result
 from chorusweb.factpulse import FactPulseError
 from chorusweb.forms import is_id
 from chorusweb.http import (
+    csp_frames_self,
+    framed_by_self,
     list_url_back,
     list_url_remember,
     no_store,
@@ -109,6 +114,7 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_GET
 @no_store
+@csp_frames_self
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_get(user=request.user, pk=pk)
     return render_partial(request, "invoices/detail.html", _detail_context(request, invoice), partial="invoice-body")
@@ -266,6 +272,34 @@ def invoice_document_file(request: HttpRequest, pk: int) -> FileResponse:
     invoice = selectors.invoice_get(user=request.user, pk=pk)
     document = get_object_or_404(InvoiceDocument, invoice=invoice)
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=os.path.basename(document.file.name))
+
+
+@require_GET
+def invoice_document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invoice's PDF, inline: shown in a frame of its page (and by the browser's viewer)."""
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    pdf = selectors.invoice_document_pdf(invoice=invoice)
+    if pdf is None:
+        raise Http404(_("Cette facture n'a pas de PDF récupéré."))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = get_valid_filename(f"facture-{invoice.invoice_number or invoice.invoice_id}.pdf")
+    response["Content-Disposition"] = content_disposition_header(False, name)
+    return framed_by_self(response)
+
+
+@require_GET
+def invoice_attachment(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """One attachment of the invoice's document, downloaded on its own."""
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    found = selectors.invoice_document_attachment(invoice=invoice, index=index)
+    if found is None:
+        raise Http404(_("Cette pièce jointe n'est pas disponible."))
+    name, data = found
+    response = HttpResponse(data, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(
+        True, get_valid_filename(os.path.basename(name)) or "piece-jointe"
+    )
+    return response
 
 
 def _selected_invoices(request: HttpRequest, action: Action):

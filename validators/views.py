@@ -18,6 +18,7 @@ from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted, outcome_context
 from chorusweb.bulk import BulkAlreadyStarted, bulk_results
+from chorusweb.exports import download_stamp
 from chorusweb.factpulse import FactPulseError
 from chorusweb.http import (
     http_status_for,
@@ -234,7 +235,7 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
     doc.cleanup()  # the open handle keeps the data until the response is sent
     name = doc.filename
     if invoice.invoice_number:
-        name = f"facture-{invoice.invoice_number}{os.path.splitext(name)[1]}"
+        name = f"facture-{invoice.invoice_number}-{download_stamp()}{os.path.splitext(name)[1]}"
     response = FileResponse(handle, as_attachment=True, filename=name, content_type=doc.content_type)
     response["Content-Length"] = str(doc.size)
     return response

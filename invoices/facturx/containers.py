@@ -325,3 +325,52 @@ def _pdf_priority(info: zipfile.ZipInfo, xml_stem: str) -> tuple[int, int]:
     else:
         rank = 2
     return rank, info.file_size
+
+
+# --------------------------------------------------------------------------- files, one by one
+
+#: Largest file handed out of a document (an attachment, the invoice's PDF).
+MAX_EXTRACTED_SIZE = 50 * 1024 * 1024
+
+
+def document_pdf(stream: IO[bytes], *, kind: str, pdf_filename: str = "") -> bytes | None:
+    """The invoice's PDF in a stored document: the file itself, or its Factur-X member in a ZIP."""
+    if kind == "pdf":
+        data = stream.read(MAX_EXTRACTED_SIZE + 1)
+        return data if len(data) <= MAX_EXTRACTED_SIZE else None
+    if kind != "zip":
+        return None
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            members = [i for i in archive.infolist() if not i.is_dir() and i.filename.lower().endswith(".pdf")]
+            chosen = [i for i in members if i.filename == pdf_filename] or members[:1]
+            if not chosen or chosen[0].file_size > MAX_EXTRACTED_SIZE:
+                return None
+            return _read_member(archive, chosen[0], MAX_EXTRACTED_SIZE)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        return None
+
+
+def document_attachment(
+    stream: IO[bytes], *, kind: str, attachment: Attachment, pdf_filename: str = ""
+) -> bytes | None:
+    """One attachment of a stored document, by what `read_document` listed: a member of the ZIP,
+    or a file embedded in the (Factur-X) PDF. None when it cannot be handed out (a reference of
+    the XML, too large, gone)."""
+    if attachment.source == "zip" and kind == "zip":
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                info = archive.getinfo(attachment.name)
+                return None if info.file_size > MAX_EXTRACTED_SIZE else _read_member(archive, info, MAX_EXTRACTED_SIZE)
+        except (KeyError, zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+            return None
+    if attachment.source == "pdf":
+        pdf = document_pdf(stream, kind=kind, pdf_filename=pdf_filename)
+        if pdf is None:
+            return None
+        try:
+            found = PdfReader(io.BytesIO(pdf)).attachments.get(attachment.name) or []
+        except Exception:  # pypdf raises many kinds of errors on broken PDFs
+            return None
+        return found[0] if found else None
+    return None

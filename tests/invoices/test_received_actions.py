@@ -39,7 +39,8 @@ def _process(client, invoice, **data):
 
 
 def _select(client, *invoices):
-    client.post("/factures/selection/", {"ids": [inv.pk for inv in invoices], "operation": "set"})
+    client.post("/factures/selection/", {"operation": "clear"})
+    client.post("/factures/selection/", {"ids": [inv.pk for inv in invoices], "operation": "add"})
 
 
 # --- 5. Back shows the truth ----------------------------------------------------------------
