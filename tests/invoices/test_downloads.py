@@ -104,10 +104,10 @@ def test_attachments_are_downloaded_one_by_one(recipient_client, mirror, fake_fa
     fake_factpulse.document = _zip({"facture.pdf": b"%PDF-1.4 x", "bon-de-commande.txt": b"BC 42"})
     recipient_client.post(f"/factures/{invoice.pk}/document/")
     html = recipient_client.get(f"/factures/{invoice.pk}/").content.decode()
-    links = dict(
-        (name, url)
+    links = {
+        name: url
         for url, name in re.findall(r'<a href="(/factures/\d+/document/piece/\d+/)" download>([^<]+)</a>', html)
-    )
+    }
     assert "bon-de-commande.txt" in links
     response = recipient_client.get(links["bon-de-commande.txt"])
     assert response.status_code == 200 and response.content == b"BC 42"
