@@ -538,8 +538,13 @@ def bulk_process_start(
     comment: str = "",
     mandate_number: str = "",
     idempotency_key: str | None = None,
+    confirmed: set[int] | None = None,
 ) -> BulkRun:
-    """Check every invoice first, record the run (once per form key), then send in the background."""
+    """Check every invoice first, record the run (once per form key), then send in the background.
+
+    `confirmed`: the invoices the user confirmed in the summary (their pks); any other is set
+    aside, even one that became eligible meanwhile: only what was shown is sent.
+    """
     if (replay := bulk_already_started(idempotency_key)) is not None:
         raise replay
     if len(invoices) > settings.CHORUSWEB_BULK_MAX:
@@ -548,6 +553,19 @@ def bulk_process_start(
         )
     target = lc.normalise_status(target)
     plan = bulk_plan(user=user, invoices=invoices, target=target, reason=reason)
+    if confirmed is not None:
+        unconfirmed = [inv for inv in plan.sendable if inv.pk not in confirmed]
+        plan.sendable = [inv for inv in plan.sendable if inv.pk in confirmed]
+        plan.skipped.extend(
+            {
+                "pk": inv.pk,
+                "invoice_number": inv.invoice_number,
+                "supplier_name": inv.supplier_name,
+                "status": inv.status,
+                "reason": _("Absente du résumé confirmé : elle n'est pas envoyée."),
+            }
+            for inv in unconfirmed
+        )
     extra = {"comment": comment, "mandate_number": mandate_number}
     return bulk_run_create(
         workspace=Workspace.RECEIVED,

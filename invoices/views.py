@@ -327,12 +327,12 @@ def bulk_process(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             confirmed = {int(v) for v in request.POST.getlist("lot") if is_id(v)}
             try:
-                chosen = [inv for inv in invoices if inv.pk in confirmed]
-                if not chosen:
+                if not any(inv.pk in confirmed for inv in invoices):
                     raise ActionRejected(_("Aucune facture confirmée : rien n'a été envoyé."))
                 run = services.bulk_process_start(
                     user=request.user,
-                    invoices=chosen,
+                    invoices=invoices,
+                    confirmed=confirmed,
                     target=data["cible"],
                     reason=data["motif"],
                     mandate_number=data["numero_mandat"],

@@ -108,6 +108,7 @@ def test_bulk_sends_only_the_confirmed_eligible_invoices(
     assert response.status_code == 302
     run = BulkRun.objects.get()
     assert run.invoice_pks == [mirror[1].pk]  # 2 was not confirmed; 4 cannot take the status
+    assert sorted(s["pk"] for s in run.skipped) == [mirror[2].pk, mirror[4].pk]
     assert fake_factpulse.count("traiter_facture_recue") == 1
 
 
