@@ -17,7 +17,7 @@ from django_htmx.http import reswap, retarget
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted, outcome_context
-from chorusweb.bulk import BulkAlreadyStarted, bulk_results
+from chorusweb.bulk import BulkAlreadyStarted, bulk_results, bulk_summary
 from chorusweb.exports import download_stamp
 from chorusweb.factpulse import FactPulseError
 from chorusweb.http import (
@@ -272,7 +272,10 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
         else:
             status = 422
     plan = services.bulk_approve_plan(user=request.user, invoices=invoices)
+    summary = bulk_summary(plan.sendable)
     context = {
+        "summary": summary,
+        "question": summary.question(lc.VALIDATION_ACTION_APPROVE),
         "form": form,
         "invoices": invoices,
         "max": services.BULK_APPROVE_MAX,

@@ -110,6 +110,19 @@
     }
   });
 
+  // A document shown in a frame on demand: <details data-frame-src> gets its <iframe> when opened,
+  // so that the browser's PDF viewer starts only when the reader asks for it.
+  document.addEventListener("toggle", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("details[data-frame-src]") || !box.open) { return; }
+    if (box.querySelector("iframe")) { return; }
+    var frame = document.createElement("iframe");
+    frame.src = box.getAttribute("data-frame-src");
+    frame.title = box.getAttribute("data-frame-title") || "";
+    frame.className = "document-pdf__frame";
+    box.insertBefore(frame, box.querySelector("summary").nextSibling);
+  }, true);  // capture: toggle does not bubble
+
   // A request that failed without an answer to show (server error, lost connection): say so.
   function requestFailed() {
     var alerts = document.getElementById("alerts");

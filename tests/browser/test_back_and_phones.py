@@ -67,6 +67,7 @@ def test_invoice_pdf_is_shown_in_the_page(page, settings, tmp_path):
     invoice = received().first()
     login(page, ACCOUNTANT, f"/factures/{invoice.pk}/")
     page.get_by_role("button", name="Récupérer et afficher le document").click()
+    page.get_by_text("Voir le PDF de la facture").click()
     frame = page.locator("iframe.document-pdf__frame")
     expect(frame).to_be_visible()
     src = frame.get_attribute("src")
