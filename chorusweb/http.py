@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote, unquote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -134,19 +135,27 @@ def no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapped
 
 
-#: Where the last list view of each workspace is kept in the session (see `list_url_remember`).
-LAST_LIST_KEY = "chorusweb:last-list:%s"
+#: The cookie that keeps the last list view of each workspace (see `list_url_remember`).
+LAST_LIST_COOKIE = "chorusweb-liste-%s"
 
 
-def list_url_remember(request: HttpRequest, workspace: str) -> None:
+def list_url_remember(request: HttpRequest, response: HttpResponse, workspace: str) -> HttpResponse:
     """Keep the list view the user is looking at (tab, filters, sort, page) for its back links.
 
-    One per workspace and session; written only when it changed (no session write per page).
+    One per workspace, in a cookie of this site (no database write on a list page); read back
+    by `list_url_back`, which trusts it only as a path of that list.
     """
-    key = LAST_LIST_KEY % workspace
     path = request.get_full_path()
-    if request.session.get(key) != path:
-        request.session[key] = path
+    name = LAST_LIST_COOKIE % workspace
+    if unquote(request.COOKIES.get(name, "")) != path and len(path) < 2000:
+        response.set_cookie(
+            name,
+            quote(path, safe=""),
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
 
 
 def list_url_back(request: HttpRequest, workspace: str, list_url: str) -> str:
@@ -155,7 +164,7 @@ def list_url_back(request: HttpRequest, workspace: str, list_url: str) -> str:
     default = reverse(list_url)
     base = default.split("?", 1)[0]
     asked = request.POST.get("retour") or request.GET.get("retour") or ""
-    for candidate in (asked, request.session.get(LAST_LIST_KEY % workspace, "")):
+    for candidate in (asked, unquote(request.COOKIES.get(LAST_LIST_COOKIE % workspace, ""))):
         if is_local_path(candidate) and candidate.split("?", 1)[0] == base:
             return candidate
     return default

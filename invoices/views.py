@@ -65,7 +65,6 @@ def _filter_form(request: HttpRequest) -> InvoiceFilterForm:
 @no_store
 def invoice_list(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_RECEIVED)
-    list_url_remember(request, RECEIVED.name)
     form = _filter_form(request)
     filters = form.to_filters() if form.is_bound else InvoiceFilterForm(connections=()).to_filters()
     sync_statuses, polling = services.sync_received_first_visit(user=request.user)
@@ -98,7 +97,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             for key, label in selectors.CLOCK_FILTERS.items()
         ],
     }
-    return render_partial(request, "invoices/list.html", context, partial="results-table")
+    response = render_partial(request, "invoices/list.html", context, partial="results-table")
+    return list_url_remember(request, response, RECEIVED.name)
 
 
 @require_GET

@@ -58,7 +58,6 @@ def _require(request: HttpRequest, action: Action) -> None:
 @no_store
 def queue(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_VALIDATION)
-    list_url_remember(request, VALIDATION.name)
     connections = access_for(request.user).connections(Action.VIEW_VALIDATION)
     form = QueueFilterForm(request.GET or None, connections=connections)
     filters = form.to_filters()
@@ -83,7 +82,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "urgent_count": selectors.queue_urgent_count(request.user),
         **action_flags(request.user),
     }
-    return render_partial(request, "validators/queue.html", context, partial="results-table")
+    response = render_partial(request, "validators/queue.html", context, partial="results-table")
+    return list_url_remember(request, response, VALIDATION.name)
 
 
 # --- Detail, decision, document -------------------------------------------------------------
