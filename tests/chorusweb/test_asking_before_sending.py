@@ -42,9 +42,9 @@ def test_targets_offered_are_those_allowed_for_at_least_one_invoice():
 
 def test_no_store_keeps_no_copy():
     response = no_store(lambda request: HttpResponse("ok"))(RequestFactory().get("/"))
-    assert {"no-store", "no-cache", "must-revalidate", "private"} <= set(
+    assert {"no-store", "no-cache", "must-revalidate", "private"} <= {
         part.split("=")[0] for part in response["Cache-Control"].replace(" ", "").split(",")
-    )
+    }
 
 
 def test_back_link_is_the_last_view_of_that_list_only():
