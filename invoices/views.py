@@ -26,6 +26,7 @@ from chorusweb.forms import is_id
 from chorusweb.http import (
     csp_frames_self,
     framed_by_self,
+    is_partial_request,
     list_url_back,
     list_url_remember,
     no_store,
@@ -163,10 +164,9 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
 def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_get(user=request.user, pk=pk)
     access_for(request.user).require(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
-    if request.method == "GET":
-        return render_partial(
-            request, "invoices/detail.html", _detail_context(request, invoice), partial="process-form"
-        )
+    if request.method == "GET":  # the form region, polled while an outcome is unknown
+        context = _detail_context(request, invoice, audit_oob=is_partial_request(request, "process-form"))
+        return render_partial(request, "invoices/detail.html", context, partial="process-form")
     form = ProcessForm(request.POST, invoice=invoice, clock=invoice_clock(invoice))
     replay = already_submitted(request.POST.get("cle"))
     if replay is not None:

@@ -22,6 +22,7 @@ from chorusweb.exports import download_stamp
 from chorusweb.factpulse import FactPulseError
 from chorusweb.http import (
     http_status_for,
+    is_partial_request,
     list_url_back,
     list_url_remember,
     no_store,
@@ -148,9 +149,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     access_for(request.user).require(Action.VALIDATE, invoice.connection_id, invoice.service_code)
     if request.method == "GET":
         if request.htmx:  # the decision region, polled while an outcome is unknown
-            return render_partial(
-                request, "validators/detail.html", _detail_context(request, invoice), partial="decision-form"
-            )
+            context = _detail_context(request, invoice, audit_oob=is_partial_request(request, "decision-form"))
+            return render_partial(request, "validators/detail.html", context, partial="decision-form")
         return redirect("validators:detail", pk=invoice.pk)
     form = DecisionForm(request.POST, invoice=invoice)
     replay = already_submitted(request.POST.get("cle"))

@@ -186,3 +186,11 @@ def test_failed_action_updates_nos_actions_out_of_band(recipient_client, mirror,
 def test_successful_action_answer_carries_nos_actions(recipient_client, mirror):
     html = _process(recipient_client, mirror[1], cible=lc.SERVICE_FAIT).content.decode()
     assert 'id="audit-table"' in html and "Service fait" in html
+
+
+def test_outcome_poll_refreshes_nos_actions_too(recipient_client, mirror):
+    url = f"/factures/{mirror[1].pk}/traiter/"
+    polled = recipient_client.get(url, HTTP_HX_TARGET="process-form", **HTMX).content.decode()
+    assert re.search(r'<div id="audit-table"[^>]*hx-swap-oob="true"', polled)
+    page = recipient_client.get(url).content.decode()  # a full page: the table once, in its place
+    assert page.count('id="audit-table"') == 1
