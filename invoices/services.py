@@ -7,17 +7,13 @@ transaction as the settlement.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import json
 import logging
 import os
-import shutil
 import tempfile
 import uuid
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -47,10 +43,9 @@ from chorusweb.audit import (
     settle_failure,
 )
 from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
-from chorusweb.exports import csv_row, download_stamp, zip_date_time
+from chorusweb.exports import GroupZip, download_stamp
 from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.money import plain_amount
 from chorusweb.sync import (
     PageStats,
     Progress,
@@ -756,14 +751,12 @@ def invoices_download(
                 len(chunk),
             )
 
-    # A ZIP is always laid out the same way, whatever the count: one folder per call
-    # (lot-001/...), the invoices' own dates on their entries, and manifest.csv.
+    # A ZIP is always laid out the same way, whatever the count (chorusweb.exports.GroupZip).
     fd, merged_path = tempfile.mkstemp(prefix="chorusweb-", suffix=".zip")
     os.close(fd)
-    manifest: list[list[str]] = []
     try:
-        with zipfile.ZipFile(merged_path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as merged:
-            for index, (connection, chunk) in enumerate(batches, start=1):
+        with GroupZip(merged_path) as merged:
+            for connection, chunk in batches:
                 document = first or _download_chunk(
                     user=user,
                     connection=connection,
@@ -773,74 +766,15 @@ def invoices_download(
                 )
                 first = None
                 try:
-                    names = _merge_into(merged, Path(document.path), document.kind, f"lot-{index:03d}", chunk)
+                    merged.add(Path(document.path), document.kind, chunk)
                 finally:
                     _unlink(Path(document.path))
-                for invoice in chunk:
-                    manifest.append(
-                        [
-                            invoice.invoice_number,
-                            invoice.supplier_name,
-                            plain_amount(invoice.total_incl_tax),
-                            lc.status_label(invoice.status),
-                            " | ".join(names.get(invoice.invoice_id, [])),
-                        ]
-                    )
-            info = zipfile.ZipInfo("manifest.csv", date_time=zip_date_time(None))
-            merged.writestr(info, _manifest_csv(manifest))
     except BaseException:
         _unlink(Path(merged_path))
         raise
     size = Path(merged_path).stat().st_size
     name = f"factures-{stamp}-{len(invoices)}.zip"
     return DownloadResult(Path(merged_path), name, CONTENT_TYPES["zip"], size, len(invoices))
-
-
-def _merge_into(
-    merged: zipfile.ZipFile, path: Path, kind: str, prefix: str, chunk: Sequence[ReceivedInvoice]
-) -> dict[int, list[str]]:
-    """Copy one call's file into the merged ZIP; return each invoice's file names in it."""
-    names: dict[int, list[str]] = {inv.invoice_id: [] for inv in chunk}
-    by_id = {inv.invoice_id: inv for inv in chunk}
-
-    def owner(member: str) -> int | None:
-        for inv in chunk:
-            if str(inv.invoice_id) in member or (inv.invoice_number and inv.invoice_number in member):
-                return inv.invoice_id
-        return chunk[0].invoice_id if len(chunk) == 1 else None
-
-    def dated(target: str, who: int | None) -> zipfile.ZipInfo:
-        invoice = by_id.get(who) if who is not None else None
-        day = (invoice.deposit_date or invoice.invoice_date) if invoice is not None else None
-        return zipfile.ZipInfo(target, date_time=zip_date_time(day))
-
-    if kind == "zip":
-        with zipfile.ZipFile(path) as source:
-            for info in source.infolist():
-                if info.is_dir():
-                    continue
-                target = f"{prefix}/{info.filename}"
-                who = owner(info.filename)
-                with source.open(info) as src, merged.open(dated(target, who), "w", force_zip64=True) as dst:
-                    shutil.copyfileobj(src, dst, 1024 * 1024)
-                if who is not None:
-                    names[who].append(target)
-    else:
-        target = f"{prefix}/{chunk[0].invoice_number or chunk[0].invoice_id}.{EXTENSIONS.get(kind, 'bin')}"
-        with path.open("rb") as src, merged.open(dated(target, chunk[0].invoice_id), "w", force_zip64=True) as dst:
-            shutil.copyfileobj(src, dst, 1024 * 1024)
-        for inv in chunk:
-            names[inv.invoice_id].append(target)
-    return names
-
-
-def _manifest_csv(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(csv_row([_("Numéro de facture"), _("Fournisseur"), _("Montant TTC"), _("Statut"), _("Fichiers")]))
-    writer.writerows(csv_row(row) for row in rows)
-    return buffer.getvalue()
 
 
 def _safe_filename(name: str) -> str:

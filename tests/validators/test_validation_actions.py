@@ -96,3 +96,21 @@ def test_queue_is_cards_on_phones_with_a_skip_link(logged, queue):
     assert 'class="data data--cards validation-queue"' in html
     assert 'data-label="Fournisseur"' in html
     assert re.search(r'<a class="skip-results" href="#results-table">Aller aux résultats</a>', html)
+
+
+def test_validation_zip_download_has_the_same_layout(logged, queue, fake_factpulse):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("V-1.pdf", b"%PDF-1.4 x")
+    fake_factpulse.document = buffer.getvalue()
+    response = logged.post(f"/validation/{queue[1].pk}/document/", {"format": "ZIP"})
+    assert response.status_code == 200
+    name = re.search(r'filename="([^"]+)"', response["Content-Disposition"]).group(1)
+    assert re.fullmatch(rf"facture-{queue[1].invoice_number}-\d{{8}}-\d{{6}}-[0-9a-f]{{4}}\.zip", name)
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        assert "manifest.csv" in archive.namelist()
+        assert all(info.date_time[0] >= 2026 for info in archive.infolist())
+        assert queue[1].invoice_number in archive.read("manifest.csv").decode("utf-8-sig")
