@@ -113,6 +113,19 @@ def test_phone_list_is_cards_and_invoice_page_does_not_scroll_sideways(page, set
     screenshot(page, "phone-invoice")
 
 
+def test_phone_validation_queue_does_not_scroll_sideways(page):
+    from tests.browser.conftest import VALIDATOR
+
+    page.set_viewport_size(PHONE)
+    login(page, VALIDATOR, "/validation/")
+    page.goto("/validation/?onglet=toutes")
+    settle(page)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    first = page.locator("#results-table tbody tr").first
+    assert first.evaluate("tr => getComputedStyle(tr).display") == "block"
+    screenshot(page, "phone-validation-queue")
+
+
 def test_phone_pages_have_no_serious_violation(axe_page, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     page = axe_page
