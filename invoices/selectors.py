@@ -512,9 +512,7 @@ def invoice_document_attachments(stored: StoredDocument | None) -> list[tuple[in
     if stored is None or stored.content is None:
         return []
     return [
-        (index, attachment)
-        for index, attachment in enumerate(stored.content.attachments)
-        if attachment.source in ("zip", "pdf")
+        (index, attachment) for index, attachment in enumerate(stored.content.attachments) if attachment.downloadable
     ]
 
 
@@ -526,6 +524,10 @@ def invoice_document_attachment(*, invoice: ReceivedInvoice, index: int) -> tupl
     attachment = stored.content.attachments[index]
     with stored.file.file.open("rb") as handle:
         data = facturx.document_attachment(
-            handle, kind=stored.file.kind, attachment=attachment, pdf_filename=stored.content.pdf_filename
+            handle,
+            kind=stored.file.kind,
+            attachment=attachment,
+            pdf_filename=stored.content.pdf_filename,
+            xml_filename=stored.content.xml_filename,
         )
     return None if data is None else (attachment.name, data)

@@ -123,3 +123,19 @@ def test_another_connections_attachment_is_not_served(client, mirror, fake_factp
     MembershipFactory(user=stranger, role="recipient")
     client.force_login(stranger)
     assert client.get(f"/factures/{mirror[0].pk}/document/pdf/").status_code == 404
+
+
+def test_attachment_embedded_in_the_xml_is_downloaded_on_its_own(recipient_client, mirror, fake_factpulse):
+    from tests.invoices.test_facturx import ATTACHED_REPORT, cii_xml
+
+    invoice = mirror[0]
+    fake_factpulse.document = _zip({"facture.xml": cii_xml(), "planning.csv": b"semaine;tache"})
+    recipient_client.post(f"/factures/{invoice.pk}/document/")
+    html = recipient_client.get(f"/factures/{invoice.pk}/").content.decode()
+    pattern = r'<a href="(/factures/\d+/document/piece/\d+/)" download>([^<]+)</a>'
+    links = {name: url for url, name in re.findall(pattern, html)}
+    assert set(links) == {"planning.csv", "pv-recette.pdf"}
+    report = recipient_client.get(links["pv-recette.pdf"])
+    assert report.status_code == 200 and report.content == ATTACHED_REPORT
+    assert report["Content-Type"] == "application/pdf"
+    assert recipient_client.get(links["planning.csv"]).content == b"semaine;tache"
