@@ -336,21 +336,24 @@ MAX_EXTRACTED_SIZE = 50 * 1024 * 1024
 
 
 def document_pdf(stream: IO[bytes], *, kind: str, pdf_filename: str = "") -> bytes | None:
-    """The invoice's PDF in a stored document: the file itself, or its Factur-X member in a ZIP."""
+    """The invoice's PDF in a stored document: the file itself, or its Factur-X member in a ZIP.
+
+    Only bytes that are a PDF (by their first bytes, never by a name) are handed out."""
+    data: bytes | None = None
     if kind == "pdf":
         data = stream.read(MAX_EXTRACTED_SIZE + 1)
-        return data if len(data) <= MAX_EXTRACTED_SIZE else None
-    if kind != "zip":
+    elif kind == "zip":
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                members = [i for i in archive.infolist() if not i.is_dir() and i.filename.lower().endswith(".pdf")]
+                chosen = [i for i in members if i.filename == pdf_filename] or members[:1]
+                if chosen and chosen[0].file_size <= MAX_EXTRACTED_SIZE:
+                    data = _read_member(archive, chosen[0], MAX_EXTRACTED_SIZE)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+            return None
+    if not data or len(data) > MAX_EXTRACTED_SIZE or filetypes.sniff(data[: filetypes.HEAD_SIZE]) != "pdf":
         return None
-    try:
-        with zipfile.ZipFile(stream) as archive:
-            members = [i for i in archive.infolist() if not i.is_dir() and i.filename.lower().endswith(".pdf")]
-            chosen = [i for i in members if i.filename == pdf_filename] or members[:1]
-            if not chosen or chosen[0].file_size > MAX_EXTRACTED_SIZE:
-                return None
-            return _read_member(archive, chosen[0], MAX_EXTRACTED_SIZE)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        return None
+    return data
 
 
 def document_attachment(

@@ -139,3 +139,10 @@ def test_attachment_embedded_in_the_xml_is_downloaded_on_its_own(recipient_clien
     assert report.status_code == 200 and report.content == ATTACHED_REPORT
     assert report["Content-Type"] == "application/pdf"
     assert recipient_client.get(links["planning.csv"]).content == b"semaine;tache"
+
+
+def test_a_file_named_pdf_that_is_not_one_is_never_shown_inline(recipient_client, mirror, fake_factpulse):
+    invoice = mirror[0]
+    fake_factpulse.document = _zip({"facture.pdf": b"<html><script>alert(1)</script></html>"})
+    recipient_client.post(f"/factures/{invoice.pk}/document/")
+    assert recipient_client.get(f"/factures/{invoice.pk}/document/pdf/").status_code == 404
