@@ -233,9 +233,8 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(back)
     handle = doc.open()
     doc.cleanup()  # the open handle keeps the data until the response is sent
-    name = doc.filename
-    if invoice.invoice_number:
-        name = f"facture-{invoice.invoice_number}-{download_stamp()}{os.path.splitext(name)[1]}"
+    extension = os.path.splitext(doc.filename)[1]
+    name = f"facture-{invoice.invoice_number or invoice.invoice_id}-{download_stamp()}{extension}"
     response = FileResponse(handle, as_attachment=True, filename=name, content_type=doc.content_type)
     response["Content-Length"] = str(doc.size)
     return response
