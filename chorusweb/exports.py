@@ -153,10 +153,15 @@ class GroupZip:
             )
 
     def _manifest_csv(self) -> str:
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer, delimiter=";")
-        header = [_("Numéro de facture"), _("Fournisseur"), _("Montant TTC"), _("Statut"), _("Fichiers")]
-        writer.writerow(csv_row(header))
-        writer.writerows(csv_row(row) for row in self.manifest)
-        return buffer.getvalue()
+        return manifest_csv(self.manifest)
+
+
+def manifest_csv(rows: Iterable[Iterable[Any]]) -> str:
+    """The `manifest.csv` of a ZIP of invoices (French spreadsheet form, formulas neutralised)."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";")
+    header = [_("Numéro de facture"), _("Fournisseur"), _("Montant TTC"), _("Statut"), _("Fichiers")]
+    writer.writerow(csv_row(header))
+    writer.writerows(csv_row(row) for row in rows)
+    return buffer.getvalue()
