@@ -8,7 +8,9 @@ carrying the run's id, so the result table is the run's audit entries plus its s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,10 +19,13 @@ from django.tasks import task
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from chorusweb import lifecycle as lc
 from chorusweb.audit import ActionRejected, is_idempotency_key
 from chorusweb.factpulse import FactPulseError
 from chorusweb.models import AuditEntry, BulkRun
+from chorusweb.money import format_money
 
 #: workspace -> dotted path of `send(run, invoice_pk, key, extra)`: sends one invoice of a run
 #: with the workspace's single-invoice service (raises what it raises), or returns False when
@@ -31,6 +36,62 @@ SENDERS: dict[str, str] = {
 }
 #: workspace -> dotted path of `finished(run)`, called once when the last invoice is settled.
 FINISHERS: dict[str, str] = {"validation": "validators.services.bulk_approve_finished"}
+
+
+def signed_amount(invoice: Any) -> Decimal:
+    """An invoice's amount including tax, with its sign: a credit note (`AVOIR`) counts negative."""
+    amount = invoice.total_incl_tax or Decimal(0)
+    if (getattr(invoice, "invoice_type", "") or "").upper() == "AVOIR" and amount > 0:
+        return -amount
+    return amount
+
+
+@dataclass(frozen=True)
+class BulkSummary:
+    """What a bulk form is about to send: how many invoices, their net amount, the credit notes' part."""
+
+    count: int
+    net: Decimal
+    credit_notes: int
+    credit_total: Decimal
+    currency: str
+
+    def question(self, target: str) -> str:
+        """« Certifier le service fait de 6 factures pour 48 210,00 € ? »"""
+        invoices = ngettext("%(n)d facture", "%(n)d factures", self.count) % {"n": self.count}
+        template = lc.TARGET_QUESTIONS.get(target) or _("Appliquer « %(target)s » à %(invoices)s pour %(amount)s ?")
+        return str(template) % {
+            "invoices": invoices,
+            "amount": format_money(self.net, self.currency),
+            "target": lc.status_label(target),
+        }
+
+    @property
+    def credit_note_line(self) -> str:
+        """« Montant net : dont 1 avoir de −300,00 € déduit. » (empty without credit notes)"""
+        if not self.credit_notes:
+            return ""
+        return ngettext(
+            "Montant net, avoirs déduits : dont %(n)d avoir de %(amount)s.",
+            "Montant net, avoirs déduits : dont %(n)d avoirs pour %(amount)s.",
+            self.credit_notes,
+        ) % {"n": self.credit_notes, "amount": format_money(self.credit_total, self.currency)}
+
+
+def bulk_summary(invoices: Iterable[Any]) -> BulkSummary:
+    """Count and net amount of the invoices a bulk form will send (credit notes with their sign)."""
+    count = credit_notes = 0
+    net = credit_total = Decimal(0)
+    currency = "EUR"
+    for invoice in invoices:
+        amount = signed_amount(invoice)
+        count += 1
+        net += amount
+        currency = invoice.currency or currency
+        if (getattr(invoice, "invoice_type", "") or "").upper() == "AVOIR":
+            credit_notes += 1
+            credit_total += amount
+    return BulkSummary(count, net, credit_notes, credit_total, currency)
 
 
 class BulkAlreadyStarted(ActionRejected):

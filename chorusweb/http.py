@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote, unquote
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.csp import CSP
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from chorusweb.factpulse import FactPulseError
@@ -111,3 +117,76 @@ def sort_links(request: HttpRequest, current: str, keys: Iterable[str], *, desc_
             "aria": ("descending" if desc else "ascending") if active else "none",
         }
     return links
+
+
+def no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For a page read from the mirror (list, detail, bulk, queue): the browser keeps no copy.
+
+    `Cache-Control: no-store` (with `no-cache, must-revalidate, private, max-age=0`): Back and
+    the back/forward cache show the page as it is now, never the copy from before an action.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    return wrapped
+
+
+#: The cookie that keeps the last list view of each workspace (see `list_url_remember`).
+LAST_LIST_COOKIE = "chorusweb-liste-%s"
+
+
+def list_url_remember(request: HttpRequest, response: HttpResponse, workspace: str) -> HttpResponse:
+    """Keep the list view the user is looking at (tab, filters, sort, page) for its back links.
+
+    One per workspace, in a cookie of this site (no database write on a list page); read back
+    by `list_url_back`, which trusts it only as a path of that list.
+    """
+    path = request.get_full_path()
+    name = LAST_LIST_COOKIE % workspace
+    if unquote(request.COOKIES.get(name, "")) != path and len(path) < 2000:
+        response.set_cookie(
+            name,
+            quote(path, safe=""),
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
+
+
+def list_url_back(request: HttpRequest, workspace: str, list_url: str) -> str:
+    """The exact list view to go back to: the `retour` parameter when it is a path of that list,
+    else the last one seen in this session, else the list's first view (`list_url`: a URL name)."""
+    default = reverse(list_url)
+    base = default.split("?", 1)[0]
+    asked = request.POST.get("retour") or request.GET.get("retour") or ""
+    for candidate in (asked, unquote(request.COOKIES.get(LAST_LIST_COOKIE % workspace, ""))):
+        if is_local_path(candidate) and candidate.split("?", 1)[0] == base:
+            return candidate
+    return default
+
+
+def csp_frames_self(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For a page that shows one of our documents in a frame: the strict policy, plus
+    `frame-src 'self'` (nothing else may be framed; scripts and styles stay as strict)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response._csp_config = {**settings.SECURE_CSP, "frame-src": [CSP.SELF]}
+        return response
+
+    return wrapped
+
+
+def framed_by_self(response: HttpResponse) -> HttpResponse:
+    """A document shown in a frame of our own pages (a PDF served inline): it may be framed by
+    this site only (`frame-ancestors 'self'`, `X-Frame-Options: SAMEORIGIN`), and the browser's
+    PDF viewer may run in it (`object-src 'self'`). Every other response stays unframeable."""
+    response._csp_config = {**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF], "object-src": [CSP.SELF]}
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response

@@ -97,9 +97,32 @@ RECIPIENT_TARGETS: tuple[str, ...] = RECIPIENT_TRANSITIONS[MISE_A_DISPOSITION]
 #: Targets that need a reason (motifRejet), 1 to REASON_MAX_LENGTH characters.
 REASON_REQUIRED: frozenset[str] = frozenset({SUSPENDUE, REJETEE, A_RECYCLER})
 REASON_MAX_LENGTH = 255
+#: The same, as the page's `data-for-target` list (the reason field shows only for them).
+REASON_TARGETS = " ".join(sorted(REASON_REQUIRED))
 
 #: The only target that takes a mandate number (numeroDPMandat).
 MANDATE_TARGET = MANDATEE
+
+#: The question a bulk form asks before sending, per target (`%(invoices)s`: "6 factures",
+#: `%(amount)s`: their net amount, credit notes deducted).
+TARGET_QUESTIONS: dict[str, str] = {
+    SERVICE_FAIT: _("Certifier le service fait de %(invoices)s pour %(amount)s ?"),
+    SUSPENDUE: _("Suspendre %(invoices)s pour %(amount)s ?"),
+    REJETEE: _("Rejeter définitivement %(invoices)s pour %(amount)s ?"),
+    A_RECYCLER: _("Renvoyer pour réacheminement %(invoices)s pour %(amount)s ?"),
+    MANDATEE: _("Mandater %(invoices)s pour %(amount)s ?"),
+    MISE_A_DISPOSITION_COMPTABLE: _("Mettre à disposition du comptable %(invoices)s pour %(amount)s ?"),
+    COMPTABILISEE: _("Déclarer comptabilisées %(invoices)s pour %(amount)s ?"),
+    MISE_EN_PAIEMENT: _("Mettre en paiement %(invoices)s pour %(amount)s ?"),
+    "VALIDATION": _("Valider %(invoices)s pour %(amount)s ?"),
+}
+
+
+def targets_for_any(statuses) -> tuple[str, ...]:
+    """The targets allowed for at least one of `statuses`, in the table's order (bulk forms)."""
+    allowed = {target for status in statuses for target in allowed_targets(status)}
+    return tuple(target for target in RECIPIENT_TARGETS if target in allowed)
+
 
 #: Every status a recipient may hold an invoice in (for the received-invoices lists).
 RECIPIENT_STATUSES: tuple[str, ...] = (

@@ -295,6 +295,12 @@ class AuditEntry(models.Model):
         return f"{self.action} {self.target}".strip()
 
     @property
+    def note(self) -> str:
+        """The comment the user sent with the action (a validator's complement, an agent's comment)."""
+        details = self.details or {}
+        return str(details.get("complement") or details.get("comment") or "")
+
+    @property
     def state_class(self) -> str:
         """The badge style of the state (the state's label always goes with it)."""
         return {"done": "done", "pending": "todo", "unknown": "waiting"}.get(self.state, "danger")

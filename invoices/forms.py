@@ -232,7 +232,8 @@ class ProcessForm(SingleSendForm):
         data = super().clean()
         target = data.get("cible")
         reason = (data.get("motif") or "").strip()
-        if target == lc.SUSPENDUE:
+        target_errors = status_field_errors(self, target, reason=reason, pieces=data.get("pieces") or [])
+        if target == lc.SUSPENDUE and not target_errors:
             reason = suspension_reason(data.get("pieces") or [], reason)
             if len(reason) > lc.REASON_MAX_LENGTH:
                 self.add_error(
@@ -243,7 +244,7 @@ class ProcessForm(SingleSendForm):
             refusal = pd.suspension_refusal(self.invoice.status, ordered=bool(self.clock and self.clock.ordered))
             if refusal:
                 self.add_error("cible", refusal)
-            elif self.second_suspension and not data.get("confirme_suspension"):
+            elif self.second_suspension and not data.get("confirme_suspension") and not self.errors:
                 self.add_error(
                     "confirme_suspension",
                     _(
@@ -251,36 +252,80 @@ class ProcessForm(SingleSendForm):
                         "suspension n'arrêtera pas le délai de paiement. Cochez la case pour suspendre quand même."
                     ),
                 )
-            if not reason:
-                self.add_error("pieces", _("Indiquez les pièces manquantes : cochez-les ou écrivez-les dans le motif."))
         data["motif"] = reason
-        if target in lc.REASON_REQUIRED and not reason and target != lc.SUSPENDUE:
-            self.add_error("motif", _("Un motif est obligatoire pour ce statut."))
-        if target != lc.MANDATE_TARGET:
-            data["numero_mandat"] = ""
-        if target == lc.REJETEE and not data.get("confirme"):
+        if target == lc.REJETEE and not data.get("confirme") and not self.errors:
+            # One problem, one message: the confirmation is asked once the rest is right.
             self.add_error("confirme", _("Cochez la case pour confirmer le rejet : il est définitif."))
         return data
 
 
+def status_field_errors(form: forms.Form, target: str | None, *, reason: str, pieces=()) -> bool:
+    """The rule of a processing form: each field only where its status means it.
+
+    A reason only for a status that needs one (suspend, reject, send back: then it is required),
+    the missing pieces only for a suspension, a mandate number only for « Mandatée » (then it is
+    required). A value given where the chosen status does not take it is an error on its field,
+    never sent silently nor dropped silently; with JavaScript those fields are hidden and not
+    sent. Returns True when an error was added.
+    """
+    before = len(form.errors)
+    mandate = (form.cleaned_data.get("numero_mandat") or "").strip()
+    if not target:
+        return False
+    if target in lc.REASON_REQUIRED:
+        if not reason and target != lc.SUSPENDUE:
+            form.add_error("motif", _("Un motif est obligatoire pour ce statut."))
+        elif not reason and not pieces:
+            form.add_error(
+                "pieces" if "pieces" in form.fields else "motif",
+                _("Indiquez les pièces manquantes : cochez-les ou écrivez-les dans le motif."),
+            )
+    elif reason:
+        form.add_error(
+            "motif",
+            _("Un motif ne s'indique que pour suspendre, rejeter ou renvoyer au fournisseur : effacez-le."),
+        )
+    if pieces and target != lc.SUSPENDUE:
+        form.add_error("pieces", _("Les pièces manquantes ne s'indiquent que pour une suspension : décochez-les."))
+    if target == lc.MANDATE_TARGET:
+        if not mandate:
+            form.add_error("numero_mandat", _("Indiquez le numéro de mandat."))
+    elif mandate:
+        form.add_error("numero_mandat", _("Le numéro de mandat ne s'indique que pour « Mandatée » : effacez-le."))
+    form.cleaned_data["numero_mandat"] = mandate
+    return len(form.errors) > before
+
+
 class BulkProcessForm(BulkSendForm):
-    cible = forms.ChoiceField(label=_("Nouveau statut"), choices=_status_choices(lc.RECIPIENT_TARGETS))
+    """Set one status on a selection: only the statuses allowed for at least one invoice, none chosen
+    beforehand; the same field rules as the single form (`status_field_errors`)."""
+
+    cible = forms.ChoiceField(label=_("Nouveau statut"))
     motif = forms.CharField(
         label=_("Motif (pour suspendre, rejeter ou renvoyer)"),
         max_length=lc.REASON_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": lc.REASON_MAX_LENGTH}),
+        help_text=_("Obligatoire pour suspendre, rejeter ou renvoyer au fournisseur (255 caractères au plus)."),
     )
-    numero_mandat = forms.CharField(label=_("Numéro de mandat"), max_length=50, required=False)
+    numero_mandat = forms.CharField(
+        label=_("Numéro de mandat"),
+        max_length=50,
+        required=False,
+        help_text=_("Seulement pour « Mandatée »."),
+    )
     confirme = forms.BooleanField(label=_("Je confirme le rejet définitif de ces factures."), required=False)
+
+    def __init__(self, *args, targets=lc.RECIPIENT_TARGETS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cible"].choices = [("", _("— Choisissez un statut —")), *_status_choices(targets)]
 
     def clean(self):
         data = super().clean()
         target = data.get("cible")
         data["motif"] = (data.get("motif") or "").strip()
-        if target in lc.REASON_REQUIRED and not data["motif"]:
-            self.add_error("motif", _("Un motif est obligatoire pour ce statut."))
-        if target == lc.REJETEE and not data.get("confirme"):
+        status_field_errors(self, target, reason=data["motif"])
+        if target == lc.REJETEE and not data.get("confirme") and not self.errors:
             self.add_error("confirme", _("Cochez la case pour confirmer le rejet : il est définitif."))
         return data
 

@@ -692,3 +692,39 @@ def invoice_document(*, invoice: ReceivedInvoice) -> StoredDocument | None:
     except ValueError:
         content = None
     return StoredDocument(file=document, content=content)
+
+
+def invoice_document_pdf(*, invoice: ReceivedInvoice) -> bytes | None:
+    """The PDF of the document fetched for `invoice` (shown in its page), or None."""
+    stored = invoice_document(invoice=invoice)
+    if stored is None:
+        return None
+    pdf_filename = stored.content.pdf_filename if stored.content else ""
+    with stored.file.file.open("rb") as handle:
+        return facturx.document_pdf(handle, kind=stored.file.kind, pdf_filename=pdf_filename)
+
+
+def invoice_document_attachments(stored: StoredDocument | None) -> list[tuple[int, facturx.Attachment]]:
+    """The attachments of a stored document that can be downloaded one by one, with their index."""
+    if stored is None or stored.content is None:
+        return []
+    return [
+        (index, attachment) for index, attachment in enumerate(stored.content.attachments) if attachment.downloadable
+    ]
+
+
+def invoice_document_attachment(*, invoice: ReceivedInvoice, index: int) -> tuple[str, bytes] | None:
+    """One attachment of the document fetched for `invoice`: its name and content, or None."""
+    stored = invoice_document(invoice=invoice)
+    if stored is None or stored.content is None or not 0 <= index < len(stored.content.attachments):
+        return None
+    attachment = stored.content.attachments[index]
+    with stored.file.file.open("rb") as handle:
+        data = facturx.document_attachment(
+            handle,
+            kind=stored.file.kind,
+            attachment=attachment,
+            pdf_filename=stored.content.pdf_filename,
+            xml_filename=stored.content.xml_filename,
+        )
+    return None if data is None else (attachment.name, data)

@@ -7,17 +7,13 @@ transaction as the settlement.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import json
 import logging
 import os
-import shutil
 import tempfile
 import uuid
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -47,10 +43,9 @@ from chorusweb.audit import (
     settle_failure,
 )
 from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
-from chorusweb.exports import csv_row
+from chorusweb.exports import GroupZip, download_stamp
 from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.money import plain_amount
 from chorusweb.sync import (
     PageStats,
     Progress,
@@ -544,8 +539,13 @@ def bulk_process_start(
     comment: str = "",
     mandate_number: str = "",
     idempotency_key: str | None = None,
+    confirmed: set[int] | None = None,
 ) -> BulkRun:
-    """Check every invoice first, record the run (once per form key), then send in the background."""
+    """Check every invoice first, record the run (once per form key), then send in the background.
+
+    `confirmed`: the invoices the user confirmed in the summary (their pks); any other is set
+    aside, even one that became eligible meanwhile: only what was shown is sent.
+    """
     if (replay := bulk_already_started(idempotency_key)) is not None:
         raise replay
     if len(invoices) > settings.CHORUSWEB_BULK_MAX:
@@ -554,6 +554,19 @@ def bulk_process_start(
         )
     target = lc.normalise_status(target)
     plan = bulk_plan(user=user, invoices=invoices, target=target, reason=reason)
+    if confirmed is not None:
+        unconfirmed = [inv for inv in plan.sendable if inv.pk not in confirmed]
+        plan.sendable = [inv for inv in plan.sendable if inv.pk in confirmed]
+        plan.skipped.extend(
+            {
+                "pk": inv.pk,
+                "invoice_number": inv.invoice_number,
+                "supplier_name": inv.supplier_name,
+                "status": inv.status,
+                "reason": _("Absente du résumé confirmé : elle n'est pas envoyée."),
+            }
+            for inv in unconfirmed
+        )
     extra = {"comment": comment, "mandate_number": mandate_number}
     return bulk_run_create(
         workspace=Workspace.RECEIVED,
@@ -722,99 +735,52 @@ def invoices_download(
         for chunk in _chunks(group, settings.CHORUSWEB_DOWNLOAD_BATCH):
             batches.append((group[0].connection, chunk))
 
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    stamp = download_stamp()
+    first: DownloadedDocument | None = None
     if len(batches) == 1:
         connection, chunk = batches[0]
-        document = _download_chunk(
+        first = _download_chunk(
             user=user,
             connection=connection,
             invoices=chunk,
             file_format=file_format,
             include_attachments=include_attachments,
         )
-        ext = EXTENSIONS.get(document.kind, "bin")
-        name = f"facture-{chunk[0].invoice_number}.{ext}" if len(chunk) == 1 else f"factures-{stamp}.{ext}"
-        return DownloadResult(
-            Path(document.path),
-            _safe_filename(name),
-            CONTENT_TYPES.get(document.kind, "application/octet-stream"),
-            document.size,
-            len(chunk),
-        )
+        if first.kind != "zip":  # one file (a PDF, an XML): handed out as it is
+            ext = EXTENSIONS.get(first.kind, "bin")
+            name = f"facture-{chunk[0].invoice_number}-{stamp}.{ext}" if len(chunk) == 1 else f"factures-{stamp}.{ext}"
+            return DownloadResult(
+                Path(first.path),
+                _safe_filename(name),
+                CONTENT_TYPES.get(first.kind, "application/octet-stream"),
+                first.size,
+                len(chunk),
+            )
 
+    # A ZIP is always laid out the same way, whatever the count (chorusweb.exports.GroupZip).
     fd, merged_path = tempfile.mkstemp(prefix="chorusweb-", suffix=".zip")
     os.close(fd)
-    manifest: list[list[str]] = []
     try:
-        with zipfile.ZipFile(merged_path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as merged:
-            for index, (connection, chunk) in enumerate(batches, start=1):
-                document = _download_chunk(
+        with GroupZip(merged_path) as merged:
+            for connection, chunk in batches:
+                document = first or _download_chunk(
                     user=user,
                     connection=connection,
                     invoices=chunk,
                     file_format=file_format,
                     include_attachments=include_attachments,
                 )
+                first = None
                 try:
-                    names = _merge_into(merged, Path(document.path), document.kind, f"lot-{index:03d}", chunk)
+                    merged.add(Path(document.path), document.kind, chunk)
                 finally:
                     _unlink(Path(document.path))
-                for invoice in chunk:
-                    manifest.append(
-                        [
-                            invoice.invoice_number,
-                            invoice.supplier_name,
-                            plain_amount(invoice.total_incl_tax),
-                            lc.status_label(invoice.status),
-                            " | ".join(names.get(invoice.invoice_id, [])),
-                        ]
-                    )
-            merged.writestr("manifest.csv", _manifest_csv(manifest))
     except BaseException:
         _unlink(Path(merged_path))
         raise
     size = Path(merged_path).stat().st_size
-    return DownloadResult(Path(merged_path), f"factures-{stamp}.zip", CONTENT_TYPES["zip"], size, len(invoices))
-
-
-def _merge_into(
-    merged: zipfile.ZipFile, path: Path, kind: str, prefix: str, chunk: Sequence[ReceivedInvoice]
-) -> dict[int, list[str]]:
-    """Copy one call's file into the merged ZIP; return each invoice's file names in it."""
-    names: dict[int, list[str]] = {inv.invoice_id: [] for inv in chunk}
-
-    def owner(member: str) -> int | None:
-        for inv in chunk:
-            if str(inv.invoice_id) in member or (inv.invoice_number and inv.invoice_number in member):
-                return inv.invoice_id
-        return chunk[0].invoice_id if len(chunk) == 1 else None
-
-    if kind == "zip":
-        with zipfile.ZipFile(path) as source:
-            for info in source.infolist():
-                if info.is_dir():
-                    continue
-                target = f"{prefix}/{info.filename}"
-                with source.open(info) as src, merged.open(target, "w", force_zip64=True) as dst:
-                    shutil.copyfileobj(src, dst, 1024 * 1024)
-                who = owner(info.filename)
-                if who is not None:
-                    names[who].append(target)
-    else:
-        target = f"{prefix}/{chunk[0].invoice_number or chunk[0].invoice_id}.{EXTENSIONS.get(kind, 'bin')}"
-        merged.write(path, target)
-        for inv in chunk:
-            names[inv.invoice_id].append(target)
-    return names
-
-
-def _manifest_csv(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(csv_row([_("Numéro de facture"), _("Fournisseur"), _("Montant TTC"), _("Statut"), _("Fichiers")]))
-    writer.writerows(csv_row(row) for row in rows)
-    return buffer.getvalue()
+    name = f"factures-{stamp}-{len(invoices)}.zip"
+    return DownloadResult(Path(merged_path), name, CONTENT_TYPES["zip"], size, len(invoices))
 
 
 def _safe_filename(name: str) -> str:

@@ -19,4 +19,6 @@ urlpatterns = [
     path("<int:pk>/service-fait/", views.invoice_service_done, name="service_done"),
     path("<int:pk>/document/", views.invoice_document, name="document"),
     path("<int:pk>/document/fichier/", views.invoice_document_file, name="document_file"),
+    path("<int:pk>/document/pdf/", views.invoice_document_pdf, name="document_pdf"),
+    path("<int:pk>/document/piece/<int:index>/", views.invoice_attachment, name="attachment"),
 ]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import mimetypes
 import os
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
@@ -17,9 +20,21 @@ from django_htmx.http import reswap, retarget
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted, outcome_context
-from chorusweb.bulk import BulkAlreadyStarted, bulk_results
+from chorusweb.bulk import BulkAlreadyStarted, bulk_already_started, bulk_results, bulk_summary
 from chorusweb.factpulse import FactPulseError
-from chorusweb.http import render_fragment, render_partial, safe_next, sort_links
+from chorusweb.forms import is_id
+from chorusweb.http import (
+    csp_frames_self,
+    framed_by_self,
+    is_partial_request,
+    list_url_back,
+    list_url_remember,
+    no_store,
+    render_fragment,
+    render_partial,
+    safe_next,
+    sort_links,
+)
 from chorusweb.models import BulkRun, Workspace
 from chorusweb.workspace_views import selection_context
 from invoices import exports, selectors, services
@@ -33,6 +48,11 @@ SELECTION = RECEIVED.selection
 DESC_FIRST = {"depot", "date", "maj", "ttc", "ht"}
 
 
+def _back_url(request: HttpRequest) -> str:
+    """The list view the user came from (tab, filters, sort, page), for every back link."""
+    return list_url_back(request, RECEIVED.name, RECEIVED.list_url)
+
+
 def _require(request: HttpRequest, action: Action) -> None:
     if not access_for(request.user).can(action):
         raise PermissionDenied
@@ -44,6 +64,7 @@ def _filter_form(request: HttpRequest) -> InvoiceFilterForm:
 
 
 @require_GET
+@no_store
 def invoice_list(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_RECEIVED)
     form = _filter_form(request)
@@ -79,7 +100,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             for key, label in selectors.CLOCK_FILTERS.items()
         ],
     }
-    return render_partial(request, "invoices/list.html", context, partial="results-table")
+    response = render_partial(request, "invoices/list.html", context, partial="results-table")
+    return list_url_remember(request, response, RECEIVED.name)
 
 
 def _facets(request: HttpRequest) -> dict:
@@ -102,6 +124,8 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
+@no_store
+@csp_frames_self
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_get(user=request.user, pk=pk)
     return render_partial(request, "invoices/detail.html", _detail_context(request, invoice), partial="invoice-body")
@@ -123,6 +147,7 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
         )
     return {
         "invoice": invoice,
+        "back_url": _back_url(request),
         "clock": clock,
         "rejection_cost": services.invoice_rejection_cost(clock),
         "timeline": selectors.invoice_timeline(invoice=invoice),
@@ -134,6 +159,7 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
         "content": content,
         "parties": [(_("Vendeur"), content.seller), (_("Acheteur"), content.buyer)] if content else [],
         "reason_required": sorted(lc.REASON_REQUIRED),
+        "reason_targets": lc.REASON_TARGETS,
         "raw_items": sorted((invoice.raw or {}).items()),
         "can_resend_actions": can_process,
         **outcome_context(
@@ -144,13 +170,13 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
 
 
 @require_http_methods(["GET", "POST"])
+@no_store
 def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_get(user=request.user, pk=pk)
     access_for(request.user).require(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
-    if request.method == "GET":
-        return render_partial(
-            request, "invoices/detail.html", _detail_context(request, invoice), partial="process-form"
-        )
+    if request.method == "GET":  # the form region, polled while an outcome is unknown
+        context = _detail_context(request, invoice, audit_oob=is_partial_request(request, "process-form"))
+        return render_partial(request, "invoices/detail.html", context, partial="process-form")
     form = ProcessForm(request.POST, invoice=invoice, clock=invoice_clock(invoice))
     replay = already_submitted(request.POST.get("cle"))
     if replay is not None:
@@ -194,6 +220,7 @@ def _process_form_refused(request: HttpRequest, invoice, form: ProcessForm, *, s
 def _process_form_response(request: HttpRequest, invoice, form: ProcessForm, *, status: int) -> HttpResponse:
     context = _detail_context(request, invoice, form=form)
     if request.htmx:
+        context["audit_oob"] = True  # "Nos actions" shows the attempt at once, failed or refused
         return render_fragment(
             request,
             "invoices/detail.html",
@@ -257,24 +284,65 @@ def invoice_document_file(request: HttpRequest, pk: int) -> FileResponse:
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=os.path.basename(document.file.name))
 
 
+@require_GET
+def invoice_document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invoice's PDF, inline: shown in a frame of its page (and by the browser's viewer)."""
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    pdf = selectors.invoice_document_pdf(invoice=invoice)
+    if pdf is None:
+        raise Http404(_("Cette facture n'a pas de PDF récupéré."))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = get_valid_filename(f"facture-{invoice.invoice_number or invoice.invoice_id}.pdf")
+    response["Content-Disposition"] = content_disposition_header(False, name)
+    return framed_by_self(response)
+
+
+@require_GET
+def invoice_attachment(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """One attachment of the invoice's document, downloaded on its own."""
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    found = selectors.invoice_document_attachment(invoice=invoice, index=index)
+    if found is None:
+        raise Http404(_("Cette pièce jointe n'est pas disponible."))
+    name, data = found
+    response = HttpResponse(data, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(
+        True, get_valid_filename(os.path.basename(name)) or "piece-jointe"
+    )
+    return response
+
+
 def _selected_invoices(request: HttpRequest, action: Action):
     return selectors.invoices_by_ids(user=request.user, ids=SELECTION.get(request), action=action)
 
 
 @require_http_methods(["GET", "POST"])
+@no_store
 def bulk_process(request: HttpRequest) -> HttpResponse:
+    """Two steps, as the single page asks: choose the status (only those allowed for at least one
+    selected invoice, none chosen beforehand), then confirm a summary that lists the invoices that
+    cannot take it; only the invoices confirmed as eligible are sent."""
     _require(request, Action.PROCESS_RECEIVED)
     invoices = _selected_invoices(request, Action.VIEW_RECEIVED)
-    form = BulkProcessForm(request.POST or None)
+    form = BulkProcessForm(request.POST or None, targets=lc.targets_for_any(inv.status for inv in invoices))
     status = 200
-    plan = None
+    plan = summary = None
+    if (replay := bulk_already_started(request.POST.get("cle"))) is not None:
+        messages.info(request, replay.message)  # sent again (Back, double click): the run it started
+        return redirect("invoices:bulk_detail", run_id=replay.run.pk)
     if request.method == "POST":
-        if form.is_valid():
+        if not form.is_valid():
+            status = 422
+        elif request.POST.get("etape") == "envoyer":
             data = form.cleaned_data
+            confirmed = {int(v) for v in request.POST.getlist("lot") if is_id(v)}
             try:
+                if not any(inv.pk in confirmed for inv in invoices):
+                    raise ActionRejected(_("Aucune facture confirmée : rien n'a été envoyé."))
                 run = services.bulk_process_start(
                     user=request.user,
                     invoices=invoices,
+                    confirmed=confirmed,
                     target=data["cible"],
                     reason=data["motif"],
                     mandate_number=data["numero_mandat"],
@@ -290,19 +358,24 @@ def bulk_process(request: HttpRequest) -> HttpResponse:
                 SELECTION.save(request, [])
                 return redirect("invoices:bulk_detail", run_id=run.pk)
         else:
-            status = 422
-    if form.is_bound and form.is_valid():
-        plan = services.bulk_plan(user=request.user, invoices=invoices, target=form.cleaned_data["cible"])
-    return render_partial(
-        request,
-        "invoices/bulk.html",
-        {"form": form, "invoices": invoices, "max": settings.CHORUSWEB_BULK_MAX, "plan": plan},
-        partial="bulk-form",
-        status=status,
-    )
+            data = form.cleaned_data
+            plan = services.bulk_plan(user=request.user, invoices=invoices, target=data["cible"], reason=data["motif"])
+            summary = bulk_summary(plan.sendable)
+    context = {
+        "form": form,
+        "invoices": invoices,
+        "max": settings.CHORUSWEB_BULK_MAX,
+        "plan": plan,
+        "summary": summary,
+        "question": summary.question(form.cleaned_data["cible"]) if summary else "",
+        "reason_targets": lc.REASON_TARGETS,
+        "back_url": _back_url(request),
+    }
+    return render_partial(request, "invoices/bulk.html", context, partial="bulk-form", status=status)
 
 
 @require_GET
+@no_store
 def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
     run = get_object_or_404(BulkRun, pk=run_id, workspace=Workspace.RECEIVED)
     if run.user_id != request.user.pk and not request.user.is_superuser:
@@ -311,6 +384,7 @@ def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
     done = sum(1 for entry in results if entry.state != "pending")
     context = {
         "run": run,
+        "back_url": _back_url(request),
         "results": results,
         "done": done,
         "percent": round(100 * done / run.total) if run.total else 100,

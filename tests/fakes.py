@@ -228,14 +228,15 @@ class FakeFactPulse:
         self, *, invoice_ids: Sequence[int], file_format: str = "ZIP", include_attachments: bool = False
     ) -> DownloadedDocument:
         self._call("telecharger_groupe_factures", invoice_ids=tuple(invoice_ids), file_format=file_format)
-        with tempfile.NamedTemporaryFile(prefix="fake-factpulse-", suffix=".pdf", delete=False) as out:
+        kind = "zip" if self.document[:2] == b"PK" else "pdf"  # set `document` to a ZIP's bytes for a ZIP
+        with tempfile.NamedTemporaryFile(prefix="fake-factpulse-", suffix=f".{kind}", delete=False) as out:
             out.write(self.document)
         for invoice_id in invoice_ids:
             if invoice_id in self.received:
                 self.received[invoice_id] = dataclasses.replace(self.received[invoice_id], downloaded=True)
         return DownloadedDocument(
             path=Path(out.name),
-            kind="pdf",
+            kind=kind,
             size=len(self.document),
             requested_format=file_format.upper(),
             invoice_ids=tuple(int(i) for i in invoice_ids),

@@ -128,7 +128,7 @@ class DecisionForm(SingleSendForm):
         if data.get("decision") == lc.VALIDATION_ACTION_REFUSE:
             if not data["motif"]:
                 self.add_error("motif", _("Un motif est obligatoire pour refuser une facture."))
-            if not data.get("confirme"):
+            if not data.get("confirme") and not self.errors:  # one problem, one message
                 self.add_error("confirme", _("Cochez « Je confirme le refus » : la facture repartira au fournisseur."))
         else:
             data["motif"] = ""

@@ -8,11 +8,15 @@ validator's mirror are specific.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +37,7 @@ from chorusweb.audit import (
     settle_failure,
 )
 from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
+from chorusweb.exports import GroupZip
 from chorusweb.factpulse import (
     DownloadedDocument,
     FactPulseError,
@@ -627,4 +632,17 @@ def validation_document(
         outcome=_("Document téléchargé (%(kind)s, %(size)s octets).")
         % {"kind": document.kind.upper(), "size": document.size},
     )
-    return document
+    if document.kind != "zip":
+        return document
+    # A ZIP is laid out as every ZIP of invoices is (its folder, real dates, manifest.csv).
+    fd, merged_path = tempfile.mkstemp(prefix="chorusweb-", suffix=".zip")
+    os.close(fd)
+    try:
+        with GroupZip(merged_path) as merged:
+            merged.add(Path(document.path), "zip", [invoice])
+    except BaseException:
+        Path(merged_path).unlink(missing_ok=True)
+        raise
+    finally:
+        document.cleanup()
+    return dataclasses.replace(document, path=Path(merged_path), size=Path(merged_path).stat().st_size)

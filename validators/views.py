@@ -17,9 +17,19 @@ from django_htmx.http import reswap, retarget
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, action_failure, already_submitted, outcome_context
-from chorusweb.bulk import BulkAlreadyStarted, bulk_results
+from chorusweb.bulk import BulkAlreadyStarted, bulk_results, bulk_summary
+from chorusweb.exports import download_stamp
 from chorusweb.factpulse import FactPulseError
-from chorusweb.http import http_status_for, render_fragment, render_partial, sort_links
+from chorusweb.http import (
+    http_status_for,
+    is_partial_request,
+    list_url_back,
+    list_url_remember,
+    no_store,
+    render_fragment,
+    render_partial,
+    sort_links,
+)
 from chorusweb.models import BulkRun, Workspace
 from chorusweb.workspace_views import selection_context
 from validators import selectors, services
@@ -33,6 +43,11 @@ SELECTION = VALIDATION.selection
 DESC_FIRST = {"depot", "date", "ttc"}
 
 
+def _back_url(request: HttpRequest) -> str:
+    """The queue view the user came from (tab, filters, sort, page), for every back link."""
+    return list_url_back(request, VALIDATION.name, VALIDATION.list_url)
+
+
 def _require(request: HttpRequest, action: Action) -> None:
     if not access_for(request.user).can(action):
         raise PermissionDenied
@@ -42,6 +57,7 @@ def _require(request: HttpRequest, action: Action) -> None:
 
 
 @require_GET
+@no_store
 def queue(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_VALIDATION)
     connections = access_for(request.user).connections(Action.VIEW_VALIDATION)
@@ -67,7 +83,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "urgent_count": selectors.queue_urgent_count(request.user),
         **action_flags(request.user),
     }
-    return render_partial(request, "validators/queue.html", context, partial="results-table")
+    response = render_partial(request, "validators/queue.html", context, partial="results-table")
+    return list_url_remember(request, response, VALIDATION.name)
 
 
 # --- Detail, decision, document -------------------------------------------------------------
@@ -91,6 +108,7 @@ def _detail_context(request: HttpRequest, invoice: ValidationInvoice, *, bound=N
         read = services.validation_detail_read(invoice=invoice)
     return {
         "invoice": invoice,
+        "back_url": _back_url(request),
         "urgency": selectors.urgency(invoice.deadline) if invoice.awaiting else None,
         "read": read,
         "detail": read.detail,
@@ -113,6 +131,7 @@ def _detail_context(request: HttpRequest, invoice: ValidationInvoice, *, bound=N
 
 
 @require_GET
+@no_store
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.validation_get(user=request.user, pk=pk)
     context = _detail_context(request, invoice)
@@ -124,14 +143,14 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@no_store
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.validation_get(user=request.user, pk=pk)
     access_for(request.user).require(Action.VALIDATE, invoice.connection_id, invoice.service_code)
     if request.method == "GET":
         if request.htmx:  # the decision region, polled while an outcome is unknown
-            return render_partial(
-                request, "validators/detail.html", _detail_context(request, invoice), partial="decision-form"
-            )
+            context = _detail_context(request, invoice, audit_oob=is_partial_request(request, "decision-form"))
+            return render_partial(request, "validators/detail.html", context, partial="decision-form")
         return redirect("validators:detail", pk=invoice.pk)
     form = DecisionForm(request.POST, invoice=invoice)
     replay = already_submitted(request.POST.get("cle"))
@@ -180,6 +199,8 @@ def _decision_response(request: HttpRequest, invoice, form: DecisionForm, *, sta
             "can_validate": invoice.awaiting,
             "may_validate": True,
             "reason_max": lc.REASON_MAX_LENGTH,
+            "audit": selectors.validation_audit(invoice=invoice),
+            "audit_oob": True,  # "Nos actions" shows the attempt at once, failed or refused
             **_decision_forms(invoice, form),
         }
         return render_fragment(request, "validators/detail.html", context, partial="decision-form", status=status)
@@ -212,9 +233,8 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(back)
     handle = doc.open()
     doc.cleanup()  # the open handle keeps the data until the response is sent
-    name = doc.filename
-    if invoice.invoice_number:
-        name = f"facture-{invoice.invoice_number}{os.path.splitext(name)[1]}"
+    extension = os.path.splitext(doc.filename)[1]
+    name = f"facture-{invoice.invoice_number or invoice.invoice_id}-{download_stamp()}{extension}"
     response = FileResponse(handle, as_attachment=True, filename=name, content_type=doc.content_type)
     response["Content-Length"] = str(doc.size)
     return response
@@ -224,6 +244,7 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@no_store
 def bulk_approve(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VALIDATE)
     invoices = selectors.validations_by_ids(user=request.user, ids=SELECTION.get(request))
@@ -250,11 +271,21 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
         else:
             status = 422
     plan = services.bulk_approve_plan(user=request.user, invoices=invoices)
-    context = {"form": form, "invoices": invoices, "max": services.BULK_APPROVE_MAX, "plan": plan}
+    summary = bulk_summary(plan.sendable)
+    context = {
+        "summary": summary,
+        "question": summary.question(lc.VALIDATION_ACTION_APPROVE),
+        "form": form,
+        "invoices": invoices,
+        "max": services.BULK_APPROVE_MAX,
+        "plan": plan,
+        "back_url": _back_url(request),
+    }
     return render_partial(request, "validators/bulk.html", context, partial="bulk-form", status=status)
 
 
 @require_GET
+@no_store
 def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
     run = get_object_or_404(BulkRun, pk=run_id, workspace=Workspace.VALIDATION)
     if run.user_id != request.user.pk and not request.user.is_superuser:
@@ -265,6 +296,7 @@ def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
         counts[entry.state] = counts.get(entry.state, 0) + 1
     context = {
         "run": run,
+        "back_url": _back_url(request),
         "results": results,
         "done": (done := sum(1 for entry in results if entry.state != "pending")),
         "percent": round(100 * done / run.total) if run.total else 100,

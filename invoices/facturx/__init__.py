@@ -9,7 +9,7 @@ It never raises on a bad document: whatever could not be read is described, in F
 `DocumentContent.errors`. Pure Python: no Django model, no HTTP.
 """
 
-from invoices.facturx.containers import read_document
+from invoices.facturx.containers import document_attachment, document_pdf, read_document
 from invoices.facturx.content import (
     AMOUNT_TOLERANCE,
     Attachment,
@@ -42,5 +42,7 @@ __all__ = [
     "Totals",
     "VatBreakdown",
     "compare_totals",
+    "document_attachment",
+    "document_pdf",
     "read_document",
 ]

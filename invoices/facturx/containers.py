@@ -7,6 +7,8 @@ document: whatever could not be read is described, in French, in ``DocumentConte
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import logging
 import os
@@ -325,3 +327,106 @@ def _pdf_priority(info: zipfile.ZipInfo, xml_stem: str) -> tuple[int, int]:
     else:
         rank = 2
     return rank, info.file_size
+
+
+# --------------------------------------------------------------------------- files, one by one
+
+#: Largest file handed out of a document (an attachment, the invoice's PDF).
+MAX_EXTRACTED_SIZE = 50 * 1024 * 1024
+
+
+def document_pdf(stream: IO[bytes], *, kind: str, pdf_filename: str = "") -> bytes | None:
+    """The invoice's PDF in a stored document: the file itself, or its Factur-X member in a ZIP.
+
+    Only bytes that are a PDF (by their first bytes, never by a name) are handed out."""
+    data: bytes | None = None
+    if kind == "pdf":
+        data = stream.read(MAX_EXTRACTED_SIZE + 1)
+    elif kind == "zip":
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                members = [i for i in archive.infolist() if not i.is_dir() and i.filename.lower().endswith(".pdf")]
+                chosen = [i for i in members if i.filename == pdf_filename] or members[:1]
+                if chosen and chosen[0].file_size <= MAX_EXTRACTED_SIZE:
+                    data = _read_member(archive, chosen[0], MAX_EXTRACTED_SIZE)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+            return None
+    if not data or len(data) > MAX_EXTRACTED_SIZE or filetypes.sniff(data[: filetypes.HEAD_SIZE]) != "pdf":
+        return None
+    return data
+
+
+def document_attachment(
+    stream: IO[bytes], *, kind: str, attachment: Attachment, pdf_filename: str = "", xml_filename: str = ""
+) -> bytes | None:
+    """One attachment of a stored document, by what `read_document` listed: a member of the ZIP,
+    a file embedded in the (Factur-X) PDF, or a document embedded in the CII XML. None when it
+    cannot be handed out (a reference to an address elsewhere, too large, gone)."""
+    if attachment.source == "zip" and kind == "zip":
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                info = archive.getinfo(attachment.name)
+                return None if info.file_size > MAX_EXTRACTED_SIZE else _read_member(archive, info, MAX_EXTRACTED_SIZE)
+        except (KeyError, zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+            return None
+    if attachment.source == "pdf":
+        pdf = document_pdf(stream, kind=kind, pdf_filename=pdf_filename)
+        if pdf is None:
+            return None
+        try:
+            found = PdfReader(io.BytesIO(pdf)).attachments.get(attachment.name) or []
+        except Exception:  # pypdf raises many kinds of errors on broken PDFs
+            return None
+        return found[0] if found else None
+    if attachment.source == "xml" and attachment.size is not None:  # embedded in the CII XML
+        xml = _document_xml(stream, kind=kind, pdf_filename=pdf_filename, xml_filename=xml_filename)
+        return _xml_attachment(xml, attachment) if xml else None
+    return None
+
+
+def _document_xml(stream: IO[bytes], *, kind: str, pdf_filename: str, xml_filename: str) -> bytes | None:
+    """The CII XML of a stored document: the file, a member of the ZIP, or the one in the PDF."""
+    if kind == "xml":
+        data = stream.read(MAX_XML_SIZE + 1)
+        return data if len(data) <= MAX_XML_SIZE else None
+    if kind == "zip" and xml_filename:
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                info = archive.getinfo(xml_filename)
+                return _read_member(archive, info, MAX_XML_SIZE)
+        except KeyError:
+            stream.seek(0)  # the XML is inside the PDF member
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+            return None
+    pdf = document_pdf(stream, kind=kind, pdf_filename=pdf_filename)
+    if pdf is None:
+        return None
+    try:
+        _name, xml = get_xml_from_pdf(io.BytesIO(pdf), check_xsd=False)
+    except Exception:  # factur-x lets pypdf/lxml errors through
+        return None
+    return xml or None
+
+
+def _xml_attachment(xml: bytes, attachment: Attachment) -> bytes | None:
+    """The content of an `AdditionalReferencedDocument` embedded (base64) in the CII XML."""
+    root = parse_xml(xml, [])
+    if root is None:
+        return None
+    for reference in root.iter():
+        if local_name(reference.tag) != "AdditionalReferencedDocument":
+            continue
+        children = {local_name(child.tag): child for child in reference}
+        binary = children.get("AttachmentBinaryObject")
+        if binary is None or not binary.text:
+            continue
+        ids = (children["IssuerAssignedID"].text or "").strip() if "IssuerAssignedID" in children else ""
+        named = (children["Name"].text or "").strip() if "Name" in children else ""
+        if (binary.get("filename", "") or named or ids) != attachment.name or ids != attachment.reference_id:
+            continue
+        try:
+            data = base64.b64decode("".join(binary.text.split()), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        return data if len(data) <= MAX_EXTRACTED_SIZE else None
+    return None

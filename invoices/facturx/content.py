@@ -310,6 +310,11 @@ class Attachment:
     type_code: str = ""
     uri: str = ""
 
+    @property
+    def downloadable(self) -> bool:
+        """Its content is in the document (a ZIP member, a file in the PDF, base64 in the XML)."""
+        return self.source in ("zip", "pdf") or (self.source == "xml" and self.size is not None)
+
 
 @dataclass(frozen=True)
 class DocumentContent:

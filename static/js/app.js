@@ -77,6 +77,54 @@
   document.addEventListener("htmx:afterSettle", function (event) { announce(swapped(event)); });
   document.addEventListener("htmx:oobAfterSwap", function (event) { announce(swapped(event)); });
 
+  // After an action, focus goes to the message that reports it (keyboard and screen-reader
+  // users land on what happened): the message swapped into #messages, or the error the answer
+  // shows in its region. Only for actions (POST), never for polling or the selection's count,
+  // and not when the first invalid field already took the focus.
+  var messagesSwapped = false;
+  function focusMessage(el) {
+    if (!el) { return; }
+    if (!el.hasAttribute("tabindex")) { el.setAttribute("tabindex", "-1"); }
+    el.focus();
+  }
+  document.addEventListener("htmx:beforeRequest", function () { messagesSwapped = false; });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var target = swapped(event);
+    if (target && target.id === "messages") { messagesSwapped = true; }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || config.verb !== "post" || (event.detail.elt && event.detail.elt.id === "selection-form")) { return; }
+    var target = swapped(event);
+    var active = document.activeElement;
+    if (target && active && target.contains(active) && active.matches("input, select, textarea")) { return; }
+    var failed = event.detail.xhr && event.detail.xhr.status >= 400;
+    var alert = failed && target && target.querySelector ? target.querySelector(".alert[role=alert]") : null;
+    focusMessage(alert || (messagesSwapped ? document.querySelector("#messages .message") : null));
+  });
+  // A page reached after an action (redirect) opens on its message.
+  document.addEventListener("DOMContentLoaded", function () {
+    var message = document.querySelector("#messages .message, .js-focus-on-load");
+    if (message && !window.location.hash) {
+      focusMessage(message);
+      var box = document.getElementById("announcer");
+      if (box) { box.textContent = message.textContent.replace(/\s+/g, " ").trim(); }
+    }
+  });
+
+  // A document shown in a frame on demand: <details data-frame-src> gets its <iframe> when opened,
+  // so that the browser's PDF viewer starts only when the reader asks for it.
+  document.addEventListener("toggle", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("details[data-frame-src]") || !box.open) { return; }
+    if (box.querySelector("iframe")) { return; }
+    var frame = document.createElement("iframe");
+    frame.src = box.getAttribute("data-frame-src");
+    frame.title = box.getAttribute("data-frame-title") || "";
+    frame.className = "document-pdf__frame";
+    box.insertBefore(frame, box.querySelector("summary").nextSibling);
+  }, true);  // capture: toggle does not bubble
+
   // A request that failed without an answer to show (server error, lost connection): say so.
   function requestFailed() {
     var alerts = document.getElementById("alerts");

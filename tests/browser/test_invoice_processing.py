@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import expect
 
 from chorusweb import lifecycle as lc
 from chorusweb.models import AuditEntry, BulkRun
+from chorusweb.money import format_money
 from invoices.models import ReceivedInvoice
 from tests.browser.conftest import ACCOUNTANT, login, received, screenshot, settle
 
@@ -110,8 +113,26 @@ def test_bulk_process_five_with_one_not_allowed(page, sandbox_control):
     expect(page.locator("#selection-bar")).to_contain_text("5 factures sélectionnées")
     page.get_by_role("link", name="Traiter la sélection…").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Traiter la sélection")
-    page.get_by_label("Nouveau statut").select_option(lc.SERVICE_FAIT)
-    page.get_by_role("button", name="Lancer le traitement").dblclick()
+    # No status chosen beforehand; only those allowed for at least one selected invoice.
+    status = page.get_by_label("Nouveau statut")
+    expect(status).to_have_value("")
+    expect(status.locator("option[value=COMPLETEE]")).to_have_count(0)
+    status.select_option(lc.SERVICE_FAIT)
+    expect(page.get_by_label("Numéro de mandat")).to_be_hidden()  # only for « Mandatée »
+    page.get_by_role("button", name="Vérifier avant l'envoi").click()
+    # A summary first, with the invoice that cannot take the status; nothing is sent yet.
+    net = sum((inv.total_incl_tax * (-1 if inv.is_credit_note else 1) for inv in todo), Decimal(0))
+    question = page.locator("#bulk-question")
+    expect(question).to_contain_text("Certifier le service fait de 4 factures pour")
+    with translation.override("fr"):
+        expect(question).to_contain_text(f"Certifier le service fait de 4 factures pour {format_money(net)} ?")
+    expect(question).to_be_focused()
+    ineligible = page.locator(".bulk-ineligible")
+    expect(ineligible).to_contain_text("1 facture ne peut pas prendre ce statut")
+    expect(ineligible).to_contain_text(paid.invoice_number)
+    assert sandbox_control.calls(TRAITER) == 0 and not BulkRun.objects.exists()
+    screenshot(page, "bulk-summary")
+    page.get_by_role("button", name="Envoyer les 4 factures à Chorus Pro").dblclick()
     page.wait_for_url("**/factures/lot/*/")
     progress = page.locator("#bulk-progress")
     expect(progress).to_contain_text("Traitement terminé")

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.browser
 
 def _process(page, label: str, status_text: str) -> None:
     page.get_by_label(label, exact=True).check()
+    if label == "Mandatée":  # the mandate number is asked for there (and only there)
+        page.get_by_label("Numéro de mandat").fill("DP-2026-0042")
     page.get_by_role("button", name="Envoyer à Chorus Pro").click()
     expect(page.locator("#status-badge .badge")).to_have_text(status_text)
     settle(page)

@@ -254,9 +254,9 @@ def test_csv_export_neutralises_formulas_but_keeps_negative_amounts(recipient_cl
 
 
 def test_zip_manifest_neutralises_formulas():
-    from invoices.services import _manifest_csv
+    from chorusweb.exports import manifest_csv
 
-    text = _manifest_csv([["=1+1", "@cmd", "-12,50", "\rX", "lot-001/a.pdf"]])
+    text = manifest_csv([["=1+1", "@cmd", "-12,50", "\rX", "lot-001/a.pdf"]])
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[1] == ["'=1+1", "'@cmd", "-12,50", "'\rX", "lot-001/a.pdf"]
 

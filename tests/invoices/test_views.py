@@ -103,7 +103,7 @@ def test_reject_without_reason_or_confirmation_is_422(logged, sandbox_control):
     )
     html = response.content.decode()
     assert response.status_code == 422
-    assert "Un motif est obligatoire" in html and "confirmer le rejet" in html
+    assert "Un motif est obligatoire" in html and "confirmer le rejet" not in html  # one problem at a time
     assert sandbox_control.calls(TRAITER) == 0
 
 
@@ -193,8 +193,13 @@ def test_bulk_views(logged, sandbox_control, django_capture_on_commit_callbacks)
     assert page.status_code == 200 and "5 factures sélectionnées" in page.content.decode()
     key = re.search(r'name="cle" value="([^"]+)"', page.content.decode()).group(1)
     assert logged.post("/factures/lot/", {"cible": lc.REJETEE, "motif": "", "cle": key}).status_code == 422
+    summary = logged.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key}).content.decode()
+    assert "Certifier le service fait de 4 factures" in summary and paid.invoice_number in summary
+    lot = re.findall(r'name="lot" value="(\d+)"', summary)
+    assert sandbox_control.calls(TRAITER) == 0
+    send = {"cible": lc.SERVICE_FAIT, "cle": key, "etape": "envoyer", "lot": [*lot, str(paid.pk)]}
     with django_capture_on_commit_callbacks(execute=True):
-        response = logged.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key})
+        response = logged.post("/factures/lot/", send)
     assert response.status_code == 302
     run = BulkRun.objects.get()
     detail = logged.get(response["Location"]).content.decode()
@@ -205,7 +210,7 @@ def test_bulk_views(logged, sandbox_control, django_capture_on_commit_callbacks)
     assert partial.lstrip().startswith('<section id="bulk-progress"')
     assert run.total == 4 and sandbox_control.calls(TRAITER) == 4
     # The same form sent again (back button, replay): the run it started, nothing sent again.
-    again = logged.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key})
+    again = logged.post("/factures/lot/", send)
     assert again.status_code == 302 and again["Location"] == response["Location"]
     assert BulkRun.objects.count() == 1 and sandbox_control.calls(TRAITER) == 4
 
@@ -230,7 +235,8 @@ def test_same_bulk_form_posted_twice_at_once_starts_one_run(logged, sandbox_cont
         browser.cookies = logged.cookies  # the same session: the same user, tab and selection
         try:
             barrier.wait()
-            answers.append(browser.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key}))
+            data = {"cible": lc.SERVICE_FAIT, "cle": key, "etape": "envoyer", "lot": [i.pk for i in todo]}
+            answers.append(browser.post("/factures/lot/", data))
         except Exception as exc:  # pragma: no cover - shows up in the assertion below
             answers.append(exc)
         finally:
