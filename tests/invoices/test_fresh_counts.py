@@ -33,8 +33,11 @@ def test_bulk_run_finished_refreshes_the_menu_count(
     assert re.search(r'id="nav-received-count" class="count-badge">3<', page)
     recipient_client.post("/factures/selection/", {"operation": "add", "ids": [i.pk for i in invoices[:2]]})
     key = re.search(r'name="cle" value="([^"]+)"', recipient_client.get("/factures/lot/").content.decode()).group(1)
+    summary = recipient_client.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key}).content.decode()
+    lot = re.findall(r'name="lot" value="(\d+)"', summary)  # the check step, before anything is sent
+    send = {"cible": lc.SERVICE_FAIT, "cle": key, "etape": "envoyer", "lot": lot}
     with django_capture_on_commit_callbacks(execute=True):
-        response = recipient_client.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key})
+        response = recipient_client.post("/factures/lot/", send)
     assert response.status_code == 302
     progress = recipient_client.get(response["Location"], HTTP_HX_TARGET="bulk-progress", **HTMX).content.decode()
     assert "Traitement terminé" in progress
