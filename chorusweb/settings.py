@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "chorusweb.apps.ChoruswebConfig",
     "invoices.apps.InvoicesConfig",
     "validators.apps.ValidatorsConfig",
+    "issuers.apps.IssuersConfig",
     "sandbox.apps.SandboxConfig",
 ]
 

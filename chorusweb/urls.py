@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("factures/", include("invoices.urls")),
     path("validation/", include("validators.urls")),
+    path("factures-emises/", include("issuers.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

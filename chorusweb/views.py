@@ -25,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     for action, url_name in (
         (Action.VIEW_RECEIVED, "invoices:list"),
         (Action.VIEW_VALIDATION, "validators:queue"),
+        (Action.VIEW_ISSUED, "issuers:list"),
     ):
         if access.can(action):
             try:
