@@ -379,7 +379,8 @@ def invoice_submit(*, user, submission: Submission, idempotency_key: str | None 
                 "invoice_number": s.invoice_number,
                 "invoice_type": "FACTURE",
                 "status": lc.DEPOSEE,
-                "status_changed_at": now,
+                # Upstream's own time comes with the next read: an earlier one must not lose to ours.
+                "status_changed_at": None,
                 "invoice_date": s.invoice_date,
                 "deposit_date": timezone.localdate(),
                 "deposit_flow_number": result.deposit_flow_number or "",
