@@ -117,3 +117,111 @@ def recipient_names_fill(*, connection: Connection, identifier: str, service_cod
     names = (info.name or found.name, info.service_label(service_code) if service_code else "")
     cache.set(key, names, DIRECTORY_TTL)
     return names
+
+
+# --- The structures a connection sees (admin: test a connection, pick service codes) -----------
+
+#: Structures read (with their parameters and services) by a connection test, at most.
+TEST_STRUCTURES_MAX = 10
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    """What a connection test found, said in plain French."""
+
+    ok: bool
+    message: str
+    structures: tuple[StructureInfo, ...] = ()
+
+
+def _seen_structure_ids(connection: Connection) -> list[int]:
+    """The public structures the account receives invoices for (upstream first, else the mirror)."""
+    page = get_client(connection).rechercher_factures_destinataire(page_size=200)
+    ids = list(dict.fromkeys(r.recipient_id for r in page.items if r.recipient_id))
+    if not ids:
+        from invoices.models import ReceivedInvoice
+
+        ids = list(
+            ReceivedInvoice.objects.filter(connection=connection, recipient_id__isnull=False)
+            .order_by()
+            .values_list("recipient_id", flat=True)
+            .distinct()[:TEST_STRUCTURES_MAX]
+        )
+    return ids[:TEST_STRUCTURES_MAX]
+
+
+def connection_test(connection: Connection) -> ConnectionReport:
+    """Log in, read the account's structures with their parameters: what works or what is wrong."""
+    from django.utils.translation import gettext as _
+
+    from chorusweb.factpulse import FactPulseAuthError, FactPulseUnavailable
+
+    client = get_client(connection)
+    client.forget_token()
+    try:
+        client.login()
+    except FactPulseAuthError:
+        return ConnectionReport(
+            False,
+            _(
+                "Connexion refusée : FactPulse ne reconnaît pas l'adresse %(email)s avec ce mot de passe. "
+                "Vérifiez les identifiants du compte FactPulse."
+            )
+            % {"email": connection.account_email},
+        )
+    except FactPulseUnavailable:
+        return ConnectionReport(
+            False,
+            _("FactPulse ne répond pas à l'adresse %(url)s. Vérifiez l'adresse de l'API ou réessayez plus tard.")
+            % {"url": connection.api_base_url},
+        )
+    except FactPulseError as exc:
+        return ConnectionReport(False, _("La connexion a échoué : %(error)s") % {"error": exc.user_message})
+    try:
+        infos = tuple(
+            structure_info(connection=connection, structure_id=sid, fresh=True)
+            for sid in _seen_structure_ids(connection)
+        )
+    except FactPulseError as exc:
+        return ConnectionReport(
+            False,
+            _(
+                "Connexion à FactPulse réussie, mais Chorus Pro ne répond pas comme attendu : %(error)s "
+                "Vérifiez les identifiants Chorus Pro (client FactPulse ou mode zéro confiance)."
+            )
+            % {"error": exc.user_message},
+        )
+    if not infos:
+        return ConnectionReport(
+            True,
+            _("Connexion réussie. Aucune structure destinataire n'est encore visible pour ce compte Chorus Pro."),
+        )
+    return ConnectionReport(
+        True,
+        _("Connexion réussie : %(n)d structure(s) trouvée(s) — %(names)s.")
+        % {"n": len(infos), "names": ", ".join(i.name or str(i.structure_id) for i in infos)},
+        infos,
+    )
+
+
+def service_options(connection: Connection) -> list[tuple[str, str]] | None:
+    """(code, "code — label (structure)") of every active service the connection's structures have.
+
+    None when upstream cannot say (the admin then offers free text). Cached, failures briefly.
+    """
+    key = _key(connection, "service-options")
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None
+    try:
+        options: dict[str, str] = {}
+        for sid in _seen_structure_ids(connection):
+            info = structure_info(connection=connection, structure_id=sid)
+            for s in info.active_services:
+                options.setdefault(s.code, f"{s.code} — {s.label} ({info.name})")
+    except FactPulseError:
+        cache.set(key, [], 60)
+        return None
+    result = sorted(options.items())
+    cache.set(key, result, DIRECTORY_TTL)
+    return result

@@ -12,6 +12,7 @@ from chorusweb import filetypes
 from chorusweb.audit import new_idempotency_key
 from chorusweb.factpulse.supplier import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME
 from chorusweb.forms import SingleSendKeyField, _KeyedForm
+from chorusweb.models import Connection, Membership
 from issuers.directory import StructureInfo
 from issuers.facturx_build import Line, compute_totals
 from issuers.selectors import DEFAULT_SORT, SORTS, TABS, IssuedFilters
@@ -326,3 +327,60 @@ class RecycleForm(_RoutingMixin, _KeyedForm):
             if info is not None:
                 self.initial.setdefault("structure", info.structure_id)
         self._routing_fields(info, always=True)
+
+
+class MembershipForm(forms.ModelForm):
+    """A membership whose service codes are picked from the connection's services (read upstream).
+
+    When upstream cannot be reached (or the connection is not chosen yet), the codes are typed
+    as text, separated by commas.
+    """
+
+    class Meta:
+        model = Membership
+        fields = ["user", "connection", "role", "service_codes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from issuers.directory import service_options
+
+        if "service_codes" not in self.fields:
+            return
+        stored = list(self.instance.service_codes or []) if self.instance.pk else []
+        connection = (
+            Connection.objects.filter(pk=self.instance.connection_id).first() if self.instance.connection_id else None
+        )
+        options = service_options(connection) if connection is not None else None
+        help_text = _("Aucune case cochée : tous les services.")
+        if options is not None:
+            known = dict(options)
+            choices = options + [(c, c) for c in stored if c not in known]
+            self.fields["service_codes"] = forms.MultipleChoiceField(
+                label=_("codes service"),
+                choices=choices,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                initial=stored,
+                help_text=help_text,
+            )
+        else:
+            self.fields["service_codes"] = forms.CharField(
+                label=_("codes service"),
+                required=False,
+                initial=", ".join(stored),
+                help_text=_(
+                    "La liste des services n'a pas pu être lue dans Chorus Pro : tapez les codes, séparés par des "
+                    "virgules. Vide : tous les services."
+                ),
+            )
+
+    def get_initial_for_field(self, field, field_name):
+        if field_name == "service_codes" and isinstance(field, forms.CharField):
+            return ", ".join(self.instance.service_codes or [])
+        return super().get_initial_for_field(field, field_name)
+
+    def clean_service_codes(self):
+        value = self.cleaned_data.get("service_codes") or []
+        if isinstance(value, str):
+            value = [part.strip() for part in value.replace(";", ",").split(",")]
+        return sorted({v.strip() for v in value if v and v.strip()})

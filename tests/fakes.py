@@ -246,6 +246,15 @@ class FakeFactPulse:
             invoice_ids=tuple(int(i) for i in invoice_ids),
         )
 
+    # --- authentication (the admin's connection test) ------------------------------------------
+
+    def forget_token(self) -> None:
+        self._call("forget_token")
+
+    def login(self) -> Any:
+        self._call("login")
+        return {"access": "***", "refresh": "***"}
+
     # --- supplier side (issued invoices) and the structure directory --------------------------
 
     def add_issued(self, **fields: Any) -> SupplierInvoiceRow:
