@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.paginator import Page
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -157,7 +157,11 @@ def issued_list(*, user, filters: IssuedFilters, page: int | str = 1, per_page: 
     base = _filtered(issued_scope(user=user), filters)
     by_status: dict[str, int] = {}
     totals: dict[str, Decimal] = {}
-    for row in base.order_by().values("status").annotate(n=Count("id"), ttc=Sum("total_incl_tax")):
+    # A credit note (AVOIR) counts with its sign, however upstream writes its amount.
+    signed = Case(
+        When(invoice_type="AVOIR", total_incl_tax__gt=0, then=-F("total_incl_tax")), default=F("total_incl_tax")
+    )
+    for row in base.order_by().values("status").annotate(n=Count("id"), ttc=Sum(signed)):
         by_status[row["status"]] = row["n"]
         totals[row["status"]] = row["ttc"] or Decimal(0)
 

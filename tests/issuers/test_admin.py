@@ -83,3 +83,15 @@ def test_received_invoice_shows_recipient_names_from_the_directory(client, recip
     page = client.get(f"/factures/{invoice.pk}/")
     assert page.status_code == 200
     assert "Mairie de Voiron — Restauration scolaire" in page.text
+
+
+def test_issued_mirror_admin_is_read_only(admin_client_, connection, fake):
+    from issuers import services
+    from issuers.models import IssuedInvoice
+
+    fake.add_issued(invoice_number="E-ADMIN")
+    services.sync_issued(connection=connection)
+    invoice = IssuedInvoice.objects.get(invoice_number="E-ADMIN")
+    assert "E-ADMIN" in admin_client_.get("/admin/issuers/issuedinvoice/").text
+    page = admin_client_.get(f"/admin/issuers/issuedinvoice/{invoice.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.text

@@ -117,3 +117,11 @@ def test_check_status_when_upstream_is_down_says_so(fake, connection, issuer_cli
     assert "pas pu être vérifié" in answer.text
     invoice.refresh_from_db()
     assert invoice.checked_at is None
+
+
+def test_credit_notes_count_with_their_sign_in_the_total(fake, connection, issuer_client):
+    fake.add_issued(total_incl_tax=Decimal("120.00"))
+    fake.add_issued(invoice_type="AVOIR", total_incl_tax=Decimal("20.00"))
+    _sync(connection)
+    page = issuer_client.get("/factures-emises/")
+    assert page.context["result"].total_incl_tax == Decimal("100.00")
