@@ -140,3 +140,14 @@ def test_admin_connection_test_against_the_sandbox(admin_client_, sandbox_connec
     page = admin_client_.post(f"/admin/chorusweb/connection/{sandbox_connection.pk}/tester/")
     assert "Connexion réussie" in page.text
     assert "Centre hospitalier de Villefranche-en-Vallée" in page.text
+
+
+@pytest.mark.usefixtures("sandbox_control")
+def test_sync_chorus_command_syncs_the_issued_invoices(sandbox_connection):
+    from django.core.management import call_command
+
+    from chorusweb.models import Workspace
+
+    call_command("sync_chorus", "--connection", sandbox_connection.name)
+    assert SyncRun.objects.filter(workspace=Workspace.ISSUED, state=SyncRun.State.SUCCEEDED).count() == 1
+    assert IssuedInvoice.objects.filter(connection=sandbox_connection, status=lc.SUSPENDUE).exists()
