@@ -14,7 +14,7 @@ from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, OutcomeUnknown, action_failure, outcome_context
 from chorusweb.factpulse import FactPulseError
 from chorusweb.forms import is_id
-from chorusweb.http import render_partial, sort_links
+from chorusweb.http import is_partial_request, render_partial, sort_links
 from chorusweb.models import Workspace
 from issuers import directory, exports, selectors, services
 from issuers.forms import CompleteForm, IssuedFilterForm, RecycleForm, StructureSearchForm, SubmitForm
@@ -98,7 +98,9 @@ def _detail_context(request: HttpRequest, invoice: IssuedInvoice, **extra) -> di
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.issued_get(user=request.user, pk=pk)
-    return render_partial(request, "issuers/detail.html", _detail_context(request, invoice), partial="invoice-body")
+    # The outcome notice polls this page for its own region while an outcome is unknown.
+    partial = "outcome-region" if is_partial_request(request, "outcome-region") else "invoice-body"
+    return render_partial(request, "issuers/detail.html", _detail_context(request, invoice), partial=partial)
 
 
 @require_POST
@@ -161,7 +163,12 @@ def submit(request: HttpRequest) -> HttpResponse:
     connection = _connection_for(request)
     raw_structure = request.POST.get("structure") if request.method == "POST" else request.GET.get("structure")
     info = _structure(connection, raw_structure)
-    context = {"connection": connection, "info": info, **_directory(request, connection)}
+    context = {
+        "connection": connection,
+        "connections": access_for(request.user).connections(Action.SUBMIT_ISSUED),
+        "info": info,
+        **_directory(request, connection),
+    }
     status = 200
     if raw_structure and info is None:
         context["directory_error"] = _(

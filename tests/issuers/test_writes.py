@@ -321,3 +321,42 @@ def test_writes_are_audited_before_sent(fake, connection, issuer, monkeypatch):
     )
     assert seen == [[("submit", AuditEntry.State.PENDING)]]
     assert AuditEntry.objects.get().state == AuditEntry.State.DONE
+
+
+def test_unknown_outcome_notice_polls_its_own_region(fake, connection, issuer_client):
+    invoice = _synced(fake, connection, status=lc.SUSPENDUE)
+    fake.fail("completer_facture", FactPulseTimeout())
+    _complete(issuer_client, invoice)
+    page = issuer_client.get(f"/factures-emises/{invoice.pk}/")
+    assert f'hx-get="/factures-emises/{invoice.pk}/"' in page.text
+    assert "Compléter la facture suspendue" not in page.text  # no new send while the outcome is unknown
+    region = issuer_client.get(
+        f"/factures-emises/{invoice.pk}/", headers={"HX-Request": "true", "HX-Target": "outcome-region"}
+    )
+    assert region.text.lstrip().startswith('<div id="outcome-region"')
+    assert "Issue inconnue" in region.text
+
+
+def test_directory_unreachable_says_so_and_sends_nothing(fake, issuer_client):
+    from chorusweb.factpulse import FactPulseUnavailable
+
+    fake.fail("consulter_structure", FactPulseUnavailable(), times=2)
+    page = issuer_client.get(SUBMIT, {"structure": MAIRIE})
+    assert "ne répond pas" in page.text
+    answer = issuer_client.post(SUBMIT, _submit_data())
+    assert answer.status_code == 503
+    assert fake.count("ajouter_fichier") == 0 and fake.count("soumettre_facture") == 0
+
+
+def test_an_issuer_on_two_connections_picks_the_one_to_submit_with(fake, issuer, issuer_client):
+    from chorusweb.models import Role
+    from tests.factories import ConnectionFactory, MembershipFactory
+
+    other = ConnectionFactory(name="Syndicat intercommunal")
+    MembershipFactory(user=issuer, connection=other, role=Role.ISSUER)
+    found = issuer_client.get(SUBMIT, {"q": MAIRIE_SIRET, "connexion": other.pk})
+    assert "Syndicat intercommunal" in found.text
+    assert f"?structure={MAIRIE}&amp;connexion={other.pk}" in found.text
+    answer = issuer_client.post(SUBMIT, {**_submit_data(), "connexion": str(other.pk)})
+    assert answer.status_code == 302
+    assert AuditEntry.objects.get(action="submit").connection == other
