@@ -104,3 +104,35 @@ def test_issuer_pages_have_no_serious_violation(axe_page, issued):
         page.goto(url)
         problems = axe_violations(page)
         assert not problems, f"{url}:\n" + "\n".join(problems)
+
+
+def test_issuer_builds_a_facturx_from_typed_lines(page, issued, sandbox_control):
+    from sandbox.models import Attachment
+
+    login(page, ISSUER, "/factures-emises/")
+    page.goto("/factures-emises/soumettre/?structure=25100001")  # a commune: no service code needed
+    lines = page.locator("fieldset[data-for-mode=saisie]")
+    expect(lines).to_be_hidden()  # the upload mode is chosen: only its part shows
+    page.get_by_label("Saisir les lignes (Factur-X généré)").check()
+    expect(lines).to_be_visible()
+    expect(page.locator("fieldset[data-for-mode=fichier]")).to_be_hidden()
+    expect(page.get_by_label("Service destinataire")).to_have_count(0)
+    page.get_by_label("Numéro de facture").fill("EMIS-FX-1")
+    page.get_by_label("Date de facture").fill("2026-11-21")
+    page.get_by_label("Votre raison sociale").fill("Commune de Saint-Égrève")
+    page.get_by_label("Votre SIRET").fill("21380382000012")
+    line = page.locator("fieldset.invoice-line").first
+    line.get_by_label("Désignation").fill("Mise à disposition d'un agent")
+    line.get_by_label("Quantité").fill("3")
+    line.get_by_label("Prix unitaire HT (€)").fill("250.00")
+    page.get_by_role("button", name="Déposer la facture").click()
+    expect(page.locator("#messages")).to_contain_text("EMIS-FX-1 déposée")
+    expect(page.locator("#invoice-body")).to_contain_text("900,00")
+    import io
+
+    from facturx import get_xml_from_pdf, xml_check_xsd
+
+    uploaded = Attachment.objects.get(name="facture-EMIS-FX-1.pdf")
+    _name, xml = get_xml_from_pdf(io.BytesIO(bytes(uploaded.content)), check_xsd=False)
+    assert xml_check_xsd(xml, flavor="factur-x", level="en16931") and b"EMIS-FX-1" in xml
+    assert sandbox_control.calls("factures/soumettre") == 1
