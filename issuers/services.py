@@ -25,6 +25,7 @@ from chorusweb.access import Action, access_for
 from chorusweb.audit import (
     ActionRejected,
     UpstreamRefused,
+    already_submitted,
     audit_begin,
     audit_settle,
     raise_unsettled,
@@ -419,6 +420,8 @@ class CompletionRefused(UpstreamRefused):
 
 def _begin_on(invoice: IssuedInvoice, user, action: str, target: str, details: dict, key: str | None, status: str):
     access_for(user).require(Action.SUBMIT_ISSUED, invoice.connection_id, invoice.service_code)
+    if (replay := already_submitted(key)) is not None:
+        raise replay  # a double submit is told as such, whatever the invoice became since
     if invoice.status != status:
         raise ActionRejected(
             _("Cette facture est au statut « %(status)s » : cette action n'est plus possible.")

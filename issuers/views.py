@@ -280,6 +280,8 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
             form = _renewed(CompleteForm, request, invoice=invoice)
         form.add_error(None, message)
         invoice.refresh_from_db()
+        if not invoice.can_complete:  # the form is gone from the page: say it at the top
+            messages.error(request, message)
         return _detail_with(request, invoice, complete_form=form, status=status)
     messages.success(request, outcome.message)
     return redirect("issuers:detail", pk=invoice.pk)

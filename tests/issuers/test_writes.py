@@ -208,8 +208,9 @@ def test_complete_uploads_pieces_and_completes_once(fake, connection, issuer_cli
     assert dict(fake.calls)["completer_facture"]["attachments"][0].name == "bon-livraison.pdf"
     invoice.refresh_from_db()
     assert invoice.status == lc.COMPLETEE
-    again = _complete(issuer_client, invoice)
-    assert again.status_code in (409, 422) and fake.count("completer_facture") == 1
+    again = _complete(issuer_client, invoice)  # the same form sent twice
+    assert again.status_code == 409 and "ne sera pas envoyé une seconde fois" in again.text
+    assert fake.count("completer_facture") == 1
 
 
 def test_complete_refused_shows_the_libelle_and_keeps_the_form(fake, connection, issuer_client):
@@ -263,7 +264,8 @@ def test_recycle_picks_structure_service_and_engagement(fake, connection, issuer
     assert (sent["structure_id"], sent["service_code"], sent["engagement_number"]) == (MAIRIE, "TECH", "EJ-77")
     invoice.refresh_from_db()
     assert invoice.recipient_name == "Mairie de Voiron" and invoice.status == lc.MISE_A_DISPOSITION
-    assert _recycle(issuer_client, invoice).status_code in (409, 422)
+    again = _recycle(issuer_client, invoice)  # the same form sent twice
+    assert again.status_code == 409 and "ne sera pas envoyé une seconde fois" in again.text
     assert fake.count("recycler_facture") == 1
 
 
