@@ -323,7 +323,7 @@ def invoice_submit(*, user, submission: Submission, idempotency_key: str | None 
     OutcomeUnknown (no usable answer: checked upstream, never resent by itself) or FactPulseError.
     """
     s = submission
-    access_for(user).require(Action.SUBMIT_ISSUED, s.connection.pk)
+    access_for(user).require(Action.SUBMIT_ISSUED, s.connection.pk, s.service_code)
     if why := check_amounts(s.total_excl_tax, s.vat_amount, s.total_incl_tax):
         raise ActionRejected(why)
     entry = audit_begin(

@@ -174,7 +174,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         context["directory_error"] = _(
             "Cette structure est introuvable dans l'annuaire Chorus Pro, ou l'annuaire ne répond pas."
         )
-        status = 503 if request.method == "POST" else 200
+        if request.method == "POST":
+            status = 503 if is_id(str(raw_structure)) else 400
     if request.method == "GET":
         context["form"] = SubmitForm(info=info, initial={"structure": info.structure_id} if info else None)
         return render_partial(request, "issuers/submit.html", context, partial="submit-form", status=status)

@@ -125,3 +125,53 @@ def test_credit_notes_count_with_their_sign_in_the_total(fake, connection, issue
     _sync(connection)
     page = issuer_client.get("/factures-emises/")
     assert page.context["result"].total_incl_tax == Decimal("100.00")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?page=abc",
+        "?tri=nimporte",
+        "?onglet=inconnu",
+        "?montant_min=beaucoup",
+        "?depot_du=hier",
+        "?connexion=%C2%B2",
+        "soumettre/?structure=99999999999999999999999",
+        "soumettre/?structure=abc",
+        "soumettre/?q=" + "x" * 500,
+    ],
+)
+def test_bad_input_is_never_a_server_error(fake, connection, issuer_client, query):
+    assert issuer_client.get(f"/factures-emises/{query}").status_code in (200, 400, 404, 422)
+
+
+def test_bad_structure_in_a_posted_form_is_a_client_error(fake, issuer_client):
+    answer = issuer_client.post("/factures-emises/soumettre/", {"structure": "abc", "numero": "X"})
+    assert answer.status_code == 400
+    assert fake.count("soumettre_facture") == 0
+
+
+def test_an_issuer_limited_to_services_submits_only_to_them(fake, connection, client):
+    from tests.issuers.conftest import MAIRIE
+
+    user = UserFactory(username="emetteur-cantine")
+    MembershipFactory(user=user, connection=connection, role=Role.ISSUER, service_codes=["CANTINE"])
+    client.force_login(user)
+    data = {
+        "cle": "z" * 32,
+        "structure": str(MAIRIE),
+        "mode": "fichier",
+        "numero": "EM-LIMIT",
+        "date_facture": "2026-11-20",
+        "code_service": "TECH",
+        "montant_ht": "10.00",
+        "montant_tva": "2.00",
+        "montant_ttc": "12.00",
+    }
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.fakes import FAKE_PDF
+
+    data["fichier"] = SimpleUploadedFile("f.pdf", FAKE_PDF, content_type="application/pdf")
+    assert client.post("/factures-emises/soumettre/", data).status_code == 403
+    assert fake.count("soumettre_facture") == 0
