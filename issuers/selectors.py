@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.core.paginator import Page
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
@@ -244,9 +245,11 @@ def issued_timeline(*, invoice: IssuedInvoice) -> list[TimelineEvent]:
     for entry in issued_audit(invoice=invoice):
         events.append(TimelineEvent(entry.created_at, entry.summary, entry.get_state_display(), "action"))
 
-    def key(event: TimelineEvent):
-        at = event.at
-        return (at.date() if hasattr(at, "date") and callable(at.date) else at, 0 if at is event.at else 1)
+    def key(event: TimelineEvent) -> datetime:
+        if isinstance(event.at, datetime):
+            return event.at
+        # A day without a time (invoice, deposit dates) comes before what happened that day.
+        return timezone.make_aware(datetime.combine(event.at, time.min))
 
     return sorted(events, key=key)
 

@@ -70,6 +70,7 @@ def test_issuer_submits_completes_and_recycles(page, issued, sandbox_control):
     page.get_by_role("button", name="Envoyer le complément").click()
     expect(page.locator("#messages")).to_contain_text("complétée")
     expect(page.locator("#status-badge")).to_contain_text("Complétée")
+    screenshot(page, "issued-detail")
     assert sandbox_control.calls("factures/completer") == 1
 
     # Recycle an invoice to the hospital's pharmacy.

@@ -175,3 +175,15 @@ def test_an_issuer_limited_to_services_submits_only_to_them(fake, connection, cl
     data["fichier"] = SimpleUploadedFile("f.pdf", FAKE_PDF, content_type="application/pdf")
     assert client.post("/factures-emises/soumettre/", data).status_code == 403
     assert fake.count("soumettre_facture") == 0
+
+
+def test_timeline_puts_our_action_before_the_status_it_led_to(fake, connection, issuer):
+    from issuers.selectors import issued_timeline
+
+    row = fake.add_issued(status=lc.SUSPENDUE)
+    _sync(connection)
+    invoice = IssuedInvoice.objects.get(invoice_id=row.invoice_id)
+    services.invoice_complete(user=issuer, invoice=invoice, comment="Pièce jointe", files=[], idempotency_key="tl")
+    labels = [event.label for event in issued_timeline(invoice=invoice)]
+    assert labels[:2] == ["Facture datée", "Déposée dans Chorus Pro"]
+    assert labels.index("Complément") < labels.index("Complétée")
