@@ -27,6 +27,15 @@ class ConnectionTestMixin:
         view = self.admin_site.admin_view(require_POST(self.connection_test_view))
         return [path("<int:pk>/tester/", view, name="chorusweb_connection_test"), *urls]
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        """The memberships' rows (new ones too) pick their service codes from this connection."""
+        from chorusweb.models import Membership
+
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if obj is not None and obj.pk and inline.model is Membership:
+            kwargs["form_kwargs"] = {**kwargs.get("form_kwargs", {}), "connection": obj}
+        return kwargs
+
     def connection_test_view(self, request, pk: int):
         from chorusweb.models import Connection
         from issuers.directory import connection_test

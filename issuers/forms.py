@@ -340,16 +340,15 @@ class MembershipForm(forms.ModelForm):
         model = Membership
         fields = ["user", "connection", "role", "service_codes"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, connection: Connection | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         from issuers.directory import service_options
 
         if "service_codes" not in self.fields:
             return
         stored = list(self.instance.service_codes or []) if self.instance.pk else []
-        connection = (
-            Connection.objects.filter(pk=self.instance.connection_id).first() if self.instance.connection_id else None
-        )
+        if connection is None and self.instance.connection_id:
+            connection = Connection.objects.filter(pk=self.instance.connection_id).first()
         options = service_options(connection) if connection is not None else None
         help_text = _("Aucune case cochée : tous les services.")
         if options is not None:

@@ -95,3 +95,8 @@ def test_issued_mirror_admin_is_read_only(admin_client_, connection, fake):
     assert "E-ADMIN" in admin_client_.get("/admin/issuers/issuedinvoice/").text
     page = admin_client_.get(f"/admin/issuers/issuedinvoice/{invoice.pk}/change/")
     assert page.status_code == 200 and 'name="_save"' not in page.text
+
+
+def test_new_membership_rows_of_a_connection_pick_from_its_services(admin_client_, connection, seen):
+    page = admin_client_.get(f"/admin/chorusweb/connection/{connection.pk}/change/")
+    assert 'name="memberships-__prefix__-service_codes" value="CANTINE"' in page.text
