@@ -137,3 +137,27 @@ def test_issuer_builds_a_facturx_from_typed_lines(page, issued, sandbox_control)
     _name, xml = get_xml_from_pdf(io.BytesIO(bytes(uploaded.content)), check_xsd=False)
     assert xml_check_xsd(xml, flavor="factur-x", level="en16931") and b"EMIS-FX-1" in xml
     assert sandbox_control.calls("factures/soumettre") == 1
+
+
+def test_issuer_submits_without_javascript(nojs_page, issued, sandbox_control):
+    page = nojs_page
+    login(page, ISSUER, "/factures-emises/")
+    page.goto("/factures-emises/soumettre/")
+    page.get_by_label("Destinataire : SIRET ou nom").fill("Saint-Aubin")
+    page.get_by_role("button", name="Rechercher dans l'annuaire").click()
+    page.get_by_role("link", name="Commune de Saint-Aubin-sur-Loire").click()
+    expect(page.locator("fieldset[data-for-mode=saisie]")).to_be_visible()  # both parts, no script
+    page.get_by_label("Numéro de facture").fill("EMIS-NOJS-1")
+    page.get_by_label("Date de facture").fill("2026-11-22")
+    page.set_input_files("#id_fichier", files=[_pdf("emis-nojs-1.pdf")])
+    page.get_by_label("Montant HT (€)").fill("100.00")
+    page.get_by_label("Montant TVA (€)").fill("20.00")
+    page.get_by_label("Montant TTC (€)").fill("121.00")
+    page.get_by_role("button", name="Déposer la facture").click()
+    expect(page.locator("#id_montant_ttc_error")).to_contain_text("doit être égal au HT")
+    assert sandbox_control.calls("factures/soumettre") == 0
+    page.set_input_files("#id_fichier", files=[_pdf("emis-nojs-1.pdf")])  # a browser never keeps a file
+    page.get_by_label("Montant TTC (€)").fill("120.00")
+    page.get_by_role("button", name="Déposer la facture").click()
+    expect(page.locator("#messages")).to_contain_text("EMIS-NOJS-1 déposée")
+    assert sandbox_control.calls("factures/soumettre") == 1
