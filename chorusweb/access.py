@@ -24,6 +24,8 @@ class Action(StrEnum):
     VIEW_VALIDATION = "view_validation"
     VALIDATE = "validate"
     DOWNLOAD_VALIDATION = "download_validation"
+    VIEW_ISSUED = "view_issued"
+    SUBMIT_ISSUED = "submit_issued"  # submit, complete, recycle issued invoices
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -31,11 +33,18 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.VALIDATOR: frozenset({Action.VIEW_VALIDATION, Action.VALIDATE, Action.DOWNLOAD_VALIDATION}),
     # Read-only: downloading marks the invoice as downloaded in Chorus Pro, so it is a write.
     Role.VIEWER: frozenset({Action.VIEW_RECEIVED, Action.VIEW_VALIDATION}),
+    Role.ISSUER: frozenset({Action.VIEW_ISSUED, Action.SUBMIT_ISSUED}),
 }
 ALL_ACTIONS = frozenset(Action)
 #: Actions that change something upstream (downloads mark invoices as downloaded).
 WRITE_ACTIONS = frozenset(
-    {Action.PROCESS_RECEIVED, Action.DOWNLOAD_RECEIVED, Action.VALIDATE, Action.DOWNLOAD_VALIDATION}
+    {
+        Action.PROCESS_RECEIVED,
+        Action.DOWNLOAD_RECEIVED,
+        Action.VALIDATE,
+        Action.DOWNLOAD_VALIDATION,
+        Action.SUBMIT_ISSUED,
+    }
 )
 
 

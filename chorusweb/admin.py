@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chorusweb.lists import LargeTablePaginator
 from chorusweb.models import AuditEntry, BulkRun, Connection, Membership, SyncRun, WorkerBeat
+from issuers.admin_tools import ConnectionTestMixin, MembershipForm
 
 admin.site.site_header = _("Administration de chorusweb")
 admin.site.site_title = _("chorusweb")
@@ -97,13 +98,14 @@ class ConnectionAdminForm(forms.ModelForm):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm  # service codes picked from the connection's services
     extra = 0
     autocomplete_fields = ["user"]
     fields = ["user", "role", "service_codes"]
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(ConnectionTestMixin, admin.ModelAdmin):
     form = ConnectionAdminForm
     list_display = ["name", "api_base_url", "account_email", "client_uid", "mode", "is_active", "updated_at"]
     list_filter = ["is_active"]
@@ -170,6 +172,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipForm
     list_display = ["user", "connection", "role", "services", "created_at"]
     list_filter = ["role", "connection"]
     search_fields = ["user__username", "user__email", "connection__name"]

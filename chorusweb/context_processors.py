@@ -31,6 +31,7 @@ def navigation(request: HttpRequest) -> dict:
         # Invoices waiting for this user's decision: shown in the menu, so a user who holds
         # both roles sees at once when the validation queue needs them.
         "nav_validation_count": SimpleLazyObject(lambda: queue_count(user)) if nav_validation else 0,
+        "nav_issued": access.can(Action.VIEW_ISSUED),
         "nav_admin": user.is_staff,
         **session,
     }

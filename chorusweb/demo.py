@@ -1,4 +1,4 @@
-"""The demo: three users and one connection to the built-in sandbox (idempotent)."""
+"""The demo: four users and one connection to the built-in sandbox (idempotent)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ DEMO_USERS = (
     DemoUser("admin", "chorusweb-admin", "Alice", "Admin", None, "administrateur (admin Django)"),
     DemoUser("comptable", "chorusweb-demo", "Claire", "Comptable", Role.RECIPIENT, "comptable / destinataire"),
     DemoUser("valideur", "chorusweb-demo", "Victor", "Valideur", Role.VALIDATOR, "valideur"),
+    DemoUser("emetteur", "chorusweb-demo", "Émile", "Émetteur", Role.ISSUER, "émetteur (factures émises)"),
 )
 
 

@@ -94,6 +94,7 @@ class Role(models.TextChoices):
     RECIPIENT = "recipient", _("Comptable / destinataire")
     VALIDATOR = "validator", _("Valideur")
     VIEWER = "viewer", _("Lecteur")
+    ISSUER = "emetteur", _("Émetteur (factures émises)")
 
 
 class Membership(models.Model):
@@ -139,6 +140,7 @@ class Membership(models.Model):
 class Workspace(models.TextChoices):
     RECEIVED = "received", _("Factures reçues")
     VALIDATION = "validation", _("Validation")
+    ISSUED = "issued", _("Factures émises")
 
 
 class SyncRun(models.Model):
@@ -202,6 +204,10 @@ class SyncRun(models.Model):
         if not self.total_expected:
             return None
         return min(100, round(100 * self.rows_seen / self.total_expected))
+
+
+#: Writes of the issued invoices workspace, in words (the audit tables' summary).
+ISSUED_ACTIONS = {"submit": _("Dépôt"), "complete": _("Complément"), "recycle": _("Recyclage")}
 
 
 class AuditEntry(models.Model):
@@ -290,6 +296,8 @@ class AuditEntry(models.Model):
             return str(_("Refus") if self.target == lifecycle.VALIDATION_ACTION_REFUSE else _("Validation"))
         if self.action == "download":
             return str(_("Téléchargement %(format)s") % {"format": self.target})
+        if self.action in ISSUED_ACTIONS:
+            return f"{ISSUED_ACTIONS[self.action]} {self.target}".strip()
         if self.action == "service_done":
             return str(_("Date du service fait : %(day)s") % {"day": self.target or "—"})
         return f"{self.action} {self.target}".strip()

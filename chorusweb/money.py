@@ -98,3 +98,13 @@ def parse_amount(text: str | None) -> Decimal | None:
         return Decimal(value)
     except InvalidOperation:
         return None
+
+
+def net_amount(field_name: str):
+    """A database expression: the amount as it counts in a total, a credit note's negative
+    whichever sign upstream sent it with (for mirrors that store amounts as received)."""
+    from django.db.models import Case, DecimalField, F, Q, When
+    from django.db.models.functions import Abs
+
+    credit = Q(invoice_type__iexact=CREDIT_NOTE)
+    return Case(When(credit, then=-Abs(F(field_name))), default=F(field_name), output_field=DecimalField())

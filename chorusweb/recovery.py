@@ -40,6 +40,9 @@ CHECKS: dict[tuple[str, str], str] = {
     ("received", "download"): "invoices.services.received_entry_check",
     ("validation", "validate"): "validators.services.validation_entry_check",
     ("validation", "download"): "validators.services.validation_entry_check",
+    ("issued", "submit"): "issuers.services.issued_entry_check",
+    ("issued", "complete"): "issuers.services.issued_entry_check",
+    ("issued", "recycle"): "issuers.services.issued_entry_check",
 }
 
 #: Tasks safe to run again after their worker died (idempotent by construction).

@@ -8,11 +8,43 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.http import HttpRequest
 
 from chorusweb.forms import SelectionForm
+
+
+@dataclass(frozen=True)
+class SelectionSummary:
+    """A selection's count and net totals (credit notes negative), with the credit notes' part."""
+
+    count: int = 0
+    total_excl_tax: Decimal = Decimal(0)
+    total_incl_tax: Decimal = Decimal(0)
+    credit_count: int = 0
+    credit_incl_tax: Decimal = Decimal(0)
+
+
+def summarize(rows, *, excl_tax, incl_tax) -> SelectionSummary:
+    """The summary of `rows` (a queryset already narrowed to the selection the user sees) in one
+    aggregate; `excl_tax` / `incl_tax` are the signed amounts (a field name or an expression)."""
+    from django.db.models import Count, Q, Sum
+
+    from chorusweb.money import CREDIT_NOTE
+
+    credit = Q(invoice_type__iexact=CREDIT_NOTE)
+    row = rows.aggregate(
+        n=Count("id"),
+        ht=Sum(excl_tax),
+        ttc=Sum(incl_tax),
+        cn=Count("id", filter=credit),
+        cttc=Sum(incl_tax, filter=credit),
+    )
+    zero = Decimal(0)
+    return SelectionSummary(row["n"], row["ht"] or zero, row["ttc"] or zero, row["cn"], row["cttc"] or zero)
+
 
 #: At most this many rows stay selected.
 SELECTION_MAX = 1000

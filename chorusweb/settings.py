@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "validators.apps.ValidatorsConfig",
     "dashboard.apps.DashboardConfig",
     "alerts.apps.AlertsConfig",
+    "issuers.apps.IssuersConfig",
     "sandbox.apps.SandboxConfig",
 ]
 

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 SYNC_TASKS = (
     ("received", "invoices.services.sync_received_task"),
     ("validation", "validators.services.sync_validation_task"),
+    ("issued", "issuers.services.sync_issued_task"),
 )
 
 #: Daily jobs: (dotted path of a django task taking no argument, "HH:MM" Europe/Paris).

@@ -35,6 +35,7 @@ urlpatterns = [
     path("validation/", include("validators.urls")),
     path("tableau-de-bord/", include("dashboard.urls")),
     path("", include("alerts.urls")),
+    path("factures-emises/", include("issuers.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

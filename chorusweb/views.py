@@ -29,6 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     for action, url_name in (
         (Action.VIEW_RECEIVED, "dashboard:page"),
         (Action.VIEW_VALIDATION, "validators:queue"),
+        (Action.VIEW_ISSUED, "issuers:list"),
     ):
         if access.can(action):
             try:

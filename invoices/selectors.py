@@ -26,6 +26,7 @@ from chorusweb.keyset import KeysetPage, keyset_page
 from chorusweb.lists import TabCount, bounded_count
 from chorusweb.models import AuditEntry, Workspace
 from chorusweb.money import CREDIT_NOTE
+from chorusweb.selection import SelectionSummary, summarize
 from chorusweb.sync import SyncStatus, sync_statuses
 from invoices import facturx
 from invoices.models import InvoiceDocument, InvoiceEvent, QueueStat, ReceivedInvoice
@@ -261,35 +262,11 @@ def list_facets(*, user) -> tuple[list[str], list[Structure]]:
     return sorted(codes), structures
 
 
-@dataclass(frozen=True)
-class SelectionSummary:
-    """A selection's count and net totals (credit notes negative), with the credit notes' part."""
-
-    count: int = 0
-    total_excl_tax: Decimal = Decimal(0)
-    total_incl_tax: Decimal = Decimal(0)
-    credit_count: int = 0
-    credit_incl_tax: Decimal = Decimal(0)
-
-
 def invoice_selection_summary(*, user, ids: list[int]) -> SelectionSummary:
     """The count and net totals of the selected invoices the user sees: one aggregate."""
     if not ids:
         return SelectionSummary()
-    credit = Q(invoice_type__iexact=CREDIT_NOTE)
-    row = (
-        invoice_scope(user=user)
-        .filter(pk__in=ids)
-        .aggregate(
-            n=Count("id"),
-            ht=Sum("net_excl_tax"),
-            ttc=Sum("net_incl_tax"),
-            cn=Count("id", filter=credit),
-            cttc=Sum("net_incl_tax", filter=credit),
-        )
-    )
-    zero = Decimal(0)
-    return SelectionSummary(row["n"], row["ht"] or zero, row["ttc"] or zero, row["cn"], row["cttc"] or zero)
+    return summarize(invoice_scope(user=user).filter(pk__in=ids), excl_tax="net_excl_tax", incl_tax="net_incl_tax")
 
 
 def invoice_view_ids(*, user, filters: InvoiceFilters, limit: int) -> tuple[list[int], int]:

@@ -569,6 +569,8 @@ def generate(*, seed: int, size: str = "full", large: bool = False, anchor: date
     if large:
         large_ids = _large_invoices(ctx, demo_public, suppliers, activities)
 
+    _issued_deposited(ctx, seed, demo_public, demo_private, activities)
+
     Invoice.objects.bulk_create(ctx.invoices, batch_size=500)
     Attachment.objects.bulk_create(ctx.attachments, batch_size=500)
     _reset_sequences()
@@ -587,6 +589,41 @@ def generate(*, seed: int, size: str = "full", large: bool = False, anchor: date
         other_account=sum(1 for i in ctx.invoices if i.recipient_id not in demo_ids),
         large_invoice_ids=tuple(large_ids),
     )
+
+
+#: Invoices the demo issued that Chorus Pro has not routed yet (Déposée): the issuer's first tab.
+ISSUED_DEPOSITED = 2
+
+
+def _issued_deposited(
+    ctx: _Context,
+    seed: int,
+    recipients: list[Structure],
+    issuers: list[Structure],
+    activities: dict[int, str],
+) -> None:
+    """Issued invoices deposited minutes ago, not yet at their recipient (drawn last, from their own
+    random stream, so that every other invoice stays what it was)."""
+    main = ctx.rng
+    ctx.rng = random.Random(seed + 17)
+    try:
+        for index in range(ISSUED_DEPOSITED):
+            supplier = issuers[index % len(issuers)]
+            deposited = timezone.make_aware(
+                datetime.combine(ctx.anchor, time(8, 5 + index)), timezone.get_default_timezone()
+            )
+            _invoice(
+                ctx,
+                supplier=supplier,
+                activity=activities[supplier.pk],
+                recipient=recipients[index % len(recipients)],
+                deposited=deposited,
+                status=lc.DEPOSEE,
+                status_at=deposited,
+                routed=False,
+            )
+    finally:
+        ctx.rng = main
 
 
 def _large_invoices(

@@ -155,10 +155,10 @@ def sandbox_control(live_server, transactional_db):
 
 @pytest.fixture
 def fake_factpulse(monkeypatch):
-    """The gateway replaced by FakeFactPulse (in-memory rows, errors on demand) for both workspaces."""
+    """The gateway replaced by FakeFactPulse (in-memory rows, errors on demand) for every workspace."""
     from tests.fakes import FakeFactPulse
 
     fake = FakeFactPulse()
-    for module in ("invoices.services", "validators.services"):
+    for module in ("invoices.services", "validators.services", "issuers.services", "issuers.directory"):
         monkeypatch.setattr(f"{module}.get_client", lambda connection: fake)
     return fake

@@ -29,6 +29,8 @@ from chorusweb.factpulse import (
     Page,
     ReceivedInvoiceRow,
     ReceivedSearch,
+    SupplierInvoiceRow,
+    SupplierSearch,
     ValidatorInvoiceDetail,
     ValidatorInvoiceRow,
     ValidatorSearch,
@@ -45,6 +47,9 @@ class FakeFactPulse:
     def __init__(self) -> None:
         self.received: dict[int, ReceivedInvoiceRow] = {}
         self.validation: dict[int, ValidatorInvoiceRow] = {}
+        self.issued: dict[int, SupplierInvoiceRow] = {}
+        self.structures: dict[int, dict[str, Any]] = {}
+        self.files: dict[int, tuple[str, bytes]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.document = FAKE_PDF
         self._errors: dict[str, list[FactPulseError]] = defaultdict(list)
@@ -241,3 +246,220 @@ class FakeFactPulse:
             requested_format=file_format.upper(),
             invoice_ids=tuple(int(i) for i in invoice_ids),
         )
+
+    # --- authentication (the admin's connection test) ------------------------------------------
+
+    def forget_token(self) -> None:
+        self._call("forget_token")
+
+    def login(self) -> Any:
+        self._call("login")
+        return {"access": "***", "refresh": "***"}
+
+    # --- supplier side (issued invoices) and the structure directory --------------------------
+
+    def add_issued(self, **fields: Any) -> SupplierInvoiceRow:
+        invoice_id = fields.pop("invoice_id", None) or next(self._ids)
+        defaults = {
+            "invoice_number": f"E-{invoice_id}",
+            "invoice_type": "FACTURE",
+            "status": lc.MISE_A_DISPOSITION,
+            "status_changed_at": timezone.now() - timedelta(days=1),
+            "invoice_date": date.today() - timedelta(days=3),
+            "deposit_date": date.today() - timedelta(days=2),
+            "total_excl_tax": Decimal("100.00"),
+            "total_incl_tax": Decimal("120.00"),
+            "currency": "EUR",
+            "recipient_id": 1,
+            "recipient_code": "21000000000011",
+            "recipient_name": "Commune voisine",
+            "service_code": "CANTINE",
+            "service_name": "Restauration scolaire",
+        }
+        row = SupplierInvoiceRow(invoice_id=invoice_id, **{**defaults, **fields})
+        self.issued[invoice_id] = row
+        return row
+
+    def add_structure(
+        self,
+        structure_id: int,
+        *,
+        siret: str,
+        name: str,
+        service_code_required: bool = False,
+        engagement_required: bool = False,
+        services: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.structures[structure_id] = {
+            "siret": siret,
+            "name": name,
+            "service_code_required": service_code_required,
+            "engagement_required": engagement_required,
+            "services": tuple(
+                types.Service(service_id=structure_id * 100 + n, code=code, label=label)
+                for n, (code, label) in enumerate(services, start=1)
+            ),
+        }
+
+    def rechercher_factures_fournisseur(
+        self, search: SupplierSearch | None = None, **filters: Any
+    ) -> Page[SupplierInvoiceRow]:
+        search = search or SupplierSearch(**filters)
+        self._call("rechercher_factures_fournisseur", search=search)
+        rows = [r for _, r in sorted(self.issued.items()) if self._matches(r, search)]
+        return self._page(rows, search)
+
+    def iter_factures_fournisseur(self, *, page_size: int = 500, **filters: Any) -> Iterator[SupplierInvoiceRow]:
+        return self._iter(self.rechercher_factures_fournisseur, SupplierSearch(page_size=page_size, **filters))
+
+    def consulter_facture(self, *, invoice_id: int) -> types.InvoiceSummary:
+        self._call("consulter_facture", invoice_id=invoice_id)
+        row = self.issued.get(invoice_id)
+        if row is None:
+            raise FactPulseRefused(code=20002, upstream_message="Facture inconnue")
+        return types.InvoiceSummary(
+            invoice_id=invoice_id,
+            invoice_number=row.invoice_number,
+            invoice_date=row.invoice_date,
+            total_incl_tax=row.total_incl_tax,
+            status=types.InvoiceStatus(code=row.status, label=lc.status_label(row.status), date=row.status_changed_at),
+            recipient_structure_id=row.recipient_id,
+            recipient_structure_name=row.recipient_name,
+        )
+
+    def ajouter_fichier(
+        self, *, content: bytes, name: str, mime_type: str = "application/pdf", extension: str | None = None
+    ) -> types.UploadedFile:
+        self._call("ajouter_fichier", name=name, size=len(content), mime_type=mime_type, extension=extension)
+        if not name or len(name) > 50:
+            raise FactPulseRefused(code=20002, upstream_message="Nom de fichier trop long")
+        if len(content) > 10 * 1024 * 1024:
+            raise FactPulseRefused(code=20003, upstream_message="Fichier trop volumineux")
+        file_id = next(self._ids)
+        self.files[file_id] = (name, content)
+        return types.UploadedFile(attachment_id=file_id)
+
+    def soumettre_facture(self, **kwargs: Any) -> types.SubmissionResult:
+        self._call("soumettre_facture", **kwargs)
+        structure = self.structures.get(kwargs["structure_id"])
+        if structure is None:
+            raise FactPulseRefused(code=20011, upstream_message="Structure destinataire introuvable")
+        if kwargs["total_excl_tax"] + kwargs["vat_amount"] != kwargs["total_incl_tax"]:
+            raise FactPulseRefused(code=20012, upstream_message="Montant TTC incohérent")
+        codes = {s.code: s.label for s in structure["services"]}
+        service = kwargs.get("service_code")
+        if service and service not in codes:
+            raise FactPulseRefused(code=20014, upstream_message=f"Le service « {service} » n'existe pas")
+        if structure["service_code_required"] and not service:
+            raise FactPulseRefused(code=20015, upstream_message="Le code service est obligatoire")
+        if structure["engagement_required"] and not kwargs.get("engagement_number"):
+            raise FactPulseRefused(code=20016, upstream_message="Le numéro d'engagement est obligatoire")
+        if any(r.invoice_number == kwargs["invoice_number"] for r in self.issued.values()):
+            raise FactPulseRefused(code=20017, upstream_message="Numéro de facture déjà déposé")
+        row = self.add_issued(
+            invoice_number=kwargs["invoice_number"],
+            invoice_date=kwargs["invoice_date"],
+            deposit_date=date.today(),
+            status=lc.MISE_A_DISPOSITION,
+            status_changed_at=timezone.now(),
+            total_excl_tax=kwargs["total_excl_tax"],
+            total_incl_tax=kwargs["total_incl_tax"],
+            recipient_id=kwargs["structure_id"],
+            recipient_code=structure["siret"],
+            recipient_name=structure["name"],
+            service_code=service or "",
+            service_name=codes.get(service or "", ""),
+            deposit_flow_number="CPP0000000001",
+        )
+        return types.SubmissionResult(invoice_id=row.invoice_id, deposit_flow_number=row.deposit_flow_number)
+
+    def completer_facture(
+        self, *, invoice_id: int, comment: str | None = None, attachments: Sequence[types.AttachmentRef] = ()
+    ) -> types.CompletionResult:
+        self._call("completer_facture", invoice_id=invoice_id, comment=comment, attachments=tuple(attachments))
+        row = self.issued.get(invoice_id)
+        if row is None or row.status != lc.SUSPENDUE:
+            raise FactPulseRefused(code=20003, upstream_message="Seule une facture suspendue peut être complétée")
+        now = timezone.now()
+        self.issued[invoice_id] = dataclasses.replace(row, status=lc.COMPLETEE, status_changed_at=now)
+        return types.CompletionResult(invoice_id=invoice_id, invoice_number=row.invoice_number, processed_at=now)
+
+    def recycler_facture(
+        self,
+        *,
+        invoice_id: int,
+        structure_id: int | None = None,
+        service_code: str | None = None,
+        engagement_number: str | None = None,
+    ) -> types.RecycleResult:
+        self._call(
+            "recycler_facture",
+            invoice_id=invoice_id,
+            structure_id=structure_id,
+            service_code=service_code,
+            engagement_number=engagement_number,
+        )
+        row = self.issued.get(invoice_id)
+        if row is None or row.status != lc.A_RECYCLER:
+            raise FactPulseRefused(code=20004, upstream_message="Seule une facture à recycler peut être recyclée")
+        structure = self.structures.get(structure_id or 0)
+        if structure is None:
+            raise FactPulseRefused(code=20005, upstream_message="Destinataire introuvable")
+        if structure["service_code_required"] and not service_code:
+            raise FactPulseRefused(code=20007, upstream_message="Le code service est obligatoire")
+        now = timezone.now()
+        self.issued[invoice_id] = dataclasses.replace(
+            row,
+            status=lc.MISE_A_DISPOSITION,
+            status_changed_at=now,
+            recipient_id=structure_id,
+            recipient_code=structure["siret"],
+            recipient_name=structure["name"],
+            service_code=service_code or "",
+        )
+        return types.RecycleResult(
+            invoice_id=invoice_id, invoice_number=row.invoice_number, status=lc.DEPOSEE, deposited_at=now
+        )
+
+    def rechercher_structures(
+        self,
+        *,
+        identifier: str | None = None,
+        identifier_type: str | None = None,
+        company_name: str | None = None,
+        restrict_private: bool = False,
+    ) -> Page[types.Structure]:
+        self._call("rechercher_structures", identifier=identifier, company_name=company_name)
+        items = tuple(
+            types.Structure(structure_id=sid, identifier=s["siret"], name=s["name"], identifier_type="SIRET")
+            for sid, s in sorted(self.structures.items())
+            if (not identifier or s["siret"] == identifier)
+            and (not company_name or company_name.lower() in s["name"].lower())
+        )
+        return Page(items=items, page=1, pages=1 if items else 0, page_size=len(items), total=len(items))
+
+    def consulter_structure(self, *, structure_id: int, language: str = "fr") -> types.StructureDetail:
+        self._call("consulter_structure", structure_id=structure_id)
+        s = self.structures.get(structure_id)
+        if s is None:
+            raise FactPulseRefused(code=20001, upstream_message="Structure inconnue")
+        return types.StructureDetail(
+            structure_id=structure_id,
+            identifier=s["siret"],
+            label=s["name"],
+            company_name=s["name"],
+            service_code_required=s["service_code_required"],
+            engagement_number_required=s["engagement_required"],
+        )
+
+    def lister_services_structure(self, *, structure_id: int) -> tuple[types.Service, ...]:
+        self._call("lister_services_structure", structure_id=structure_id)
+        return self.structures.get(structure_id, {}).get("services", ())
+
+    def obtenir_id_depuis_siret(self, *, siret: str, identifier_type: str = "SIRET") -> types.StructureLookup:
+        self._call("obtenir_id_depuis_siret", siret=siret)
+        found = [(sid, s) for sid, s in self.structures.items() if s["siret"] == siret]
+        if len(found) != 1:
+            return types.StructureLookup(structure_id=None)
+        sid, s = found[0]
+        return types.StructureLookup(structure_id=sid, identifier=siret, name=s["name"])

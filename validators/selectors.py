@@ -11,8 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page
-from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, When
-from django.db.models.functions import Abs
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +22,8 @@ from chorusweb.access import Action, access_for
 from chorusweb.audit import audit_trail
 from chorusweb.lists import KnownCountPaginator, TabCount
 from chorusweb.models import AuditEntry, Workspace
+from chorusweb.money import net_amount
+from chorusweb.selection import SelectionSummary, summarize
 from chorusweb.sync import SyncStatus, sync_statuses
 from invoices.selectors import invoice_scope
 from validators.models import QueueState, ValidationInvoice
@@ -205,11 +206,7 @@ class QueuePage:
 
 
 CREDIT = Q(invoice_type__iexact="AVOIR")
-
-
-def net(field_name: str):
-    """The amount as it counts in a total: a credit note's negative, whichever sign it was sent with."""
-    return Case(When(CREDIT, then=-Abs(F(field_name))), default=F(field_name), output_field=DecimalField())
+net = net_amount
 
 
 def validation_scope(*, user, action: Action = Action.VIEW_VALIDATION) -> QuerySet[ValidationInvoice]:
@@ -333,25 +330,12 @@ def queue_urgent_count(user) -> int:
     return validation_scope(user=user).filter(state=QueueState.AWAITING, deadline__lte=limit).count()
 
 
-def validation_selection_summary(*, user, ids: list[int]):
+def validation_selection_summary(*, user, ids: list[int]) -> SelectionSummary:
     """The count and net totals of the selected invoices the user sees: one aggregate."""
-    from invoices.selectors import SelectionSummary
-
     if not ids:
         return SelectionSummary()
-    row = (
-        validation_scope(user=user)
-        .filter(pk__in=ids)
-        .aggregate(
-            n=Count("id"),
-            ht=Sum(net("total_excl_tax")),
-            ttc=Sum(net("total_incl_tax")),
-            cn=Count("id", filter=CREDIT),
-            cttc=Sum(net("total_incl_tax"), filter=CREDIT),
-        )
-    )
-    zero = Decimal(0)
-    return SelectionSummary(row["n"], row["ht"] or zero, row["ttc"] or zero, row["cn"], row["cttc"] or zero)
+    rows = validation_scope(user=user).filter(pk__in=ids)
+    return summarize(rows, excl_tax=net("total_excl_tax"), incl_tax=net("total_incl_tax"))
 
 
 def queue_view_ids(*, user, filters: QueueFilters, limit: int) -> tuple[list[int], int]:

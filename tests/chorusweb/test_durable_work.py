@@ -297,15 +297,13 @@ def test_schedule_enqueues_a_sync_of_every_active_connection_once_with_two_sched
     assert min(gaps) > 2, (gaps, processes.logs())
     assert "Another scheduler is already running" in processes.logs() or second.poll() is None
     # The tick's job opens and enqueues one sync per active connection and workspace.
-    from chorusweb.tasks import sync_all_task
+    from chorusweb.tasks import SYNC_TASKS, sync_all_task
 
     sync_all_task.call()
     runs = SyncRun.objects.filter(state=SyncRun.State.RUNNING)
     assert {r.connection_id for r in runs} == {c.pk for c in active}
-    assert runs.count() == 2 * len(active)
-    queued = DBTaskResult.objects.filter(
-        task_path__in=["invoices.services.sync_received_task", "validators.services.sync_validation_task"]
-    )
+    assert runs.count() == len(SYNC_TASKS) * len(active)
+    queued = DBTaskResult.objects.filter(task_path__in=[path for _workspace, path in SYNC_TASKS])
     assert sorted(q.args_kwargs["args"][0] for q in queued) == sorted(r.pk for r in runs)
 
 

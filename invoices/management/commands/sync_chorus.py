@@ -1,4 +1,4 @@
-"""Synchronise the mirrors (received invoices and validation queues) from upstream."""
+"""Synchronise the mirrors (received invoices, validation queues, issued invoices) from upstream."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ from django.core.management.base import BaseCommand, CommandError
 from chorusweb.models import Connection, SyncRun
 from chorusweb.sync import SyncAlreadyRunning
 from invoices.services import sync_received
+from issuers.services import sync_issued
 from validators.services import sync_validation
 
-SYNCERS = (("factures reçues", sync_received), ("file de validation", sync_validation))
+SYNCERS = (
+    ("factures reçues", sync_received),
+    ("file de validation", sync_validation),
+    ("factures émises", sync_issued),
+)
 
 
 class Command(BaseCommand):

@@ -1,0 +1,571 @@
+"""Writes of the issued invoices workspace: sync, status check, submit, complete, recycle.
+
+The mechanisms are the other workspaces': sync bookkeeping (`chorusweb.sync`), fast upserts
+(`chorusweb.mirror`), the audit trail and single-send guarantee (`chorusweb.audit`: audited
+before sent, settled after; an unknown outcome is checked upstream and never resent by itself).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chorusweb import lifecycle as lc
+from chorusweb import mirror
+from chorusweb.access import Action, access_for
+from chorusweb.audit import (
+    ActionRejected,
+    UpstreamRefused,
+    already_submitted,
+    audit_begin,
+    audit_settle,
+    raise_unsettled,
+    settle_error,
+    settle_failure,
+)
+from chorusweb.factpulse import FactPulseError, FactPulseRefused, SupplierInvoiceRow, get_client, types
+from chorusweb.models import AuditEntry, Connection, SyncRun, Workspace
+from chorusweb.sync import (
+    PageStats,
+    Progress,
+    prefetched_pages,
+    sync_enqueue,
+    sync_execute,
+    sync_first_visit,
+    sync_start,
+    sync_task_run,
+)
+from issuers.models import IssuedInvoice, IssuedStatusChange
+
+logger = logging.getLogger(__name__)
+
+ROW_FIELDS = (
+    "invoice_number",
+    "invoice_type",
+    "framework",
+    "status",
+    "status_changed_at",
+    "status_comment",
+    "invoice_date",
+    "deposit_date",
+    "deposit_flow_number",
+    "total_excl_tax",
+    "total_incl_tax",
+    "amount_due",
+    "currency",
+    "recipient_id",
+    "recipient_code",
+    "recipient_name",
+    "service_code",
+    "service_name",
+    "contract_number",
+    "purchase_order_number",
+)
+
+
+def _values(row: SupplierInvoiceRow) -> dict:
+    return {
+        "invoice_number": row.invoice_number or "",
+        "invoice_type": row.invoice_type or "",
+        "framework": row.framework or "",
+        "status": lc.normalise_status(row.status) or row.status or "",
+        "status_changed_at": row.status_changed_at,
+        "status_comment": row.status_comment or "",
+        "invoice_date": row.invoice_date,
+        "deposit_date": row.deposit_date,
+        "deposit_flow_number": row.deposit_flow_number or "",
+        "total_excl_tax": row.total_excl_tax,
+        "total_incl_tax": row.total_incl_tax,
+        "amount_due": row.amount_due,
+        "currency": row.currency or "EUR",
+        "recipient_id": row.recipient_id,
+        "recipient_code": row.recipient_code or "",
+        "recipient_name": row.recipient_name or "",
+        "service_code": row.service_code or "",
+        "service_name": row.service_name or "",
+        "contract_number": row.contract_number or "",
+        "purchase_order_number": row.purchase_order_number or "",
+    }
+
+
+def upsert_issued_rows(
+    connection: Connection, rows: Sequence[SupplierInvoiceRow], *, fetched_at: datetime | None = None
+) -> PageStats:
+    """Insert or update one page of `rechercher-fournisseur` rows; a new status joins the timeline."""
+    if not rows:
+        return PageStats(0, 0, 0)
+    fetched_at = fetched_at or timezone.now()
+    by_id = {row.invoice_id: row for row in rows}
+    values = {iid: _values(row) for iid, row in by_id.items()}
+    with transaction.atomic():
+        held = {
+            iid: (pk, status, synced_at, changed_at)
+            for pk, iid, status, synced_at, changed_at in IssuedInvoice.objects.select_for_update()
+            .filter(connection=connection, invoice_id__in=by_id)
+            .values_list("pk", "invoice_id", "status", "synced_at", "status_changed_at")
+        }
+        for iid in [iid for iid in values if iid in held and mirror.is_older(held[iid][2:], values[iid], fetched_at)]:
+            del values[iid]
+        mirror.upsert(
+            IssuedInvoice,
+            [
+                {
+                    "connection_id": connection.pk,
+                    "invoice_id": iid,
+                    **v,
+                    "raw": dict(by_id[iid].raw),
+                    "synced_at": fetched_at,
+                }
+                for iid, v in values.items()
+            ],
+            unique=["connection", "invoice_id"],
+            update=[*ROW_FIELDS, "raw", "synced_at"],
+        )
+        moved = [iid for iid, v in values.items() if iid not in held or held[iid][1] != v["status"]]
+        if moved:
+            pks = dict(
+                IssuedInvoice.objects.filter(connection=connection, invoice_id__in=moved).values_list(
+                    "invoice_id", "pk"
+                )
+            )
+            IssuedStatusChange.objects.bulk_create(
+                IssuedStatusChange(
+                    invoice_id=pks[iid],
+                    status=values[iid]["status"],
+                    changed_at=values[iid]["status_changed_at"],
+                    comment=values[iid]["status_comment"],
+                )
+                for iid in moved
+                if iid in pks
+            )
+    created = sum(1 for iid in values if iid not in held)
+    changed = sum(1 for iid in values if iid in held and held[iid][1] != values[iid]["status"])
+    return PageStats(rows=len(by_id), created=created, changed=changed)
+
+
+def _set_status(invoice: IssuedInvoice, status: str, *, at: datetime | None = None, comment: str = "") -> None:
+    """Record a status known from our own write or a status check (mirror row + timeline)."""
+    now = timezone.now()
+    moved = invoice.status != status
+    invoice.status = status
+    invoice.status_changed_at = at or now
+    if comment:
+        invoice.status_comment = comment
+    invoice.synced_at = now  # the state known last: older pages never overwrite it
+    invoice.save(update_fields=["status", "status_changed_at", "status_comment", "synced_at"])
+    if moved:
+        IssuedStatusChange.objects.create(
+            invoice=invoice, status=status, changed_at=invoice.status_changed_at, comment=comment
+        )
+
+
+# --- Sync ---------------------------------------------------------------------------------------
+
+
+def _fetch_issued(connection: Connection):
+    def fetch(since: datetime | None, progress: Progress) -> None:
+        # Issued invoices are few: every pass reads them all, so that every status change is seen.
+        client = get_client(connection)
+        asked_at: dict[int, datetime] = {}
+
+        def fetch_page(number: int):
+            asked_at[number] = timezone.now()
+            return client.rechercher_factures_fournisseur(
+                page=number, page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE, sort_column="DateDepot", sort_desc=True
+            )
+
+        for number, page in enumerate(prefetched_pages(fetch_page), start=1):
+            progress(upsert_issued_rows(connection, page.items, fetched_at=asked_at[number]), page.total)
+
+    return fetch
+
+
+def sync_issued(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
+    run = sync_start(connection=connection, workspace=Workspace.ISSUED, full=full, user=user)
+    return sync_execute(run, _fetch_issued(connection))
+
+
+@task()
+def sync_issued_task(run_id: int, attempt: int = 1) -> str:
+    """Synchronise a connection's issued invoices (a read: retried with backoff when upstream is down)."""
+    return sync_task_run(run_id, _fetch_issued, sync_issued_task, attempt)
+
+
+def sync_issued_first_visit(*, user) -> tuple[list, bool]:
+    return sync_first_visit(user=user, workspace=Workspace.ISSUED, action=Action.VIEW_ISSUED, task=sync_issued_task)
+
+
+def sync_issued_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
+    return sync_enqueue(
+        user=user,
+        workspace=Workspace.ISSUED,
+        action=Action.VIEW_ISSUED,
+        task=sync_issued_task,
+        never_synced_only=never_synced_only,
+    )
+
+
+def _reread(connection: Connection, invoice_number: str, invoice_id: int | None = None) -> SupplierInvoiceRow | None:
+    """Re-read one issued invoice from the supplier search (by number) and store it. Raises FactPulseError."""
+    asked_at = timezone.now()
+    page = get_client(connection).rechercher_factures_fournisseur(invoice_number=invoice_number, page_size=100)
+    rows = [r for r in page.items if invoice_id is None or r.invoice_id == invoice_id]
+    if rows:
+        upsert_issued_rows(connection, rows, fetched_at=asked_at)
+    return rows[0] if rows else None
+
+
+def _reread_quietly(connection: Connection, invoice_number: str, invoice_id: int | None = None) -> None:
+    try:
+        _reread(connection, invoice_number, invoice_id)
+    except FactPulseError as exc:
+        logger.info("Refresh of issued invoice %s failed: %s", invoice_number, exc)
+
+
+# --- Status check (factures/consulter) ----------------------------------------------------------
+
+
+def status_check(*, user, invoice: IssuedInvoice) -> IssuedInvoice:
+    """Ask Chorus Pro for the invoice's current status now (a read). Raises FactPulseError."""
+    access_for(user).require(Action.VIEW_ISSUED, invoice.connection_id, invoice.service_code)
+    summary = get_client(invoice.connection).consulter_facture(invoice_id=invoice.invoice_id)
+    with transaction.atomic():
+        row = IssuedInvoice.objects.select_for_update().get(pk=invoice.pk)
+        if summary.status is not None and summary.status.code:
+            code = lc.normalise_status(summary.status.code) or summary.status.code
+            if code != row.status:
+                _set_status(row, code, at=summary.status.date)
+        row.checked_at = timezone.now()
+        row.save(update_fields=["checked_at"])
+    return row
+
+
+# --- Files ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadFile:
+    """A file checked by the form (kind from its bytes): sent with `transverses/ajouter-fichier`."""
+
+    name: str
+    content: bytes
+    mime_type: str
+    extension: str
+
+
+def _upload(client, files: Sequence[UploadFile]) -> list[types.AttachmentRef]:
+    refs = []
+    for f in files:
+        uploaded = client.ajouter_fichier(content=f.content, name=f.name, mime_type=f.mime_type, extension=f.extension)
+        refs.append(types.AttachmentRef(attachment_id=uploaded.attachment_id, name=f.name))
+    return refs
+
+
+# --- Submit (factures/soumettre) ------------------------------------------------------------------
+
+
+class SubmissionRefused(UpstreamRefused):
+    """Chorus Pro refused the submission (its libelle is the message)."""
+
+
+@dataclass
+class Submission:
+    connection: Connection
+    structure_id: int
+    recipient_name: str
+    recipient_code: str
+    invoice_number: str
+    invoice_date: date
+    total_excl_tax: Decimal
+    vat_amount: Decimal
+    total_incl_tax: Decimal
+    file: UploadFile
+    payment_due_date: date | None = None
+    service_code: str = ""
+    service_name: str = ""
+    engagement_number: str = ""
+    comment: str = ""
+    built: bool = False
+
+
+@dataclass
+class WriteOutcome:
+    invoice: IssuedInvoice | None
+    entry: AuditEntry
+    message: str
+    extra: dict = field(default_factory=dict)
+
+
+def check_amounts(net: Decimal, vat: Decimal, gross: Decimal) -> str:
+    """Why the amounts cannot be sent ("" when HT + TVA = TTC to the cent)."""
+    if net + vat != gross:
+        return _("Le montant TTC (%(gross)s) doit être égal au HT (%(net)s) plus la TVA (%(vat)s).") % {
+            "gross": gross,
+            "net": net,
+            "vat": vat,
+        }
+    return ""
+
+
+def invoice_submit(*, user, submission: Submission, idempotency_key: str | None = None) -> WriteOutcome:
+    """Upload the invoice PDF then submit it with `factures/soumettre`, exactly once.
+
+    Raises ActionRejected (not sent), SubmissionRefused (refused, with Chorus Pro's libelle),
+    OutcomeUnknown (no usable answer: checked upstream, never resent by itself) or FactPulseError.
+    """
+    s = submission
+    access_for(user).require(Action.SUBMIT_ISSUED, s.connection.pk, s.service_code)
+    if why := check_amounts(s.total_excl_tax, s.vat_amount, s.total_incl_tax):
+        raise ActionRejected(why)
+    entry = audit_begin(
+        workspace=Workspace.ISSUED,
+        connection=s.connection,
+        user=user,
+        action="submit",
+        target=s.invoice_number,
+        invoice_number=s.invoice_number,
+        details={
+            "structure_id": s.structure_id,
+            "recipient": s.recipient_name,
+            "service_code": s.service_code,
+            "engagement_number": s.engagement_number,
+            "total_incl_tax": str(s.total_incl_tax),
+            "file": s.file.name,
+            "built": s.built,
+        },
+        idempotency_key=idempotency_key,
+    )
+    client = get_client(s.connection)
+    try:
+        (ref,) = _upload(client, [s.file])
+        result = client.soumettre_facture(
+            invoice_number=s.invoice_number,
+            invoice_date=s.invoice_date,
+            structure_id=s.structure_id,
+            total_excl_tax=s.total_excl_tax,
+            vat_amount=s.vat_amount,
+            total_incl_tax=s.total_incl_tax,
+            payment_due_date=s.payment_due_date,
+            service_code=s.service_code or None,
+            engagement_number=s.engagement_number or None,
+            main_attachment_id=ref.attachment_id,
+            main_attachment_label=ref.name,
+            comment=s.comment or None,
+        )
+    except FactPulseRefused as exc:
+        settle_error(entry, exc)
+        raise SubmissionRefused(exc.user_message, entry) from exc
+    except FactPulseError as exc:
+        entry = settle_failure(entry, exc)
+        if entry.state != AuditEntry.State.DONE:
+            raise_unsettled(entry, exc)
+        invoice = IssuedInvoice.objects.filter(connection=s.connection, invoice_number=s.invoice_number).first()
+        return WriteOutcome(invoice, entry, entry.outcome)
+
+    now = timezone.now()
+    with transaction.atomic():
+        invoice, _created = IssuedInvoice.objects.update_or_create(
+            connection=s.connection,
+            invoice_id=result.invoice_id,
+            defaults={
+                "invoice_number": s.invoice_number,
+                "invoice_type": "FACTURE",
+                "status": lc.DEPOSEE,
+                # Upstream's own time comes with the next read: an earlier one must not lose to ours.
+                "status_changed_at": None,
+                "invoice_date": s.invoice_date,
+                "deposit_date": timezone.localdate(),
+                "deposit_flow_number": result.deposit_flow_number or "",
+                "total_excl_tax": s.total_excl_tax,
+                "total_incl_tax": s.total_incl_tax,
+                "amount_due": s.total_incl_tax,
+                "recipient_id": s.structure_id,
+                "recipient_code": s.recipient_code,
+                "recipient_name": s.recipient_name,
+                "service_code": s.service_code,
+                "service_name": s.service_name,
+                "purchase_order_number": s.engagement_number,
+                "synced_at": now,
+            },
+        )
+        IssuedStatusChange.objects.create(invoice=invoice, status=lc.DEPOSEE, changed_at=now)
+        AuditEntry.objects.filter(pk=entry.pk).update(invoice_id=result.invoice_id)
+        message = _("Facture %(number)s déposée pour %(recipient)s (flux %(flow)s).") % {
+            "number": s.invoice_number,
+            "recipient": s.recipient_name,
+            "flow": result.deposit_flow_number or "—",
+        }
+        audit_settle(entry, state=AuditEntry.State.DONE, outcome=message)
+    # Chorus Pro routes it at once (Mise à disposition): read its status back, best effort.
+    _reread_quietly(s.connection, s.invoice_number, result.invoice_id)
+    invoice.refresh_from_db()
+    return WriteOutcome(invoice, entry, message)
+
+
+# --- Complete (factures/completer) ----------------------------------------------------------------
+
+
+class CompletionRefused(UpstreamRefused):
+    pass
+
+
+def _begin_on(invoice: IssuedInvoice, user, action: str, target: str, details: dict, key: str | None, status: str):
+    access_for(user).require(Action.SUBMIT_ISSUED, invoice.connection_id, invoice.service_code)
+    if (replay := already_submitted(key)) is not None:
+        raise replay  # a double submit is told as such, whatever the invoice became since
+    if invoice.status != status:
+        raise ActionRejected(
+            _("Cette facture est au statut « %(status)s » : cette action n'est plus possible.")
+            % {"status": invoice.status_label}
+        )
+    return audit_begin(
+        workspace=Workspace.ISSUED,
+        connection=invoice.connection,
+        user=user,
+        action=action,
+        target=target,
+        invoice_id=invoice.invoice_id,
+        invoice_number=invoice.invoice_number,
+        details={"status_before": invoice.status, **details},
+        idempotency_key=key,
+    )
+
+
+def invoice_complete(
+    *, user, invoice: IssuedInvoice, comment: str, files: Sequence[UploadFile], idempotency_key: str | None = None
+) -> WriteOutcome:
+    """Upload the missing pieces and complete a suspended invoice with `factures/completer`, once."""
+    comment = (comment or "").strip()
+    if not comment and not files:
+        raise ActionRejected(_("Ajoutez au moins une pièce jointe ou un commentaire."))
+    entry = _begin_on(
+        invoice,
+        user,
+        "complete",
+        "",
+        {"comment": comment, "files": [f.name for f in files]},
+        idempotency_key,
+        lc.SUSPENDUE,
+    )
+    client = get_client(invoice.connection)
+    try:
+        refs = _upload(client, files)
+        result = client.completer_facture(invoice_id=invoice.invoice_id, comment=comment or None, attachments=refs)
+    except FactPulseRefused as exc:
+        settle_error(entry, exc)
+        _reread_quietly(invoice.connection, invoice.invoice_number, invoice.invoice_id)
+        raise CompletionRefused(exc.user_message, entry) from exc
+    except FactPulseError as exc:
+        entry = settle_failure(entry, exc)
+        if entry.state != AuditEntry.State.DONE:
+            raise_unsettled(entry, exc)
+        return WriteOutcome(IssuedInvoice.objects.get(pk=invoice.pk), entry, entry.outcome)
+    with transaction.atomic():
+        row = IssuedInvoice.objects.select_for_update().get(pk=invoice.pk)
+        _set_status(row, lc.COMPLETEE, at=result.processed_at, comment=comment)
+        message = _("Facture %(number)s complétée : le destinataire la traite de nouveau.") % {
+            "number": row.invoice_number or row.invoice_id
+        }
+        audit_settle(entry, state=AuditEntry.State.DONE, outcome=message)
+    return WriteOutcome(row, entry, message)
+
+
+# --- Recycle (factures/recycler) ------------------------------------------------------------------
+
+
+class RecycleRefused(UpstreamRefused):
+    pass
+
+
+def invoice_recycle(
+    *,
+    user,
+    invoice: IssuedInvoice,
+    structure_id: int,
+    recipient_name: str = "",
+    recipient_code: str = "",
+    service_code: str = "",
+    service_name: str = "",
+    engagement_number: str = "",
+    idempotency_key: str | None = None,
+) -> WriteOutcome:
+    """Re-route an invoice to recycle to the right structure and service with `factures/recycler`, once."""
+    entry = _begin_on(
+        invoice,
+        user,
+        "recycle",
+        recipient_name or str(structure_id),
+        {"structure_id": structure_id, "service_code": service_code, "engagement_number": engagement_number},
+        idempotency_key,
+        lc.A_RECYCLER,
+    )
+    try:
+        result = get_client(invoice.connection).recycler_facture(
+            invoice_id=invoice.invoice_id,
+            structure_id=structure_id,
+            service_code=service_code or None,
+            engagement_number=engagement_number or None,
+        )
+    except FactPulseRefused as exc:
+        settle_error(entry, exc)
+        _reread_quietly(invoice.connection, invoice.invoice_number, invoice.invoice_id)
+        raise RecycleRefused(exc.user_message, entry) from exc
+    except FactPulseError as exc:
+        entry = settle_failure(entry, exc)
+        if entry.state != AuditEntry.State.DONE:
+            raise_unsettled(entry, exc)
+        return WriteOutcome(IssuedInvoice.objects.get(pk=invoice.pk), entry, entry.outcome)
+    with transaction.atomic():
+        row = IssuedInvoice.objects.select_for_update().get(pk=invoice.pk)
+        row.recipient_id = structure_id
+        row.recipient_name = recipient_name or row.recipient_name
+        row.recipient_code = recipient_code or row.recipient_code
+        row.service_code = service_code
+        row.service_name = service_name
+        row.purchase_order_number = engagement_number or row.purchase_order_number
+        row.save(
+            update_fields=[
+                "recipient_id",
+                "recipient_name",
+                "recipient_code",
+                "service_code",
+                "service_name",
+                "purchase_order_number",
+            ]
+        )
+        _set_status(row, lc.normalise_status(result.status) or lc.DEPOSEE, at=result.deposited_at)
+        message = _("Facture %(number)s recyclée : elle est déposée de nouveau pour %(recipient)s.") % {
+            "number": row.invoice_number or row.invoice_id,
+            "recipient": row.recipient_name,
+        }
+        audit_settle(entry, state=AuditEntry.State.DONE, outcome=message)
+    _reread_quietly(invoice.connection, invoice.invoice_number, invoice.invoice_id)
+    row.refresh_from_db()
+    return WriteOutcome(row, entry, message)
+
+
+# --- Reconciliation -------------------------------------------------------------------------------
+
+
+def issued_entry_check(entry: AuditEntry) -> bool | None:
+    """Re-read upstream the invoice of an unsettled write and tell whether it shows as applied."""
+    if not entry.invoice_number:
+        return None
+    row = _reread(entry.connection, entry.invoice_number, entry.invoice_id)
+    if entry.action == "submit":
+        if row is not None and entry.invoice_id is None:
+            AuditEntry.objects.filter(pk=entry.pk).update(invoice_id=row.invoice_id)
+        return row is not None
+    if row is None:
+        return None
+    before = entry.details.get("status_before", "")
+    return bool(before) and lc.normalise_status(row.status) != before
