@@ -41,6 +41,7 @@ from invoices import exports, selectors, services
 from invoices.clock import invoice_clock
 from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm, ServiceDoneForm
 from invoices.models import InvoiceDocument
+from invoices.rows import rows_html
 from invoices.workspace import RECEIVED
 
 SELECTION = RECEIVED.selection
@@ -82,6 +83,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "result": result,
         "rows": page_rows,
+        "rows_html": rows_html(page_rows, selected=set(selection["selected"])),
         "filters": filters,
         "tabs": result.tabs,
         **selection,
