@@ -47,7 +47,7 @@ VALIDATOR = ("valideur", "chorusweb-demo")
 
 # Expected failures leave a console line from the browser itself ("Failed to load resource:
 # the server responded with a status of 422"): the pages show them, they are not script errors.
-EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of (409|422|502|503)")
+EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of (409|422|502|503|504)")
 
 
 @pytest.fixture(scope="package")
