@@ -44,7 +44,7 @@ demo: sandbox-seed
 run: demo
 	@$(PY) manage.py load_demo --api-url http://$(HOST):$(PORT)/sandbox | tail -n 4
 	@echo "Tableau de bord : http://$(HOST):$(PORT)/  (Ctrl+C pour arrêter)"
-	HOST=$(HOST) PORT=$(PORT) exec $(VENV)/bin/honcho --no-colour -f Procfile.dev start --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) CHORUSWEB_BASE_URL=$${CHORUSWEB_BASE_URL:-http://$(HOST):$(PORT)} exec $(VENV)/bin/honcho --no-colour -f Procfile.dev start --port $(PORT)
 
 lint: venv
 	$(VENV)/bin/ruff check .
