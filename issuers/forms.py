@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from chorusweb import filetypes
 from chorusweb.audit import new_idempotency_key
 from chorusweb.factpulse.supplier import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME
-from chorusweb.forms import SingleSendKeyField, _KeyedForm
+from chorusweb.forms import AmountField, FilterForm, SingleSendKeyField, _KeyedForm
 from chorusweb.models import Connection, Membership
 from issuers.directory import StructureInfo
 from issuers.facturx_build import Line, compute_totals
@@ -75,15 +75,19 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
-class IssuedFilterForm(forms.Form):
+class IssuedFilterForm(FilterForm):
+    """The list's query string: unreadable values are shown back with a message (see FilterForm)."""
+
+    ranges = (("depot_du", "depot_au"), ("montant_min", "montant_max"))
+
     onglet = forms.ChoiceField(choices=[(t.slug, t.label) for t in TABS], required=False)
     connexion = forms.TypedChoiceField(label=_("Connexion"), coerce=int, required=False, empty_value=None)
     destinataire = forms.CharField(label=_("Destinataire (nom, SIRET ou service)"), max_length=200, required=False)
     numero = forms.CharField(label=_("Numéro de facture"), max_length=100, required=False)
     depot_du = forms.DateField(label=_("Déposée du"), required=False, widget=DATE)
     depot_au = forms.DateField(label=_("au"), required=False, widget=DATE)
-    montant_min = forms.DecimalField(label=_("Montant TTC min."), required=False, decimal_places=2, min_value=-(10**12))
-    montant_max = forms.DecimalField(label=_("Montant TTC max."), required=False, decimal_places=2, max_value=10**12)
+    montant_min = AmountField(label=_("Montant TTC min."), required=False, min_value=-(10**12))
+    montant_max = AmountField(label=_("Montant TTC max."), required=False, max_value=10**12)
     tri = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, connections=(), **kwargs):
@@ -95,11 +99,7 @@ class IssuedFilterForm(forms.Form):
     def to_filters(self) -> IssuedFilters:
         if not self.is_bound:
             return IssuedFilters()
-        data = (
-            self.cleaned_data
-            if self.is_valid()
-            else {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
-        )
+        data = self.valid_data()
         sort = data.get("tri") or DEFAULT_SORT
         if sort.lstrip("-") not in SORTS:
             sort = DEFAULT_SORT

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
 from chorusweb.models import Connection
+from chorusweb.money import signed_amount
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "null": True, "blank": True}
 
@@ -67,6 +68,15 @@ class IssuedInvoice(models.Model):
     @property
     def is_credit_note(self) -> bool:
         return self.invoice_type.upper() == "AVOIR"
+
+    @property
+    def net_excl_tax(self):
+        """The amount as it counts in a total: a credit note's negative, whichever sign it came with."""
+        return signed_amount(self.total_excl_tax, self.invoice_type)
+
+    @property
+    def net_incl_tax(self):
+        return signed_amount(self.total_incl_tax, self.invoice_type)
 
     @property
     def can_complete(self) -> bool:

@@ -14,12 +14,13 @@ from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected, OutcomeUnknown, action_failure, outcome_context
 from chorusweb.factpulse import FactPulseError
 from chorusweb.forms import is_id
-from chorusweb.http import is_partial_request, render_partial, sort_links
+from chorusweb.http import is_partial_request, list_url_back, list_url_remember, no_store, render_partial, sort_links
 from chorusweb.models import Workspace
+from chorusweb.workspace_views import selection_context
 from issuers import directory, exports, selectors, services
 from issuers.forms import CompleteForm, IssuedFilterForm, RecycleForm, StructureSearchForm, SubmitForm
 from issuers.models import IssuedInvoice
-from issuers.workspace import ISSUED, action_flags
+from issuers.workspace import ISSUED
 
 SELECTION = ISSUED.selection
 DESC_FIRST = {"depot", "date", "ttc"}
@@ -34,6 +35,7 @@ def _require(request: HttpRequest, action: Action) -> None:
 
 
 @require_GET
+@no_store
 def issued_list(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_ISSUED)
     connections = access_for(request.user).connections(Action.VIEW_ISSUED)
@@ -43,23 +45,23 @@ def issued_list(request: HttpRequest) -> HttpResponse:
     result = selectors.issued_list(
         user=request.user, filters=filters, page=request.GET.get("page", 1), per_page=settings.CHORUSWEB_PAGE_SIZE
     )
-    selected = set(SELECTION.get(request))
+    selection = selection_context(request, ISSUED, list_url=request.get_full_path())
+    rows = result.rows
     context = {
         "form": form,
         "result": result,
-        "rows": result.rows,
+        "rows": rows,
         "filters": filters,
         "tabs": result.tabs,
-        "selected": selected,
-        "selected_count": len(selected),
-        "list_url": request.get_full_path(),
-        "page_ids": ",".join(str(r["id"]) for r in result.rows),
+        **selection,
+        "page_selected": bool(rows) and all(r["id"] in selection["selected"] for r in rows),
+        "page_ids": ",".join(str(r["id"]) for r in rows),
         "sync_statuses": sync_statuses,
         "polling": polling,
         "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
-        **action_flags(request.user),
     }
-    return render_partial(request, "issuers/list.html", context, partial="results-table")
+    response = render_partial(request, "issuers/list.html", context, partial="results-table")
+    return list_url_remember(request, response, ISSUED.name)
 
 
 @require_GET
@@ -85,6 +87,7 @@ def _detail_context(request: HttpRequest, invoice: IssuedInvoice, **extra) -> di
         "audit": selectors.issued_audit(invoice=invoice),
         "may_write": may_write,
         "can_resend": False,
+        "back_url": list_url_back(request, ISSUED.name, ISSUED.list_url),
         **outcome_context(
             connection_id=invoice.connection_id, workspace=Workspace.ISSUED, invoice_id=invoice.invoice_id
         ),
@@ -96,6 +99,7 @@ def _detail_context(request: HttpRequest, invoice: IssuedInvoice, **extra) -> di
 
 
 @require_GET
+@no_store
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.issued_get(user=request.user, pk=pk)
     # The outcome notice polls this page for its own region while an outcome is unknown.
@@ -159,6 +163,7 @@ def _structure(connection, raw) -> directory.StructureInfo | None:
 
 
 @require_http_methods(["GET", "POST"])
+@no_store
 def submit(request: HttpRequest) -> HttpResponse:
     connection = _connection_for(request)
     raw_structure = request.POST.get("structure") if request.method == "POST" else request.GET.get("structure")
@@ -167,6 +172,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         "connection": connection,
         "connections": access_for(request.user).connections(Action.SUBMIT_ISSUED),
         "info": info,
+        "back_url": list_url_back(request, ISSUED.name, ISSUED.list_url),
         **_directory(request, connection),
     }
     status = 200
@@ -302,6 +308,7 @@ def _detail_with(request, invoice, *, status: int, **extra) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@no_store
 def recycle(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.issued_get(user=request.user, pk=pk, action=Action.SUBMIT_ISSUED)
     connection = invoice.connection

@@ -161,3 +161,21 @@ def test_issuer_submits_without_javascript(nojs_page, issued, sandbox_control):
     page.get_by_role("button", name="Déposer la facture").click()
     expect(page.locator("#messages")).to_contain_text("EMIS-NOJS-1 déposée")
     assert sandbox_control.calls("factures/soumettre") == 1
+
+
+def test_issued_list_and_invoice_on_a_phone(page, issued):
+    from tests.browser.test_back_and_phones import NO_SIDEWAYS_SCROLL, PHONE
+
+    page.set_viewport_size(PHONE)
+    login(page, ISSUER, "/factures-emises/")
+    page.goto("/factures-emises/?onglet=toutes")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    first = page.locator("#results-table tbody tr").first
+    assert first.evaluate("tr => getComputedStyle(tr).display") == "block"  # one card per invoice
+    first.locator("a").first.click()
+    expect(page.get_by_role("button", name="Vérifier le statut")).to_be_visible()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    # Back to the exact view it came from.
+    page.get_by_role("link", name="← Factures émises").click()
+    expect(page).to_have_url("/factures-emises/?onglet=toutes")
+    screenshot(page, "phone-issued-list")

@@ -51,6 +51,7 @@ def test_list_tabs_count_by_status(fake, connection, issuer_client):
         "a-recycler": 1,
         "rejetees": 1,
         "payees": 1,
+        "autres": 0,
         "toutes": 7,
     }
     assert len(page.context["rows"]) == 2
