@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.template import engines
@@ -13,26 +14,7 @@ from django.utils import translation
 from invoices.rows import rows_html
 
 #: The rows as the list's template wrote them before invoices/rows.py (kept as the reference).
-TEMPLATE_ROWS = """{% load i18n chorusweb %}
-      {% translate "Numéro" as l_number %}{% translate "Fournisseur" as l_supplier %}{% translate "Destinataire" as l_recipient %}{% translate "Date" as l_date %}{% translate "Dépôt" as l_deposit %}{% translate "Statut" as l_status %}{% translate "HT" as l_ht %}{% translate "TTC" as l_ttc %}{% translate "Délai" as l_clock %}{% translate "Téléchargée" as l_downloaded %}
-      <tbody>
-        {% url 'status_glossary' as glossary_url %}
-        {% for row in rows %}
-        <tr>
-          <td><input type="checkbox" name="ids" value="{{ row.id }}"{% if row.id in selected %} checked{% endif %} aria-label="{% blocktranslate with n=row.invoice_number %}Sélectionner la facture {{ n }}{% endblocktranslate %}"></td>
-          <td class="card-title" data-label="{{ l_number }}"><a href="{% url 'invoices:detail' row.id %}">{{ row.invoice_number|default:row.invoice_id }}</a>{% if row.invoice_type == "AVOIR" %} <span class="badge badge--final">{% translate "Avoir" %}</span>{% endif %}</td>
-          <td data-label="{{ l_supplier }}">{{ row.supplier_name }}<br><span class="muted">{{ row.supplier_code }}</span></td>
-          <td data-label="{{ l_recipient }}">{{ row.recipient_name|default:row.recipient_code|default:"—" }}<br><span class="muted">{{ row.service_code|default:"—" }}{% if row.service_name %} {{ row.service_name }}{% endif %}</span></td>
-          <td class="nowrap" data-label="{{ l_date }}">{{ row.invoice_date|date:"SHORT_DATE_FORMAT" }}</td>
-          <td class="nowrap" data-label="{{ l_deposit }}">{{ row.deposit_date|date:"SHORT_DATE_FORMAT" }}</td>
-          <td data-label="{{ l_status }}"><a class="badge badge--{{ row.status|status_class }}" href="{{ glossary_url }}#{{ row.status|status_anchor }}">{{ row.status|status_label }}</a></td>
-          <td class="num" data-label="{{ l_ht }}">{{ row.net_excl_tax|money:row.currency }}</td>
-          <td class="num" data-label="{{ l_ttc }}">{{ row.net_incl_tax|money:row.currency }}</td>
-          <td class="nowrap" data-label="{{ l_clock }}">{% if row.clock_label %}<span class="clock clock--{{ row.clock_severity }}"{% if row.clock_due %} title="{% translate 'Échéance' %} {{ row.clock_due|date:'SHORT_DATE_FORMAT' }}"{% endif %}>{{ row.clock_label }}</span>{% else %}<span class="muted">—</span>{% endif %}</td>
-          <td data-label="{{ l_downloaded }}">{% if row.downloaded %}{% translate "oui" %}{% else %}<span class="muted">{% translate "non" %}</span>{% endif %}</td>
-        </tr>
-        {% endfor %}
-"""
+TEMPLATE_ROWS = (Path(__file__).parent / "reference_rows.html").read_text()
 
 
 def _row(**overrides) -> dict:
