@@ -21,9 +21,11 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from django.core.signals import request_started
 from django.db import connection as db
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
+from django.dispatch import receiver
 
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 #: The shortest word a trigram index can find.
@@ -64,13 +66,47 @@ def fts_query(column: str | None, found: list[str]) -> str:
     return f"{{{column}}} : ({phrases})" if column else phrases
 
 
+#: Above this many rows found by the FTS5 table, a search is "broad": see `_matches_many`.
+BROAD = 5_000
+
+
+def _matches_many(fts_table: str, match: str) -> bool:
+    """Does the search find more than BROAD rows? (one bounded read of the FTS5 index)
+
+    A narrow search is best served by the FTS5 table: its few rows, then the page. A broad one
+    ("librairie" in a mirror of a few large suppliers) would make the database collect and sort
+    every row found before the first page; without the FTS5 condition it reads the list's own
+    index in the page's order and tests each row, stopping after one page: a few rows read for
+    each one shown.
+    """
+    key = (fts_table, match)
+    if key not in _broad:
+        sql = f"SELECT count(*) FROM (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s LIMIT %s)"  # noqa: S608
+        with db.cursor() as cursor:
+            cursor.execute(sql, [match, BROAD + 1])
+            _broad[key] = cursor.fetchone()[0] > BROAD
+    return _broad[key]
+
+
+#: What `_matches_many` found, for the request being served (a page asks it for each of its
+#: queries): forgotten when the next request starts. It only chooses the faster way to the
+#: same rows.
+_broad: dict[tuple[str, str], bool] = {}
+
+
+@receiver(request_started, dispatch_uid="chorusweb-search-broad")
+def _forget_broad(**kwargs) -> None:
+    _broad.clear()
+
+
 def contains_all(*, column: str, fts_table: str | None, fts_column: str, term: str) -> Q | None:
     """Rows whose folded `column` contains every word of `term`, in any order (None: no word).
 
     On SQLite, the words of three characters or more are first looked up in the FTS5 table
-    `fts_table` (rowid = the row's primary key, trigram tokenizer); every word is also tested
-    on the column itself: cheap on the few rows found, and the rule for shorter words. On
-    PostgreSQL, the trigram index of the column serves the `LIKE` tests directly.
+    `fts_table` (rowid = the row's primary key, trigram tokenizer) unless they find more than
+    BROAD rows; every word is also tested on the column itself: cheap on the few rows found,
+    and the rule for shorter words. On PostgreSQL, the trigram index of the column serves the
+    `LIKE` tests directly.
     """
     found = words(term)
     if not found:
@@ -78,7 +114,7 @@ def contains_all(*, column: str, fts_table: str | None, fts_column: str, term: s
     condition = Q()
     if db.vendor == "sqlite" and fts_table:
         match = fts_query(fts_column, found)
-        if match:
+        if match and not _matches_many(fts_table, match):
             # The table name is a constant of the caller; the search is a parameter.
             sql = f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s"  # noqa: S608
             condition &= Q(pk__in=RawSQL(sql, [match]))  # noqa: S611

@@ -183,7 +183,7 @@ class InvoiceList:
     credit_excl_tax: Decimal = Decimal(0)
     credit_incl_tax: Decimal = Decimal(0)
     by_status: dict[str, int] = field(default_factory=dict)
-    clock_counts: dict[str, int] = field(default_factory=dict)
+    clock_counts: dict[str, int | None] = field(default_factory=dict)
     interest_total: Decimal = Decimal(0)
     today: date | None = None
     bounded: bool = False  # True: "plus de `count_bound`" invoices, not counted further
@@ -579,10 +579,14 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
     today = timezone.localdate()
     page_obj.object_list = _with_clock_labels(list(page_obj.object_list), today)
     # The clock filters' counts under the other filters and the tab; the interest of the view.
-    unclocked = _in_tab(_filtered(scope, replace(filters, clock="")), tab)
-    clock = _clock_summary(unclocked, filters.clock, today)
-    clock_counts = {key: clock[key] or 0 for key in CLOCK_FILTERS}
-    interest = clock["interest"]
+    # Not beyond COUNT_BOUND invoices: like the other counts and totals, they would read them all.
+    clock_counts: dict[str, int | None] = dict.fromkeys(CLOCK_FILTERS)
+    interest = None
+    if exact is not False:
+        unclocked = _in_tab(_filtered(scope, replace(filters, clock="")), tab)
+        clock = _clock_summary(unclocked, filters.clock, today)
+        clock_counts = {key: clock[key] or 0 for key in CLOCK_FILTERS}
+        interest = clock["interest"]
     return InvoiceList(
         page=page_obj,
         tabs=[TabCount(t, count_of(t)) for t in TABS],

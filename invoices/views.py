@@ -98,7 +98,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "can_process": access_for(request.user).can(Action.PROCESS_RECEIVED),
         "can_download": access_for(request.user).can(Action.DOWNLOAD_RECEIVED),
         "clock_filters": [
-            {"key": key, "label": label, "count": result.clock_counts.get(key, 0), "active": filters.clock == key}
+            {"key": key, "label": label, "count": result.clock_counts.get(key), "active": filters.clock == key}
             for key, label in selectors.CLOCK_FILTERS.items()
         ],
     }

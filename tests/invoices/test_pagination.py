@@ -8,6 +8,8 @@ from decimal import Decimal
 from urllib.parse import parse_qs
 
 import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chorusweb import keyset
@@ -124,3 +126,30 @@ def test_bucket_only_views_stay_exact_whatever_the_size(recipient_client, many, 
     monkeypatch.setattr(lists, "COUNT_BOUND", 2)
     html = recipient_client.get("/factures/?onglet=toutes", **HTMX).content.decode()
     assert "11 factures" in html and "plus de" not in html
+
+
+def test_clock_counts_beyond_the_bound_are_not_computed(recipient_client, many, monkeypatch):
+    """The clock filters' counts are counts too: beyond the bound, shown without a number."""
+    from chorusweb import lists
+
+    monkeypatch.setattr(lists, "COUNT_BOUND", 5)
+    html = recipient_client.get("/factures/?onglet=toutes&fournisseur=fournisseur", **HTMX).content.decode()
+    assert re.search(r'clock-filter--retard"[^>]*>[^<]*</a>', html)  # its label, no count
+    exact = recipient_client.get("/factures/?onglet=toutes&numero=K-1", **HTMX).content.decode()
+    assert re.search(r'clock-filter--retard"[^>]*>[^<]*<span class="count">\d+</span></a>', exact)
+
+
+@pytest.mark.skipif(db.vendor != "sqlite", reason="the FTS5 table is SQLite's")
+def test_a_broad_search_reads_the_list_index_and_finds_the_same_rows(recipient_client, many, monkeypatch):
+    from chorusweb import search
+
+    url = "/factures/?onglet=toutes&fournisseur=fournisseur&tri=-depot"
+    narrow = shown(recipient_client.get(url, **HTMX))
+    monkeypatch.setattr(search, "BROAD", 2)  # eleven suppliers match: now a broad search
+    with CaptureQueriesContext(db) as ctx:
+        broad = shown(recipient_client.get(url, **HTMX))
+    assert broad == narrow and len(broad) == 3
+    page_queries = [q["sql"] for q in ctx.captured_queries if '"invoice_number" AS' in q["sql"]]
+    assert page_queries and not [q for q in page_queries if "MATCH" in q]  # no FTS5 subquery
+    probes = [q for q in ctx.captured_queries if "LIMIT 3)" in q["sql"] and "MATCH" in q["sql"]]
+    assert len(probes) == 1  # asked once for the page
