@@ -67,7 +67,9 @@ def fts_query(column: str | None, found: list[str]) -> str:
 
 
 #: Above this many rows found by the FTS5 table, a search is "broad": see `_matches_many`.
-BROAD = 5_000
+#: The list's count bound (chorusweb.lists.COUNT_BOUND): below it the view is counted and
+#: totalled exactly, which the FTS5 table serves best.
+BROAD = 10_000
 
 
 def _matches_many(fts_table: str, match: str) -> bool:
