@@ -114,6 +114,9 @@ def test_mail_parts_amounts_dates_and_links(smtp, two_connections, settings):
     # Accessible HTML: a language, a title, headings and lists; nothing remote, no tracking.
     assert '<html lang="fr">' in html and "<h2" in html and "<ul" in html
     assert "<img" not in html and "<script" not in html
+    assert (
+        "style=" not in html and "<style" not in html
+    )  # plain semantic HTML: the reader's mail program and settings style it
     assert set(re.findall(r'https?://[^/"\s]+', html)) == {"https://chorusweb.example.fr"}
     # One-click unsubscribe headers (RFC 8058).
     assert late_mail["List-Unsubscribe"].startswith("<https://chorusweb.example.fr/notifications/desabonnement/")
