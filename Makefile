@@ -62,7 +62,7 @@ test: venv
 	@$(MAKE) --no-print-directory gettext
 	$(PY) manage.py check_translations
 	@$(MAKE) --no-print-directory chromium axe
-	$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no test: failing"; exit 1; fi; exit $$status
 
 # GNU gettext (xgettext, msgfmt) extracts and compiles the translations: installed here when
@@ -80,6 +80,9 @@ gettext:
 	    exit 1; \
 	  fi; \
 	fi
+
+# pytest-xdist runs the suite on every core (PYTEST_WORKERS=0 runs it in this process).
+PYTEST_WORKERS ?= auto
 
 # The browser tests (tests/browser) drive Debian's chromium (never a downloaded browser):
 # installed here when running as root with apt-get, otherwise the user is told how to install it.

@@ -47,6 +47,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _quick_upstream_retries(settings):
+    """Retries wait 10 ms, not the production backoff: a test that times retries sets its own."""
+    settings.FACTPULSE_RETRY_BACKOFF = 0.01
+
+
 @pytest.fixture
 def connection(db):
     return ConnectionFactory()

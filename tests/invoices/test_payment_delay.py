@@ -91,6 +91,23 @@ def test_list_column_filters_counts_and_interest(recipient_client, clocks):
     assert clocks["soon"].invoice_number in soon and clocks["late"].invoice_number not in soon
 
 
+def test_clock_counts_beyond_the_bound_say_so_and_leave_the_interest_out(recipient_client, clocks, monkeypatch):
+    """Every invoice is counted in its tab (the counters), but the clock filters count at most
+    COUNT_BOUND rows each: beyond it, "plus de N", and the interest is said not computed."""
+    from chorusweb import lists
+
+    _invoice(clocks["late"].connection, [(lc.MISE_A_DISPOSITION, 45)])
+    monkeypatch.setattr(lists, "COUNT_BOUND", 1)
+    html = recipient_client.get("/factures/?onglet=toutes").content.decode()
+    assert "7 factures" in html  # the tab's count stays exact
+    assert '<span class="count">plus de 1</span>' in html  # two late clocks
+    assert "intérêts moratoires estimés" not in html
+    assert "intérêts moratoires non calculés au-delà de 1 facture en retard" in html
+    monkeypatch.setattr(lists, "COUNT_BOUND", 10)
+    html = recipient_client.get("/factures/?onglet=toutes").content.decode()
+    assert "intérêts moratoires estimés" in html and "plus de" not in html
+
+
 def test_list_sorts_by_due_date(recipient_client, clocks):
     html = recipient_client.get("/factures/?onglet=toutes&tri=echeance").content.decode()
     positions = [html.index(clocks[k].invoice_number) for k in ("paid", "late", "soon", "fresh", "paused")]
