@@ -1,4 +1,4 @@
-"""Steps every workspace's views repeat: a permission check, a download, a single action sent.
+"""Steps the workspaces' views repeat: a permission check, a download, an action sent once.
 
 Plain functions that take what differs (the service call, the form region) as arguments, so
 that each view keeps only what is its own.
@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from django_htmx.http import reswap, retarget
 
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, action_failure, already_submitted, new_idempotency_key
+from chorusweb.audit import ActionRejected, OutcomeUnknown, action_failure, already_submitted, new_idempotency_key
 from chorusweb.factpulse import FactPulseError
-from chorusweb.forms import SingleSendForm
-from chorusweb.http import render_fragment
+from chorusweb.forms import SingleSendForm, is_id
+from chorusweb.http import render_fragment, render_partial
 from chorusweb.workspace import WorkspaceSpec
 
 
@@ -73,22 +73,32 @@ def send_action(
     form: SingleSendForm,
     *,
     send: Callable[..., Any],
-    form_response: Callable[..., HttpResponse],
+    partial: str,
+    form_context: Callable[[SingleSendForm], dict],
     body_context: Callable[[Any], dict],
 ) -> HttpResponse:
     """POST of a single-invoice action: sent once, its outcome shown, a refusal on the form.
 
     `send(data, user=, invoice=, idempotency_key=, expected_status=)` sends the form's valid
     `data`. A replayed key (409), an invalid form (422), a refusal or an upstream error (its
-    status) answer `form_response(form, status=)` with a form that can be sent again. A success
-    says its message; htmx gets the invoice page's whole body (`body_context(invoice)`: status,
-    timeline, audit and a fresh form change together), a page without JavaScript a redirect.
+    status) answer the form's region `partial` (`form_context(form)`) with a form that can be
+    sent again. A success says its message; htmx gets the invoice page's whole body
+    (`body_context(invoice)`: status, timeline, audit and a fresh form change together), a page
+    without JavaScript a redirect to the invoice's page.
     """
+
+    def refused(form: SingleSendForm, status: int) -> HttpResponse:
+        context = form_context(form)
+        if not request.htmx:
+            return render_partial(request, workspace.detail_template, context, partial=partial, status=status)
+        context["audit_oob"] = True  # "Nos actions" shows the attempt at once, failed or refused
+        return render_fragment(request, workspace.detail_template, context, partial=partial, status=status)
+
     replay = already_submitted(request.POST.get("cle"))
     if replay is not None:
-        return form_response(form.renewed(replay.message), status=409)
+        return refused(form.renewed(replay.message), 409)
     if not form.is_valid():
-        return form_response(form, status=422)
+        return refused(form, 422)
     data = form.cleaned_data
     try:
         outcome = send(
@@ -100,7 +110,7 @@ def send_action(
         )
     except (ActionRejected, FactPulseError) as exc:
         status, message = action_failure(exc)
-        return form_response(form.renewed(message), status=status)
+        return refused(form.renewed(message), status)
     messages.success(request, outcome.message)
     if not request.htmx:
         return redirect(workspace.detail_url, pk=form.invoice.pk)
@@ -117,3 +127,39 @@ def renewed_form(form_class: type, request: HttpRequest, **kwargs):
     form.is_valid()
     form.errors.clear()
     return form
+
+
+def failed_form(request: HttpRequest, exc: Exception, form, **form_kwargs) -> tuple[Any, int, str]:
+    """After a failed send: the form to show again (with the reason), the status, the reason.
+
+    Refused or not sent: the same input with a fresh key, to correct and send again. Outcome
+    unknown: the form as it was (it may have been applied: no resend offered).
+    """
+    status, message = action_failure(exc)
+    if not isinstance(exc, OutcomeUnknown):
+        form = renewed_form(type(form), request, **form_kwargs)
+    form.add_error(None, message)
+    return form, status, message
+
+
+def send_failed(request: HttpRequest, exc: Exception, context: dict, *, template: str, partial: str, **form_kwargs):
+    """The page of a form (`context["form"]`) after a failed send: see `failed_form`; `unknown`
+    says that the outcome is not known yet."""
+    context["form"], status, _message = failed_form(request, exc, context["form"], **form_kwargs)
+    if isinstance(exc, OutcomeUnknown):
+        context["unknown"] = True
+    return render_partial(request, template, context, partial=partial, status=status)
+
+
+def connection_for(request: HttpRequest, action: Action):
+    """The connection the user acts with: the one `connexion` asks for among those allowed for
+    `action`, else the first of them (403 without any)."""
+    connections = access_for(request.user).connections(action)
+    if not connections:
+        raise PermissionDenied
+    wanted = request.POST.get("connexion") or request.GET.get("connexion")
+    if is_id(wanted):
+        for c in connections:
+            if c.pk == int(wanted):
+                return c
+    return connections[0]

@@ -3,6 +3,7 @@ its own views that are the same in every workspace (list page, back link, bulk r
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
@@ -214,13 +215,6 @@ def bulk_start(
     return redirect(workspace.bulk_detail_url, run_id=run.pk)
 
 
-def _result_counts(results) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for entry in results:
-        counts[entry.state] = counts.get(entry.state, 0) + 1
-    return counts
-
-
 @require_GET
 @no_store
 def bulk_detail(request: HttpRequest, run_id, *, workspace: WorkspaceSpec) -> HttpResponse:
@@ -236,6 +230,6 @@ def bulk_detail(request: HttpRequest, run_id, *, workspace: WorkspaceSpec) -> Ht
         "results": results,
         "done": done,
         "percent": round(100 * done / run.total) if run.total else 100,
-        "counts": _result_counts(results),
+        "counts": dict(Counter(entry.state for entry in results)),
     }
     return render_partial(request, workspace.bulk_detail_template, context, partial="bulk-progress")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 
 from django.conf import settings
@@ -107,9 +106,7 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
     elif form is not None and getattr(form, "clock", None) is None:
         form.clock = clock
     if "service_done_form" not in extra and can_process and clock.state:
-        extra["service_done_form"] = ServiceDoneForm(
-            initial={"date_service_fait": invoice.service_done_date},
-        )
+        extra["service_done_form"] = ServiceDoneForm(initial={"date_service_fait": invoice.service_done_date})
     return {
         "invoice": invoice,
         "back_url": back_url(request, RECEIVED),
@@ -151,17 +148,10 @@ def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
             mandate_number=data["numero_mandat"],
             **sent,
         ),
-        form_response=functools.partial(_process_form_response, request, invoice),
+        partial="process-form",
+        form_context=lambda form: _detail_context(request, invoice, form=form),
         body_context=lambda invoice: _detail_context(request, invoice, just_processed=True),
     )
-
-
-def _process_form_response(request: HttpRequest, invoice, form: ProcessForm, *, status: int) -> HttpResponse:
-    context = _detail_context(request, invoice, form=form)
-    if request.htmx:
-        context["audit_oob"] = True  # "Nos actions" shows the attempt at once, failed or refused
-        return render_fragment(request, DETAIL, context, partial="process-form", status=status)
-    return render_partial(request, DETAIL, context, partial="process-form", status=status)
 
 
 @require_POST
@@ -182,7 +172,7 @@ def invoice_service_done(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Date du service fait enregistrée : le délai de paiement est recalculé."))
-            return redirect("invoices:detail", pk=invoice.pk)
+            return redirect(RECEIVED.detail_url, pk=invoice.pk)
     context = _detail_context(request, invoice, service_done_form=form)
     return render_partial(request, DETAIL, context, partial="invoice-body", status=422)
 
@@ -200,7 +190,7 @@ def invoice_document(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         if error:
             messages.error(request, error)
-        return redirect("invoices:detail", pk=pk)
+        return redirect(RECEIVED.detail_url, pk=pk)
     return render_fragment(
         request,
         DETAIL,

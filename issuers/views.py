@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, OutcomeUnknown, action_failure
+from chorusweb.audit import ActionRejected
 from chorusweb.factpulse import FactPulseError
 from chorusweb.forms import is_id
 from chorusweb.http import csv_response, is_partial_request, no_store, render_partial
-from chorusweb.view_helpers import renewed_form, require
+from chorusweb.view_helpers import connection_for, failed_form, require, send_failed
 from chorusweb.workspace_views import back_url, filter_form, invoice_outcome, list_context, list_response
 from issuers import directory, exports, selectors, services
 from issuers.forms import CompleteForm, RecycleForm, StructureSearchForm, SubmitForm
@@ -67,7 +66,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.issued_get(user=request.user, pk=pk)
     # The outcome notice polls this page for its own region while an outcome is unknown.
     partial = "outcome-region" if is_partial_request(request, "outcome-region") else "invoice-body"
-    return render_partial(request, "issuers/detail.html", _detail_context(request, invoice), partial=partial)
+    return render_partial(request, ISSUED.detail_template, _detail_context(request, invoice), partial=partial)
 
 
 @require_POST
@@ -79,30 +78,17 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponse:
         invoice = services.status_check(user=request.user, invoice=invoice)
     except FactPulseError as exc:
         messages.error(request, _("Le statut n'a pas pu être vérifié : %(error)s") % {"error": exc.user_message})
-        return redirect("issuers:detail", pk=pk)
+        return redirect(ISSUED.detail_url, pk=pk)
     if invoice.status != before:
         messages.success(
             request, _("Statut vérifié : la facture est passée à « %(status)s ».") % {"status": invoice.status_label}
         )
     else:
         messages.info(request, _("Statut vérifié : toujours « %(status)s ».") % {"status": invoice.status_label})
-    return redirect("issuers:detail", pk=pk)
+    return redirect(ISSUED.detail_url, pk=pk)
 
 
 # --- Submit --------------------------------------------------------------------------------------
-
-
-def _connection_for(request: HttpRequest):
-    """The connection the user submits with (the first one allowed; `connexion` picks another)."""
-    connections = access_for(request.user).connections(Action.SUBMIT_ISSUED)
-    if not connections:
-        raise PermissionDenied
-    wanted = request.POST.get("connexion") or request.GET.get("connexion")
-    if is_id(wanted):
-        for c in connections:
-            if c.pk == int(wanted):
-                return c
-    return connections[0]
 
 
 def _directory(request: HttpRequest, connection) -> dict:
@@ -134,22 +120,10 @@ def _structure_missing() -> str:
     return _("Cette structure est introuvable dans l'annuaire Chorus Pro, ou l'annuaire ne répond pas.")
 
 
-def _send_failed(request: HttpRequest, exc: Exception, context: dict, *, template: str, partial: str, **form_kwargs):
-    """The form shown again with the reason of a failed send: with a fresh key when it was refused
-    or not sent (correct and send again), as it was when its outcome is unknown (no resend)."""
-    status, message = action_failure(exc)
-    if isinstance(exc, OutcomeUnknown):
-        context["unknown"] = True  # may have been applied: no resend offered
-    else:
-        context["form"] = renewed_form(type(context["form"]), request, **form_kwargs)
-    context["form"].add_error(None, message)
-    return render_partial(request, template, context, partial=partial, status=status)
-
-
 @require_http_methods(["GET", "POST"])
 @no_store
 def submit(request: HttpRequest) -> HttpResponse:
-    connection = _connection_for(request)
+    connection = connection_for(request, Action.SUBMIT_ISSUED)
     raw_structure = _asked_structure(request)
     info = _structure(connection, raw_structure)
     context = {
@@ -177,7 +151,7 @@ def submit(request: HttpRequest) -> HttpResponse:
             user=request.user, submission=_submission(form, info, connection), idempotency_key=form.cleaned_data["cle"]
         )
     except (ActionRejected, FactPulseError) as exc:
-        return _send_failed(request, exc, context, template="issuers/submit.html", partial="submit-form", info=info)
+        return send_failed(request, exc, context, template="issuers/submit.html", partial="submit-form", info=info)
     messages.success(request, outcome.message)
     if outcome.invoice is not None:
         return redirect(ISSUED.detail_url, pk=outcome.invoice.pk)
@@ -244,10 +218,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
             idempotency_key=form.cleaned_data["cle"],
         )
     except (ActionRejected, FactPulseError) as exc:
-        status, message = action_failure(exc)
-        if not isinstance(exc, OutcomeUnknown):
-            form = renewed_form(CompleteForm, request, invoice=invoice)
-        form.add_error(None, message)
+        form, status, message = failed_form(request, exc, form, invoice=invoice)
         invoice.refresh_from_db()
         if not invoice.can_complete:  # the form is gone from the page: say it at the top
             messages.error(request, message)
@@ -257,13 +228,8 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_with(request, invoice, *, status: int, **extra) -> HttpResponse:
-    return render_partial(
-        request,
-        "issuers/detail.html",
-        _detail_context(request, invoice, **extra),
-        partial="invoice-body",
-        status=status,
-    )
+    context = _detail_context(request, invoice, **extra)
+    return render_partial(request, ISSUED.detail_template, context, partial="invoice-body", status=status)
 
 
 # --- Recycle -------------------------------------------------------------------------------------
@@ -297,7 +263,7 @@ def recycle(request: HttpRequest, pk: int) -> HttpResponse:
             **form.routing(),
         )
     except (ActionRejected, FactPulseError) as exc:
-        return _send_failed(
+        return send_failed(
             request, exc, context, template="issuers/recycle.html", partial="recycle-form", invoice=invoice, info=info
         )
     messages.success(request, outcome.message)

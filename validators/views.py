@@ -15,7 +15,7 @@ from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.bulk import bulk_summary
 from chorusweb.exports import download_stamp
-from chorusweb.http import http_status_for, is_partial_request, no_store, render_fragment, render_partial
+from chorusweb.http import http_status_for, is_partial_request, no_store, render_partial
 from chorusweb.view_helpers import download_response, require, send_action
 from chorusweb.workspace_views import back_url, bulk_start, invoice_outcome, list_context, list_response
 from validators import selectors, services
@@ -106,7 +106,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         VALIDATION,
         DecisionForm(request.POST, invoice=invoice),
         send=functools.partial(_decide, request),
-        form_response=functools.partial(_decision_response, request, invoice),
+        partial="decision-form",
+        form_context=functools.partial(_decision_context, request, invoice),
         body_context=lambda invoice: _detail_context(request, invoice, just_decided=True),
     )
 
@@ -120,21 +121,18 @@ def _decide(request: HttpRequest, data: dict, **sent):
     return outcome
 
 
-def _decision_response(request: HttpRequest, invoice, form: DecisionForm, *, status: int) -> HttpResponse:
-    if request.htmx:
-        # Only the decision region is re-rendered: no upstream read for it.
-        context = {
-            "invoice": invoice,
-            "can_validate": invoice.awaiting,
-            "may_validate": True,
-            "reason_max": lc.REASON_MAX_LENGTH,
-            "audit": selectors.validation_audit(invoice=invoice),
-            "audit_oob": True,  # "Nos actions" shows the attempt at once, failed or refused
-            **_decision_forms(invoice, form),
-        }
-        return render_fragment(request, DETAIL, context, partial="decision-form", status=status)
-    context = _detail_context(request, invoice, bound=form)
-    return render_partial(request, DETAIL, context, partial="decision-form", status=status)
+def _decision_context(request: HttpRequest, invoice: ValidationInvoice, form: DecisionForm) -> dict:
+    if not request.htmx:
+        return _detail_context(request, invoice, bound=form)
+    # Only the decision region is re-rendered: no upstream read for it.
+    return {
+        "invoice": invoice,
+        "can_validate": invoice.awaiting,
+        "may_validate": True,
+        "reason_max": lc.REASON_MAX_LENGTH,
+        "audit": selectors.validation_audit(invoice=invoice),
+        **_decision_forms(invoice, form),
+    }
 
 
 @require_POST
