@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+import mimetypes
+from collections.abc import Callable, Container, Iterable
 from typing import Any
 from urllib.parse import quote, unquote
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.csp import CSP
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 
 from chorusweb.factpulse import FactPulseError
 
@@ -99,7 +100,9 @@ def query_with(request: HttpRequest, **changes) -> str:
     return params.urlencode()
 
 
-def sort_links(request: HttpRequest, current: str, keys: Iterable[str], *, desc_first: set[str]) -> dict[str, dict]:
+def sort_links(
+    request: HttpRequest, current: str, keys: Iterable[str], *, desc_first: Container[str]
+) -> dict[str, dict]:
     """For each sortable column: the URL that sorts by it (or reverses it) and its `aria-sort`.
 
     A column in `desc_first` (dates, amounts) sorts newest/largest first on the first click.
@@ -181,6 +184,23 @@ def csp_frames_self(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         return response
 
     return wrapped
+
+
+def csv_response(lines: Iterable[str], filename: str) -> StreamingHttpResponse:
+    """A CSV file streamed line by line (an export of every page of a list), downloaded."""
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def bytes_response(data: bytes, filename: str, *, inline: bool = False, type_of: str = "") -> HttpResponse:
+    """A file held in memory, named `filename`, downloaded (or shown `inline`); its content type
+    is guessed from `type_of` (a name), else from `filename`."""
+    response = HttpResponse(
+        data, content_type=mimetypes.guess_type(type_of or filename)[0] or "application/octet-stream"
+    )
+    response["Content-Disposition"] = content_disposition_header(not inline, filename)
+    return response
 
 
 def framed_by_self(response: HttpResponse) -> HttpResponse:

@@ -46,3 +46,21 @@ class WorkspaceSpec:
     #: `(user=, query=, limit=)` -> (the ids of the view whose query string is `query`, at most
     #: `limit`, and its count up to `limit` + 1): "select the N results of this view".
     view_ids: Callable[..., tuple[list[int], int]]
+    #: URL name of one invoice's page (`pk`): where an action sent without JavaScript lands;
+    #: and its template (regions `invoice-body`, the action forms).
+    detail_url: str = ""
+    detail_template: str = ""
+    #: URL name of a bulk run's page (`run_id`), and its template (region `bulk-progress`);
+    #: empty for a workspace without bulk runs.
+    bulk_detail_url: str = ""
+    bulk_detail_template: str = ""
+    #: The list's sortable columns (`tri`), and those sorted newest or largest first on the
+    #: first click (dates, amounts).
+    sorts: Sequence[str] = ()
+    desc_first: frozenset[str] = frozenset()
+    #: The list's filter form class (`(data, connections=)`, `to_filters()`).
+    filter_form: type | None = None
+    #: `(user=)` -> (sync statuses, polling) of the list; a mirror never synchronised starts filling.
+    first_visit: Callable[..., tuple[Sequence[SyncStatus], bool]] | None = None
+    #: `(user=, filters=, page=, per_page=)` -> one page of the list (`tabs`, its rows).
+    list_read: Callable[..., Any] | None = None

@@ -1,29 +1,55 @@
-"""Views every workspace shares, given its `WorkspaceSpec` by the URLconf."""
+"""Views every workspace shares, given its `WorkspaceSpec` by the URLconf, and the pieces of
+its own views that are the same in every workspace (list page, back link, bulk run start)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from chorusweb.access import access_for
+from chorusweb.audit import ActionRejected, outcome_context
+from chorusweb.bulk import BulkAlreadyStarted, bulk_results
 from chorusweb.forms import SelectionForm
-from chorusweb.http import render_fragment, safe_next
+from chorusweb.http import (
+    list_url_back,
+    list_url_remember,
+    no_store,
+    render_fragment,
+    render_partial,
+    safe_next,
+    sort_links,
+)
+from chorusweb.models import BulkRun
 from chorusweb.selection import SELECTION_MAX, view_of
+from chorusweb.view_helpers import require
 from chorusweb.workspace import WorkspaceSpec
 
 
 def _require(request: HttpRequest, workspace: WorkspaceSpec) -> None:
-    if not access_for(request.user).can(workspace.view_action):
-        raise PermissionDenied
+    require(request, workspace.view_action)
+
+
+def back_url(request: HttpRequest, workspace: WorkspaceSpec) -> str:
+    """The list view the user came from (tab, filters, sort, page), for every back link."""
+    return list_url_back(request, workspace.name, workspace.list_url)
+
+
+def invoice_outcome(workspace: WorkspaceSpec, invoice) -> dict:
+    """What an invoice's page shows about the outcome of our last actions on it."""
+    return outcome_context(connection_id=invoice.connection_id, workspace=workspace.name, invoice_id=invoice.invoice_id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -109,3 +135,101 @@ def selection_update(request: HttpRequest, *, workspace: WorkspaceSpec) -> HttpR
         # The page's checkboxes follow a selection changed as a whole.
         trigger_client_event(response, SELECTION_CHANGED)
     return response
+
+
+# --- List page ----------------------------------------------------------------------------------
+
+
+def filter_form(request: HttpRequest, workspace: WorkspaceSpec):
+    """The list's filter form, bound to the query string, offering the connections the user sees."""
+    connections = access_for(request.user).connections(workspace.view_action)
+    return workspace.filter_form(request.GET or None, connections=connections)
+
+
+def _row_id(row: Any) -> int:
+    return row["id"] if isinstance(row, Mapping) else row.id
+
+
+def list_context(
+    request: HttpRequest, workspace: WorkspaceSpec, *, rows: Callable[[Any], Sequence[Any]] = attrgetter("rows")
+) -> dict:
+    """What every list page shows: filters, tabs, rows, selection bar, sync status, sort links.
+
+    The page of results is `workspace.list_read` for the query string's filters; `rows(result)`
+    are its rows (dicts or objects with an `id`). The view adds what is its own.
+    """
+    form = filter_form(request, workspace)
+    filters = form.to_filters()
+    # Before the read: a mirror never synchronised starts filling now.
+    sync_statuses, polling = workspace.first_visit(user=request.user)
+    result = workspace.list_read(
+        user=request.user, filters=filters, page=request.GET.get("page", 1), per_page=settings.CHORUSWEB_PAGE_SIZE
+    )
+    page_rows = rows(result)
+    selection = selection_context(request, workspace, list_url=request.get_full_path())
+    return {
+        "form": form,
+        "result": result,
+        "rows": page_rows,
+        "filters": filters,
+        "tabs": result.tabs,
+        **selection,
+        "page_selected": bool(page_rows) and all(_row_id(r) in selection["selected"] for r in page_rows),
+        "page_ids": ",".join(str(_row_id(r)) for r in page_rows),
+        "sync_statuses": sync_statuses,
+        "polling": polling,
+        "sort_links": sort_links(request, filters.sort, workspace.sorts, desc_first=workspace.desc_first),
+    }
+
+
+def list_response(request: HttpRequest, workspace: WorkspaceSpec, context: dict) -> HttpResponse:
+    """The list page (or its results region for htmx), remembered for the back links."""
+    response = render_partial(request, workspace.list_template, context, partial="results-table")
+    return list_url_remember(request, response, workspace.name)
+
+
+# --- Bulk runs ----------------------------------------------------------------------------------
+
+
+def bulk_run_page(request: HttpRequest, workspace: WorkspaceSpec, started: BulkAlreadyStarted) -> HttpResponse:
+    """A run the same form had already started (Back, double click): its page, saying so."""
+    messages.info(request, started.message)
+    return redirect(workspace.bulk_detail_url, run_id=started.run.pk)
+
+
+def bulk_start(
+    request: HttpRequest, workspace: WorkspaceSpec, *, form, start: Callable[[], BulkRun]
+) -> HttpResponse | None:
+    """Start a bulk run with `start()`: the run's page, the selection emptied.
+
+    None when it is refused: the reason is then on the form (shown back with a 422).
+    """
+    try:
+        run = start()
+    except BulkAlreadyStarted as exc:
+        return bulk_run_page(request, workspace, exc)
+    except ActionRejected as exc:
+        form.add_error(None, exc.message)
+        return None
+    workspace.selection.save(request, [])
+    return redirect(workspace.bulk_detail_url, run_id=run.pk)
+
+
+@require_GET
+@no_store
+def bulk_detail(request: HttpRequest, run_id, *, workspace: WorkspaceSpec) -> HttpResponse:
+    """A bulk run's progress (polled while it runs), then its results; its starter's only."""
+    run = get_object_or_404(BulkRun, pk=run_id, workspace=workspace.name)
+    if run.user_id != request.user.pk and not request.user.is_superuser:
+        raise PermissionDenied
+    results = bulk_results(run)
+    done = sum(1 for entry in results if entry.state != "pending")
+    context = {
+        "run": run,
+        "back_url": back_url(request, workspace),
+        "results": results,
+        "done": done,
+        "percent": round(100 * done / run.total) if run.total else 100,
+        "counts": dict(Counter(entry.state for entry in results)),
+    }
+    return render_partial(request, workspace.bulk_detail_template, context, partial="bulk-progress")

@@ -2,108 +2,72 @@
 
 from __future__ import annotations
 
-import mimetypes
 import os
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
 
 from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, action_failure, already_submitted, outcome_context
-from chorusweb.bulk import BulkAlreadyStarted, bulk_already_started, bulk_results, bulk_summary
+from chorusweb.audit import ActionRejected
+from chorusweb.bulk import bulk_already_started, bulk_summary
 from chorusweb.factpulse import FactPulseError
 from chorusweb.forms import is_id
 from chorusweb.http import (
+    bytes_response,
     csp_frames_self,
+    csv_response,
     framed_by_self,
     is_partial_request,
-    list_url_back,
-    list_url_remember,
     no_store,
     render_fragment,
     render_partial,
     safe_next,
-    sort_links,
 )
-from chorusweb.models import BulkRun, Workspace
-from chorusweb.workspace_views import selection_context
+from chorusweb.view_helpers import download_response, require, send_action
+from chorusweb.workspace_views import (
+    back_url,
+    bulk_run_page,
+    bulk_start,
+    filter_form,
+    invoice_outcome,
+    list_context,
+    list_response,
+)
 from invoices import exports, selectors, services
 from invoices.clock import invoice_clock
-from invoices.forms import BulkProcessForm, DownloadForm, InvoiceFilterForm, ProcessForm, ServiceDoneForm
+from invoices.forms import BulkProcessForm, DownloadForm, ProcessForm, ServiceDoneForm
 from invoices.models import InvoiceDocument
 from invoices.rows import rows_html
 from invoices.workspace import RECEIVED
 
-SELECTION = RECEIVED.selection
-#: Columns sorted newest or largest first on the first click.
-DESC_FIRST = {"depot", "date", "maj", "ttc", "ht"}
-
-
-def _back_url(request: HttpRequest) -> str:
-    """The list view the user came from (tab, filters, sort, page), for every back link."""
-    return list_url_back(request, RECEIVED.name, RECEIVED.list_url)
-
-
-def _require(request: HttpRequest, action: Action) -> None:
-    if not access_for(request.user).can(action):
-        raise PermissionDenied
-
-
-def _filter_form(request: HttpRequest) -> InvoiceFilterForm:
-    connections = access_for(request.user).connections(Action.VIEW_RECEIVED)
-    return InvoiceFilterForm(request.GET or None, connections=connections)
+DETAIL = RECEIVED.detail_template
 
 
 @require_GET
 @no_store
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.VIEW_RECEIVED)
-    form = _filter_form(request)
-    filters = form.to_filters() if form.is_bound else InvoiceFilterForm(connections=()).to_filters()
-    sync_statuses, polling = services.sync_received_first_visit(user=request.user)
-    result = selectors.invoice_list(
-        user=request.user,
-        filters=filters,
-        page=request.GET.get("page", 1),
-        per_page=settings.CHORUSWEB_PAGE_SIZE,
-    )
-    page_rows = list(result.page.object_list)
-    selection = selection_context(request, RECEIVED, list_url=request.get_full_path())
-    context = {
-        "form": form,
-        "result": result,
-        "rows": page_rows,
-        "rows_html": rows_html(page_rows, selected=set(selection["selected"])),
-        "filters": filters,
-        "tabs": result.tabs,
-        **selection,
-        "page_selected": bool(page_rows) and all(r["id"] in selection["selected"] for r in page_rows),
-        "page_ids": ",".join(str(r["id"]) for r in page_rows),
-        "sync_statuses": sync_statuses,
-        "polling": polling,
-        "sort_links": sort_links(request, filters.sort, selectors.SORTS, desc_first=DESC_FIRST),
+    """The received invoices of a tab, filtered and sorted, with the payment clock's filters."""
+    require(request, Action.VIEW_RECEIVED)
+    context = list_context(request, RECEIVED, rows=lambda result: list(result.page.object_list))
+    result, filters = context["result"], context["filters"]
+    context |= {
+        "rows_html": rows_html(context["rows"], selected=context["selected"]),
         **_facets(request),
         # The menu count, from the counts just read when they cover every invoice (no query).
         **({"nav_received_count": result.to_process} if result.to_process is not None else {}),
-        "can_process": access_for(request.user).can(Action.PROCESS_RECEIVED),
-        "can_download": access_for(request.user).can(Action.DOWNLOAD_RECEIVED),
         "clock_filters": [
             {"key": key, "label": label, "count": result.clock_counts.get(key), "active": filters.clock == key}
             for key, label in selectors.CLOCK_FILTERS.items()
         ],
     }
-    response = render_partial(request, "invoices/list.html", context, partial="results-table")
-    return list_url_remember(request, response, RECEIVED.name)
+    return list_response(request, RECEIVED, context)
 
 
 def _facets(request: HttpRequest) -> dict:
@@ -117,12 +81,10 @@ def _facets(request: HttpRequest) -> dict:
 @require_GET
 def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
     """The current filtered list, every page, as a CSV file for spreadsheets (French format)."""
-    _require(request, Action.VIEW_RECEIVED)
-    filters = _filter_form(request).to_filters()
+    require(request, Action.VIEW_RECEIVED)
+    filters = filter_form(request, RECEIVED).to_filters()
     rows = selectors.invoice_iter_export(user=request.user, filters=filters, fields=exports.EXPORT_FIELDS)
-    response = StreamingHttpResponse(exports.invoices_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{exports.export_filename()}"'
-    return response
+    return csv_response(exports.invoices_csv_lines(rows), exports.export_filename())
 
 
 @require_GET
@@ -130,7 +92,7 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
 @csp_frames_self
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_get(user=request.user, pk=pk)
-    return render_partial(request, "invoices/detail.html", _detail_context(request, invoice), partial="invoice-body")
+    return render_partial(request, DETAIL, _detail_context(request, invoice), partial="invoice-body")
 
 
 def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = None, **extra) -> dict:
@@ -144,12 +106,10 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
     elif form is not None and getattr(form, "clock", None) is None:
         form.clock = clock
     if "service_done_form" not in extra and can_process and clock.state:
-        extra["service_done_form"] = ServiceDoneForm(
-            initial={"date_service_fait": invoice.service_done_date},
-        )
+        extra["service_done_form"] = ServiceDoneForm(initial={"date_service_fait": invoice.service_done_date})
     return {
         "invoice": invoice,
-        "back_url": _back_url(request),
+        "back_url": back_url(request, RECEIVED),
         "clock": clock,
         "rejection_cost": services.invoice_rejection_cost(clock),
         "timeline": selectors.invoice_timeline(invoice=invoice),
@@ -164,9 +124,7 @@ def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = No
         "reason_targets": lc.REASON_TARGETS,
         "raw_items": sorted((invoice.raw or {}).items()),
         "can_resend_actions": can_process,
-        **outcome_context(
-            connection_id=invoice.connection_id, workspace=Workspace.RECEIVED, invoice_id=invoice.invoice_id
-        ),
+        **invoice_outcome(RECEIVED, invoice),
         **extra,
     }
 
@@ -178,59 +136,22 @@ def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
     access_for(request.user).require(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
     if request.method == "GET":  # the form region, polled while an outcome is unknown
         context = _detail_context(request, invoice, audit_oob=is_partial_request(request, "process-form"))
-        return render_partial(request, "invoices/detail.html", context, partial="process-form")
-    form = ProcessForm(request.POST, invoice=invoice, clock=invoice_clock(invoice))
-    replay = already_submitted(request.POST.get("cle"))
-    if replay is not None:
-        return _process_form_refused(request, invoice, form, status=409, message=replay.message)
-    if not form.is_valid():
-        return _process_form_response(request, invoice, form, status=422)
-    data = form.cleaned_data
-    try:
-        outcome = services.invoice_process(
-            user=request.user,
-            invoice=invoice,
+        return render_partial(request, DETAIL, context, partial="process-form")
+    return send_action(
+        request,
+        RECEIVED,
+        ProcessForm(request.POST, invoice=invoice, clock=invoice_clock(invoice)),
+        send=lambda data, **sent: services.invoice_process(
             target=data["cible"],
             reason=data["motif"],
             comment=data["commentaire"],
             mandate_number=data["numero_mandat"],
-            idempotency_key=data["cle"],
-            expected_status=data["statut_vu"],
-        )
-    except (ActionRejected, FactPulseError) as exc:
-        status, message = action_failure(exc)
-    else:
-        messages.success(request, outcome.message)
-        if not request.htmx:
-            return redirect("invoices:detail", pk=invoice.pk)
-        # The whole body changes together: status badge, timeline, audit and a fresh form.
-        response = render_fragment(
-            request,
-            "invoices/detail.html",
-            _detail_context(request, outcome.invoice, just_processed=True),
-            partial="invoice-body",
-        )
-        return reswap(retarget(response, "#invoice-body"), "outerHTML")
-    return _process_form_refused(request, invoice, form, status=status, message=message)
-
-
-def _process_form_refused(request: HttpRequest, invoice, form: ProcessForm, *, status: int, message: str):
-    """The key was spent (or the invoice moved on): a fresh form state lets the user decide again."""
-    return _process_form_response(request, invoice, form.renewed(message), status=status)
-
-
-def _process_form_response(request: HttpRequest, invoice, form: ProcessForm, *, status: int) -> HttpResponse:
-    context = _detail_context(request, invoice, form=form)
-    if request.htmx:
-        context["audit_oob"] = True  # "Nos actions" shows the attempt at once, failed or refused
-        return render_fragment(
-            request,
-            "invoices/detail.html",
-            context,
-            partial="process-form",
-            status=status,
-        )
-    return render_partial(request, "invoices/detail.html", context, partial="process-form", status=status)
+            **sent,
+        ),
+        partial="process-form",
+        form_context=lambda form: _detail_context(request, invoice, form=form),
+        body_context=lambda invoice: _detail_context(request, invoice, just_processed=True),
+    )
 
 
 @require_POST
@@ -251,9 +172,9 @@ def invoice_service_done(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Date du service fait enregistrée : le délai de paiement est recalculé."))
-            return redirect("invoices:detail", pk=invoice.pk)
+            return redirect(RECEIVED.detail_url, pk=invoice.pk)
     context = _detail_context(request, invoice, service_done_form=form)
-    return render_partial(request, "invoices/detail.html", context, partial="invoice-body", status=422)
+    return render_partial(request, DETAIL, context, partial="invoice-body", status=422)
 
 
 @require_POST
@@ -269,10 +190,10 @@ def invoice_document(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         if error:
             messages.error(request, error)
-        return redirect("invoices:detail", pk=pk)
+        return redirect(RECEIVED.detail_url, pk=pk)
     return render_fragment(
         request,
-        "invoices/detail.html",
+        DETAIL,
         _detail_context(request, invoice, document_error=error, document_swap=True),
         partial="document-content",
         status=502 if error else 200,
@@ -293,10 +214,8 @@ def invoice_document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     pdf = selectors.invoice_document_pdf(invoice=invoice)
     if pdf is None:
         raise Http404(_("Cette facture n'a pas de PDF récupéré."))
-    response = HttpResponse(pdf, content_type="application/pdf")
     name = get_valid_filename(f"facture-{invoice.invoice_number or invoice.invoice_id}.pdf")
-    response["Content-Disposition"] = content_disposition_header(False, name)
-    return framed_by_self(response)
+    return framed_by_self(bytes_response(pdf, name, inline=True))
 
 
 @require_GET
@@ -307,15 +226,11 @@ def invoice_attachment(request: HttpRequest, pk: int, index: int) -> HttpRespons
     if found is None:
         raise Http404(_("Cette pièce jointe n'est pas disponible."))
     name, data = found
-    response = HttpResponse(data, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
-    response["Content-Disposition"] = content_disposition_header(
-        True, get_valid_filename(os.path.basename(name)) or "piece-jointe"
-    )
-    return response
+    return bytes_response(data, get_valid_filename(os.path.basename(name)) or "piece-jointe", type_of=name)
 
 
 def _selected_invoices(request: HttpRequest, action: Action):
-    return selectors.invoices_by_ids(user=request.user, ids=SELECTION.get(request), action=action)
+    return selectors.invoices_by_ids(user=request.user, ids=RECEIVED.selection.get(request), action=action)
 
 
 @require_http_methods(["GET", "POST"])
@@ -324,45 +239,22 @@ def bulk_process(request: HttpRequest) -> HttpResponse:
     """Two steps, as the single page asks: choose the status (only those allowed for at least one
     selected invoice, none chosen beforehand), then confirm a summary that lists the invoices that
     cannot take it; only the invoices confirmed as eligible are sent."""
-    _require(request, Action.PROCESS_RECEIVED)
+    require(request, Action.PROCESS_RECEIVED)
     invoices = _selected_invoices(request, Action.VIEW_RECEIVED)
     form = BulkProcessForm(request.POST or None, targets=lc.targets_for_any(inv.status for inv in invoices))
-    status = 200
-    plan = summary = None
     if (replay := bulk_already_started(request.POST.get("cle"))) is not None:
-        messages.info(request, replay.message)  # sent again (Back, double click): the run it started
-        return redirect("invoices:bulk_detail", run_id=replay.run.pk)
-    if request.method == "POST":
-        if not form.is_valid():
-            status = 422
-        elif request.POST.get("etape") == "envoyer":
-            data = form.cleaned_data
-            confirmed = {int(v) for v in request.POST.getlist("lot") if is_id(v)}
-            try:
-                if not any(inv.pk in confirmed for inv in invoices):
-                    raise ActionRejected(_("Aucune facture confirmée : rien n'a été envoyé."))
-                run = services.bulk_process_start(
-                    user=request.user,
-                    invoices=invoices,
-                    confirmed=confirmed,
-                    target=data["cible"],
-                    reason=data["motif"],
-                    mandate_number=data["numero_mandat"],
-                    idempotency_key=data["cle"],
-                )
-            except BulkAlreadyStarted as exc:
-                messages.info(request, exc.message)
-                return redirect("invoices:bulk_detail", run_id=exc.run.pk)
-            except ActionRejected as exc:
-                form.add_error(None, exc.message)
-                status = 422
-            else:
-                SELECTION.save(request, [])
-                return redirect("invoices:bulk_detail", run_id=run.pk)
-        else:
-            data = form.cleaned_data
-            plan = services.bulk_plan(user=request.user, invoices=invoices, target=data["cible"], reason=data["motif"])
-            summary = bulk_summary(plan.sendable)
+        return bulk_run_page(request, RECEIVED, replay)  # sent again (Back, double click)
+    plan = summary = None
+    status = 422 if request.method == "POST" and not form.is_valid() else 200
+    if request.method == "POST" and status == 200 and request.POST.get("etape") == "envoyer":
+        started = bulk_start(request, RECEIVED, form=form, start=lambda: _bulk_send(request, invoices, form))
+        if started is not None:
+            return started
+        status = 422
+    elif request.method == "POST" and status == 200:
+        data = form.cleaned_data
+        plan = services.bulk_plan(user=request.user, invoices=invoices, target=data["cible"], reason=data["motif"])
+        summary = bulk_summary(plan.sendable)
     context = {
         "form": form,
         "invoices": invoices,
@@ -371,61 +263,37 @@ def bulk_process(request: HttpRequest) -> HttpResponse:
         "summary": summary,
         "question": summary.question(form.cleaned_data["cible"]) if summary else "",
         "reason_targets": lc.REASON_TARGETS,
-        "back_url": _back_url(request),
+        "back_url": back_url(request, RECEIVED),
     }
     return render_partial(request, "invoices/bulk.html", context, partial="bulk-form", status=status)
 
 
-@require_GET
-@no_store
-def bulk_detail(request: HttpRequest, run_id) -> HttpResponse:
-    run = get_object_or_404(BulkRun, pk=run_id, workspace=Workspace.RECEIVED)
-    if run.user_id != request.user.pk and not request.user.is_superuser:
-        raise PermissionDenied
-    results = bulk_results(run)
-    done = sum(1 for entry in results if entry.state != "pending")
-    context = {
-        "run": run,
-        "back_url": _back_url(request),
-        "results": results,
-        "done": done,
-        "percent": round(100 * done / run.total) if run.total else 100,
-        "counts": _result_counts(results),
-    }
-    return render_partial(request, "invoices/bulk_detail.html", context, partial="bulk-progress")
-
-
-def _result_counts(results) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for entry in results:
-        counts[entry.state] = counts.get(entry.state, 0) + 1
-    return counts
+def _bulk_send(request: HttpRequest, invoices, form: BulkProcessForm):
+    """Start the run on the invoices the summary listed and the user confirmed (`lot`)."""
+    confirmed = {int(v) for v in request.POST.getlist("lot") if is_id(v)}
+    if not any(inv.pk in confirmed for inv in invoices):
+        raise ActionRejected(_("Aucune facture confirmée : rien n'a été envoyé."))
+    data = form.cleaned_data
+    return services.bulk_process_start(
+        user=request.user,
+        invoices=invoices,
+        confirmed=confirmed,
+        target=data["cible"],
+        reason=data["motif"],
+        mandate_number=data["numero_mandat"],
+        idempotency_key=data["cle"],
+    )
 
 
 @require_POST
 def group_download(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.DOWNLOAD_RECEIVED)
-    form = DownloadForm(request.POST)
+    require(request, Action.DOWNLOAD_RECEIVED)
     invoices = _selected_invoices(request, Action.DOWNLOAD_RECEIVED)
-    back = safe_next(request, reverse("invoices:list"))
-    if not form.is_valid() or not invoices:
-        messages.error(request, _("Sélectionnez au moins une facture et un format."))
-        return redirect(back)
-    try:
-        result = services.invoices_download(
-            user=request.user,
-            invoices=invoices,
-            file_format=form.cleaned_data["format"],
-            include_attachments=form.cleaned_data["pieces_jointes"],
-        )
-    except ActionRejected as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
-    except FactPulseError as exc:
-        messages.error(request, _("Le téléchargement a échoué : %(error)s") % {"error": exc.user_message})
-        return redirect(back)
-    handle = result.path.open("rb")
-    os.unlink(result.path)  # the open handle keeps the data until the response is sent
-    response = FileResponse(handle, as_attachment=True, filename=result.filename, content_type=result.content_type)
-    response["Content-Length"] = str(result.size)
-    return response
+    return download_response(
+        request,
+        DownloadForm(request.POST),
+        fetch=lambda **options: services.invoices_download(user=request.user, invoices=invoices, **options),
+        back=safe_next(request, reverse("invoices:list")),
+        invalid=_("Sélectionnez au moins une facture et un format."),
+        ready=bool(invoices),
+    )

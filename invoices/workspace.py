@@ -40,4 +40,13 @@ RECEIVED = WorkspaceSpec(
     action_flags=action_flags,
     selection_summary=selectors.invoice_selection_summary,
     view_ids=view_ids,
+    detail_url="invoices:detail",
+    detail_template="invoices/detail.html",
+    bulk_detail_url="invoices:bulk_detail",
+    bulk_detail_template="invoices/bulk_detail.html",
+    sorts=selectors.SORTS,
+    desc_first=frozenset({"depot", "date", "maj", "ttc", "ht"}),
+    filter_form=InvoiceFilterForm,
+    first_visit=services.sync_received_first_visit,
+    list_read=selectors.invoice_list,
 )

@@ -36,4 +36,11 @@ ISSUED = WorkspaceSpec(
     action_flags=action_flags,
     selection_summary=selectors.issued_selection_summary,
     view_ids=view_ids,
+    detail_url="issuers:detail",
+    detail_template="issuers/detail.html",
+    sorts=selectors.SORTS,
+    desc_first=frozenset({"depot", "date", "ttc"}),
+    filter_form=IssuedFilterForm,
+    first_visit=services.sync_issued_first_visit,
+    list_read=selectors.issued_list,
 )

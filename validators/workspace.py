@@ -40,4 +40,13 @@ VALIDATION = WorkspaceSpec(
     action_flags=action_flags,
     selection_summary=selectors.validation_selection_summary,
     view_ids=view_ids,
+    detail_url="validators:detail",
+    detail_template="validators/detail.html",
+    bulk_detail_url="validators:bulk_detail",
+    bulk_detail_template="validators/bulk_detail.html",
+    sorts=selectors.SORTS,
+    desc_first=frozenset({"depot", "date", "ttc"}),
+    filter_form=QueueFilterForm,
+    first_visit=services.sync_validation_first_visit,
+    list_read=selectors.queue_list,
 )
