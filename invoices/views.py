@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
-from django.utils.text import get_valid_filename
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,20 +13,15 @@ from chorusweb import lifecycle as lc
 from chorusweb.access import Action, access_for
 from chorusweb.audit import ActionRejected
 from chorusweb.bulk import bulk_already_started, bulk_summary
-from chorusweb.factpulse import FactPulseError
 from chorusweb.forms import is_id
 from chorusweb.http import (
-    bytes_response,
     csp_frames_self,
     csv_response,
-    framed_by_self,
     is_partial_request,
     no_store,
-    render_fragment,
     render_partial,
-    safe_next,
 )
-from chorusweb.view_helpers import download_response, require, send_action
+from chorusweb.view_helpers import require, send_action
 from chorusweb.workspace_views import (
     back_url,
     bulk_run_page,
@@ -42,8 +33,7 @@ from chorusweb.workspace_views import (
 )
 from invoices import exports, selectors, services
 from invoices.clock import invoice_clock
-from invoices.forms import BulkProcessForm, DownloadForm, ProcessForm, ServiceDoneForm
-from invoices.models import InvoiceDocument
+from invoices.forms import BulkProcessForm, ProcessForm, ServiceDoneForm
 from invoices.rows import rows_html
 from invoices.workspace import RECEIVED
 
@@ -92,10 +82,10 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
 @csp_frames_self
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_get(user=request.user, pk=pk)
-    return render_partial(request, DETAIL, _detail_context(request, invoice), partial="invoice-body")
+    return render_partial(request, DETAIL, detail_context(request, invoice), partial="invoice-body")
 
 
-def _detail_context(request: HttpRequest, invoice, form: ProcessForm | None = None, **extra) -> dict:
+def detail_context(request: HttpRequest, invoice, form: ProcessForm | None = None, **extra) -> dict:
     access = access_for(request.user)
     can_process = access.can(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
     stored = selectors.invoice_document(invoice=invoice)
@@ -135,7 +125,7 @@ def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_get(user=request.user, pk=pk)
     access_for(request.user).require(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code)
     if request.method == "GET":  # the form region, polled while an outcome is unknown
-        context = _detail_context(request, invoice, audit_oob=is_partial_request(request, "process-form"))
+        context = detail_context(request, invoice, audit_oob=is_partial_request(request, "process-form"))
         return render_partial(request, DETAIL, context, partial="process-form")
     return send_action(
         request,
@@ -149,8 +139,8 @@ def invoice_process(request: HttpRequest, pk: int) -> HttpResponse:
             **sent,
         ),
         partial="process-form",
-        form_context=lambda form: _detail_context(request, invoice, form=form),
-        body_context=lambda invoice: _detail_context(request, invoice, just_processed=True),
+        form_context=lambda form: detail_context(request, invoice, form=form),
+        body_context=lambda invoice: detail_context(request, invoice, just_processed=True),
     )
 
 
@@ -173,60 +163,8 @@ def invoice_service_done(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Date du service fait enregistrée : le délai de paiement est recalculé."))
             return redirect(RECEIVED.detail_url, pk=invoice.pk)
-    context = _detail_context(request, invoice, service_done_form=form)
+    context = detail_context(request, invoice, service_done_form=form)
     return render_partial(request, DETAIL, context, partial="invoice-body", status=422)
-
-
-@require_POST
-def invoice_document(request: HttpRequest, pk: int) -> HttpResponse:
-    """Download the document once (marks it downloaded in Chorus Pro), store and show its content."""
-    invoice = selectors.invoice_get(user=request.user, pk=pk)
-    error = None
-    try:
-        services.invoice_document_fetch(user=request.user, invoice=invoice)
-    except FactPulseError as exc:
-        error = exc.user_message
-    invoice = selectors.invoice_get(user=request.user, pk=pk)
-    if not request.htmx:
-        if error:
-            messages.error(request, error)
-        return redirect(RECEIVED.detail_url, pk=pk)
-    return render_fragment(
-        request,
-        DETAIL,
-        _detail_context(request, invoice, document_error=error, document_swap=True),
-        partial="document-content",
-        status=502 if error else 200,
-    )
-
-
-@require_GET
-def invoice_document_file(request: HttpRequest, pk: int) -> FileResponse:
-    invoice = selectors.invoice_get(user=request.user, pk=pk)
-    document = get_object_or_404(InvoiceDocument, invoice=invoice)
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=os.path.basename(document.file.name))
-
-
-@require_GET
-def invoice_document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The invoice's PDF, inline: shown in a frame of its page (and by the browser's viewer)."""
-    invoice = selectors.invoice_get(user=request.user, pk=pk)
-    pdf = selectors.invoice_document_pdf(invoice=invoice)
-    if pdf is None:
-        raise Http404(_("Cette facture n'a pas de PDF récupéré."))
-    name = get_valid_filename(f"facture-{invoice.invoice_number or invoice.invoice_id}.pdf")
-    return framed_by_self(bytes_response(pdf, name, inline=True))
-
-
-@require_GET
-def invoice_attachment(request: HttpRequest, pk: int, index: int) -> HttpResponse:
-    """One attachment of the invoice's document, downloaded on its own."""
-    invoice = selectors.invoice_get(user=request.user, pk=pk)
-    found = selectors.invoice_document_attachment(invoice=invoice, index=index)
-    if found is None:
-        raise Http404(_("Cette pièce jointe n'est pas disponible."))
-    name, data = found
-    return bytes_response(data, get_valid_filename(os.path.basename(name)) or "piece-jointe", type_of=name)
 
 
 def _selected_invoices(request: HttpRequest, action: Action):
@@ -282,18 +220,4 @@ def _bulk_send(request: HttpRequest, invoices, form: BulkProcessForm):
         reason=data["motif"],
         mandate_number=data["numero_mandat"],
         idempotency_key=data["cle"],
-    )
-
-
-@require_POST
-def group_download(request: HttpRequest) -> HttpResponse:
-    require(request, Action.DOWNLOAD_RECEIVED)
-    invoices = _selected_invoices(request, Action.DOWNLOAD_RECEIVED)
-    return download_response(
-        request,
-        DownloadForm(request.POST),
-        fetch=lambda **options: services.invoices_download(user=request.user, invoices=invoices, **options),
-        back=safe_next(request, reverse("invoices:list")),
-        invalid=_("Sélectionnez au moins une facture et un format."),
-        ready=bool(invoices),
     )
