@@ -84,6 +84,9 @@ ART_INTEREST_PAYMENT = "R2192-36"
 ORDERED = (lc.MANDATEE, lc.MISE_A_DISPOSITION_COMPTABLE, lc.COMPTABILISEE, lc.MISE_EN_PAIEMENT)
 #: Statuses that end the clock without payment.
 ENDING = (lc.REJETEE, lc.A_RECYCLER)
+#: Statuses whose clock cannot be running: it stopped at the payment, or ended (a suspended
+#: invoice's clock may still run: a second suspension has no effect).
+NEVER_RUNNING = frozenset({lc.MISE_EN_PAIEMENT, *ENDING})
 #: Statuses where the invoice has reached the recipient (the clock may run).
 RECEIVED = frozenset(lc.RECIPIENT_STATUSES)
 

@@ -408,16 +408,18 @@ def _clock_q(key: str, today: date) -> Q:
     return Q(clock_state=pd.State.RUNNING, clock_due__gte=today, clock_due__lte=today + timedelta(days=SOON_DAYS))
 
 
-def _clock_summary(qs: QuerySet, active: str, today: date) -> dict:
+def _clock_summary(qs: QuerySet, active: str, today: date, *, running: bool = True) -> dict:
     """The count of each clock filter and the estimated interest of the view, counted up to
     COUNT_BOUND like every filtered count of the list (beyond it: `AtLeast`, and no interest).
 
     Each query reads at most COUNT_BOUND + 1 entries of a covering index: the running clocks
     late or due within 7 days (`ri_clock`), the paid invoices that owe interest (`ri_clock_interest`).
+    A view whose statuses cannot hold a running clock (`running` False) counts none: the index
+    would be walked for nothing.
     """
     bound = lists.COUNT_BOUND
-    summary: dict = {"interest": Decimal(0)}
-    for key in CLOCK_FILTERS:
+    summary: dict = {"interest": Decimal(0), **dict.fromkeys(CLOCK_FILTERS, 0)}
+    for key in CLOCK_FILTERS if running else ():
         found = (
             qs.filter(_clock_q(key, today))
             .order_by()
@@ -603,7 +605,9 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
     interest = None
     if exact is not False:
         unclocked = _in_tab(_filtered(scope, replace(filters, clock="")), tab)
-        clock = _clock_summary(unclocked, filters.clock, today)
+        clock = _clock_summary(
+            unclocked, filters.clock, today, running=not tab.statuses or not pd.NEVER_RUNNING.issuperset(tab.statuses)
+        )
         clock_counts = {key: clock[key] for key in CLOCK_FILTERS}
         interest = clock["interest"]
     return InvoiceList(

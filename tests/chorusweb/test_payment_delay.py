@@ -294,3 +294,23 @@ def test_missing_half_years():
 )
 def test_short_labels(state, due, paid_in, late, label):
     assert pd.short_label(state=state, due=due, today=TODAY, paid_in=paid_in, days_late=late) == label
+
+
+@pytest.mark.parametrize("last", sorted(pd.NEVER_RUNNING))
+@pytest.mark.parametrize(
+    "before",
+    [
+        [],
+        [lc.SUSPENDUE],
+        [lc.SUSPENDUE, lc.COMPLETEE],
+        [lc.SUSPENDUE, lc.COMPLETEE, lc.SUSPENDUE],
+        [lc.SERVICE_FAIT, lc.MANDATEE],
+        [lc.MANDATEE, lc.SUSPENDUE],
+    ],
+)
+def test_a_status_said_never_running_never_holds_a_running_clock(before, last):
+    """The list skips the clock counts of a tab whose statuses are all NEVER_RUNNING: whatever
+    the way there, an invoice in such a status has no running clock."""
+    days = [D(2026, 9, 1 + 7 * i) for i in range(len(before) + 2)]
+    events = [(lc.MISE_A_DISPOSITION, days[0]), *zip(before, days[1:], strict=False), (last, days[-1])]
+    assert clock(events, deposit=D(2026, 8, 30)).state != pd.State.RUNNING
