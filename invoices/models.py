@@ -163,6 +163,11 @@ class ReceivedInvoice(models.Model):
                 fields=["clock_state", "clock_interest", "connection", "service_code", "status"],
                 name="ri_clock_interest",
             ),
+            # The clock filters' counts within a tab: its statuses first, then the due date.
+            models.Index(
+                fields=["clock_state", "status", "clock_due", "connection", "service_code", "clock_interest"],
+                name="ri_clock_status",
+            ),
             models.Index(fields=["clock_order", "invoice_id"], name="ri_clock_order"),
         ]
 
