@@ -1,11 +1,14 @@
-"""Form plumbing shared by the workspaces' forms: amounts, filter forms, action forms, selection."""
+"""Form plumbing shared by the workspaces' forms: amounts, list filters, action forms, downloads, selection."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from chorusweb import lifecycle as lc
 from chorusweb.audit import IDEMPOTENCY_KEY_PATTERN, new_idempotency_key
 from chorusweb.money import parse_amount
 
@@ -23,9 +26,19 @@ class SingleSendKeyField(forms.CharField):
         super().__init__(**kwargs)
 
 
-class _KeyedForm(forms.Form):
-    """A malformed key (over-long, binary, forged) is a form error shown at the top, and the
-    page gets a fresh key so that the user can simply send again."""
+class KeyedForm(forms.Form):
+    """A form sent with a one-time key (`cle`): a double submit or a replayed form is recognised.
+
+    A malformed key (over-long, binary, forged) is a form error shown at the top, and the
+    page gets a fresh key so that the user can simply send again.
+    """
+
+    cle = SingleSendKeyField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("cle", new_idempotency_key())
 
     def clean(self):
         data = super().clean()
@@ -37,18 +50,11 @@ class _KeyedForm(forms.Form):
         return data
 
 
-class BulkSendForm(_KeyedForm):
+class BulkSendForm(KeyedForm):
     """A bulk form: its one-time key (`cle`) makes a double submit start one run only."""
 
-    cle = SingleSendKeyField()
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("cle", new_idempotency_key())
-
-
-class SingleSendForm(_KeyedForm):
+class SingleSendForm(KeyedForm):
     """A form that sends one action upstream, exactly once.
 
     It carries a one-time key (`cle`: a double click or a replayed form is recognised and not
@@ -56,14 +62,12 @@ class SingleSendForm(_KeyedForm):
     invoice that moved on meanwhile is not acted on blindly).
     """
 
-    cle = SingleSendKeyField()
     statut_vu = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args, invoice, **kwargs):
         super().__init__(*args, **kwargs)
         self.invoice = invoice
-        if not self.is_bound:
-            self.initial.setdefault("cle", new_idempotency_key())
+        if not self.is_bound and invoice is not None:
             self.initial.setdefault("statut_vu", invoice.status)
 
     def renewed(self, message: str, **kwargs) -> SingleSendForm:
@@ -81,6 +85,24 @@ class SingleSendForm(_KeyedForm):
         form.errors.clear()
         form.add_error(None, message)
         return form
+
+
+def text_field(label, *, rows: int, max_length: int = lc.REASON_MAX_LENGTH, required: bool = False, **kwargs):
+    """A reason or a comment: a textarea of `rows` rows that takes `max_length` characters at most
+    (the browser stops there too)."""
+    widget = forms.Textarea(attrs={"rows": rows, "maxlength": max_length})
+    return forms.CharField(label=label, max_length=max_length, required=required, widget=widget, **kwargs)
+
+
+class DownloadForm(forms.Form):
+    """A download of invoices: the format, with or without their attachments."""
+
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[("ZIP", _("ZIP (PDF Factur-X et XML)")), ("PDF", _("PDF")), ("XML", _("XML"))],
+        initial="ZIP",
+    )
+    pieces_jointes = forms.BooleanField(label=_("Avec les pièces jointes"), required=False)
 
 
 def is_id(value: object) -> bool:
@@ -175,3 +197,91 @@ class FilterForm(forms.Form):
         """The bound fields that can show an error (their message slots are refreshed with the results)."""
         names = {name for pair in self.ranges for name in pair}
         return [self[name] for name in self.fields if name in names]
+
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class WorkspaceFilterForm(FilterForm):
+    """The query string of a workspace's list: the tab, the sort, the connection (among the user's),
+    the invoice number, the deposit, invoice date and amount ranges (see FilterForm), and
+    `to_filters()`.
+
+    A list declares its own fields, its `tabs` and `sorts`, its frozen `filters_class` (whose
+    `tab` and `sort` defaults are the list's) and `own_filters()`; it may drop a shared field by
+    setting it to None (and leave its range out of `ranges`).
+    """
+
+    ranges = (("depot_du", "depot_au"), ("date_du", "date_au"), ("montant_min", "montant_max"))
+    tabs: tuple = ()
+    sorts: Collection[str] = ()
+    filters_class: type
+    #: Fields set by links (no field of their own on the page): the filter form keeps them hidden.
+    kept: tuple[str, ...] = ()
+    #: Fields set by the dashboard's links, kept and said by the filter form, in that order.
+    DASHBOARD_FIELDS: tuple[str, ...] = ()
+
+    onglet = forms.ChoiceField(required=False)
+    connexion = forms.TypedChoiceField(label=_("Connexion"), coerce=int, required=False, empty_value=None)
+    numero = forms.CharField(label=_("Numéro de facture"), max_length=100, required=False)
+    depot_du = forms.DateField(label=_("Déposée du"), required=False, widget=DATE)
+    depot_au = forms.DateField(label=_("au"), required=False, widget=DATE)
+    date_du = forms.DateField(label=_("Facture du"), required=False, widget=DATE)
+    date_au = forms.DateField(label=_("au"), required=False, widget=DATE)
+    montant_min = AmountField(label=_("Montant TTC min."), required=False, min_value=-(10**12))
+    montant_max = AmountField(label=_("Montant TTC max."), required=False, max_value=10**12)
+    tri = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, connections=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["onglet"].choices = [(t.slug, t.label) for t in self.tabs]
+        self.fields["connexion"].choices = [("", _("Toutes"))] + [(c.pk, c.name) for c in connections]
+        if len(connections) < 2:
+            self.fields["connexion"].widget = forms.HiddenInput()
+
+    def to_filters(self):
+        """The list's frozen filters: the values that could be read, the defaults for the others."""
+        data = self.valid_data()
+        default_sort = self.filters_class.sort
+        sort = data.get("tri") or default_sort
+        if sort.lstrip("-") not in self.sorts:
+            sort = default_sort
+        shared = {
+            "tab": data.get("onglet") or self.filters_class.tab,
+            "connection_id": data.get("connexion"),
+            "number": data.get("numero") or "",
+            "deposit_from": data.get("depot_du"),
+            "deposit_to": data.get("depot_au"),
+            "amount_min": data.get("montant_min"),
+            "amount_max": data.get("montant_max"),
+            "sort": sort,
+        }
+        if "date_du" in self.fields:
+            shared.update(invoice_from=data.get("date_du"), invoice_to=data.get("date_au"))
+        return self.filters_class(**shared, **self.own_filters(data))
+
+    def own_filters(self, data: dict) -> dict:
+        """The filters of the list's own fields, from `data` (the values that could be read)."""
+        return {}
+
+    def kept_values(self) -> list[tuple[str, object]]:
+        """The kept fields set and valid, as (name, value): hidden inputs of the filter form."""
+        data = self.valid_data()
+        return [(name, data[name]) for name in self.kept if data.get(name)]
+
+    def dashboard_state(self) -> list[dict]:
+        """The dashboard filters set and valid: hidden inputs that keep them, and what they say."""
+        if not self.is_bound:
+            return []
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        state = []
+        for name in self.DASHBOARD_FIELDS:
+            value = data.get(name)
+            if name in self.errors or value in (None, "", False):
+                continue
+            field = self.fields[name]
+            raw = self[name].value()
+            shown = dict(field.choices).get(value, value) if hasattr(field, "choices") else value
+            state.append({"name": name, "value": raw, "label": field.label, "shown": shown})
+        return state

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from chorusweb import lifecycle as lc
 from chorusweb import payment_delay as pd
-from chorusweb.forms import AmountField, BulkSendForm, FilterForm, SingleSendForm
+from chorusweb.forms import DATE, BulkSendForm, SingleSendForm, WorkspaceFilterForm, text_field
+from chorusweb.forms import DownloadForm as DownloadForm
 from invoices.reasons import REASON_CHOICES
-from invoices.selectors import CLOCK_FILTERS, DEFAULT_SORT, DEFAULT_TAB, PAYMENT_FILTERS, SORTS, TABS, InvoiceFilters
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from invoices.selectors import CLOCK_FILTERS, PAYMENT_FILTERS, SORTS, TABS, InvoiceFilters
 
 YES_NO = [("", _("Indifférent")), ("oui", _("Oui")), ("non", _("Non"))]
 
@@ -26,33 +26,10 @@ def _status_choices(statuses) -> list[tuple[str, str]]:
 FILTER_STATUSES = (*lc.RECIPIENT_STATUSES, lc.PRISE_EN_COMPTE_DESTINATAIRE)
 
 
-class InvoiceFilterForm(FilterForm):
-    """The list's query string: unreadable values are shown back with a message (see FilterForm)."""
+class _DashboardFilters(forms.Form):
+    """Filters set by the dashboard's links, kept as hidden fields and said by the list's filter form
+    in this order (the dashboard's structure links use the list's own `structure` filter)."""
 
-    ranges = (("depot_du", "depot_au"), ("date_du", "date_au"), ("montant_min", "montant_max"))
-
-    onglet = forms.ChoiceField(choices=[(t.slug, t.label) for t in TABS], required=False)
-    statut = forms.MultipleChoiceField(label=_("Statut"), choices=_status_choices(FILTER_STATUSES), required=False)
-    connexion = forms.TypedChoiceField(label=_("Connexion"), coerce=int, required=False, empty_value=None)
-    q = forms.CharField(label=_("Rechercher"), max_length=200, required=False)
-    service = forms.CharField(label=_("Code service"), max_length=100, required=False)
-    structure = forms.CharField(label=_("Structure destinataire"), max_length=50, required=False)
-    fournisseur = forms.CharField(label=_("Fournisseur (nom ou SIRET)"), max_length=200, required=False)
-    numero = forms.CharField(label=_("Numéro de facture"), max_length=100, required=False)
-    depot_du = forms.DateField(label=_("Déposée du"), required=False, widget=DATE)
-    depot_au = forms.DateField(label=_("au"), required=False, widget=DATE)
-    date_du = forms.DateField(label=_("Facture du"), required=False, widget=DATE)
-    date_au = forms.DateField(label=_("au"), required=False, widget=DATE)
-    montant_min = AmountField(label=_("Montant TTC min."), required=False, min_value=-(10**12))
-    montant_max = AmountField(label=_("Montant TTC max."), required=False, max_value=10**12)
-    telechargee = forms.ChoiceField(label=_("Téléchargée"), choices=YES_NO, required=False)
-    avoirs = forms.BooleanField(label=_("Avoirs seulement"), required=False)
-    delai = forms.ChoiceField(
-        label=_("Délai de paiement"), choices=[("", _("Tous")), *list(CLOCK_FILTERS.items())], required=False
-    )
-    tri = forms.CharField(required=False, widget=forms.HiddenInput)
-    # Set by the dashboard's links (kept as hidden fields by the list's filter form; the
-    # dashboard's structure links use the list's own `structure` filter above).
     sans_service = forms.BooleanField(label=_("Sans code service"), required=False)
     siret = forms.CharField(label=_("Identifiant du fournisseur"), max_length=50, required=False)
     paye_du = forms.DateField(label=_("Payée du"), required=False, widget=DATE)
@@ -69,91 +46,62 @@ class InvoiceFilterForm(FilterForm):
         label=_("Motif de la suspension"), choices=[("", _("Tous")), *REASON_CHOICES], required=False
     )
 
-    #: The dashboard filters, in the order the list shows them.
-    DASHBOARD_FIELDS = (
-        "sans_service",
-        "siret",
-        "paye_du",
-        "paye_au",
-        "paiement",
-        "motif",
-        "statut_du",
-        "statut_au",
-        "suspendue_du",
-        "suspendue_au",
-        "motif_suspension",
+
+class InvoiceFilterForm(_DashboardFilters, WorkspaceFilterForm):
+    """The list's query string: unreadable values are shown back with a message (see FilterForm)."""
+
+    tabs = TABS
+    sorts = SORTS
+    filters_class = InvoiceFilters
+    kept = ("delai",)
+    DASHBOARD_FIELDS = tuple(_DashboardFilters.base_fields)
+
+    statut = forms.MultipleChoiceField(label=_("Statut"), choices=_status_choices(FILTER_STATUSES), required=False)
+    q = forms.CharField(label=_("Rechercher"), max_length=200, required=False)
+    service = forms.CharField(label=_("Code service"), max_length=100, required=False)
+    structure = forms.CharField(label=_("Structure destinataire"), max_length=50, required=False)
+    fournisseur = forms.CharField(label=_("Fournisseur (nom ou SIRET)"), max_length=200, required=False)
+    telechargee = forms.ChoiceField(label=_("Téléchargée"), choices=YES_NO, required=False)
+    avoirs = forms.BooleanField(label=_("Avoirs seulement"), required=False)
+    delai = forms.ChoiceField(
+        label=_("Délai de paiement"), choices=[("", _("Tous")), *list(CLOCK_FILTERS.items())], required=False
     )
 
-    def __init__(self, *args, connections=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["connexion"].choices = [("", _("Toutes"))] + [(c.pk, c.name) for c in connections]
-        if len(connections) < 2:
-            self.fields["connexion"].widget = forms.HiddenInput()
-
-    def dashboard_state(self) -> list[dict]:
-        """The dashboard filters set and valid: hidden inputs that keep them, and what they say."""
-        if not self.is_bound:
-            return []
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        state = []
-        for name in self.DASHBOARD_FIELDS:
-            value = data.get(name)
-            if name in self.errors or value in (None, "", False):
-                continue
-            field = self.fields[name]
-            raw = self[name].value()
-            shown = dict(field.choices).get(value, value) if hasattr(field, "choices") else value
-            state.append({"name": name, "value": raw, "label": field.label, "shown": shown})
-        return state
-
-    def to_filters(self) -> InvoiceFilters:
-        data = self.valid_data()
-        sort = data.get("tri") or DEFAULT_SORT
-        if sort.lstrip("-") not in SORTS:
-            sort = DEFAULT_SORT
-        downloaded = {"oui": True, "non": False}.get(data.get("telechargee") or "")
-        return InvoiceFilters(
-            tab=data.get("onglet") or DEFAULT_TAB,
-            statuses=tuple(data.get("statut") or ()),
-            connection_id=data.get("connexion"),
-            service_code=data.get("service") or "",
-            structure=(data.get("structure") or "").strip(),
-            supplier=data.get("fournisseur") or "",
-            query=data.get("q") or "",
-            number=data.get("numero") or "",
-            deposit_from=data.get("depot_du"),
-            deposit_to=data.get("depot_au"),
-            invoice_from=data.get("date_du"),
-            invoice_to=data.get("date_au"),
-            amount_min=data.get("montant_min"),
-            amount_max=data.get("montant_max"),
-            downloaded=downloaded,
-            credit_notes=bool(data.get("avoirs")),
-            clock=data.get("delai") or "",
-            no_service=bool(data.get("sans_service")),
-            supplier_code=data.get("siret") or "",
-            paid_from=data.get("paye_du"),
-            paid_to=data.get("paye_au"),
-            payment=data.get("paiement") or "",
-            reason=data.get("motif") or "",
-            changed_from=data.get("statut_du"),
-            changed_to=data.get("statut_au"),
-            suspended_from=data.get("suspendue_du"),
-            suspended_to=data.get("suspendue_au"),
-            suspension_reason=data.get("motif_suspension") or "",
-            sort=sort,
-        )
+    def own_filters(self, data: dict) -> dict:
+        return {
+            "statuses": tuple(data.get("statut") or ()),
+            "service_code": data.get("service") or "",
+            "structure": (data.get("structure") or "").strip(),
+            "supplier": data.get("fournisseur") or "",
+            "query": data.get("q") or "",
+            "downloaded": {"oui": True, "non": False}.get(data.get("telechargee") or ""),
+            "credit_notes": bool(data.get("avoirs")),
+            "clock": data.get("delai") or "",
+            "no_service": bool(data.get("sans_service")),
+            "supplier_code": data.get("siret") or "",
+            "paid_from": data.get("paye_du"),
+            "paid_to": data.get("paye_au"),
+            "payment": data.get("paiement") or "",
+            "reason": data.get("motif") or "",
+            "changed_from": data.get("statut_du"),
+            "changed_to": data.get("statut_au"),
+            "suspended_from": data.get("suspendue_du"),
+            "suspended_to": data.get("suspendue_au"),
+            "suspension_reason": data.get("motif_suspension") or "",
+        }
 
 
-#: One-click examples of missing pieces for a suspension (R2192-28).
+#: One-click examples of missing pieces for a suspension (R2192-28): sent in French, shown translated.
 MISSING_PIECES = [
-    ("bon de commande", _("bon de commande")),
-    ("attestation de service fait", _("attestation de service fait")),
-    ("RIB", _("RIB")),
-    ("numéro d'engagement", _("numéro d'engagement")),
-    ("bordereau de livraison", _("bordereau de livraison")),
-    ("pièces justificatives de la facture", _("pièces justificatives de la facture")),
+    (piece, _(piece))
+    for piece in (
+        gettext_noop("bon de commande"),
+        gettext_noop("attestation de service fait"),
+        gettext_noop("RIB"),
+        gettext_noop("numéro d'engagement"),
+        gettext_noop("bordereau de livraison"),
+        gettext_noop("pièces justificatives de la facture"),
+    )
 ]
 
 
@@ -169,13 +117,24 @@ class ServiceDoneForm(forms.Form):
     """The day the service was done, when after the reception of the invoice (R2192-13)."""
 
     date_service_fait = forms.DateField(label=_("Service fait le"), required=False, widget=DATE)
-    motif_service_fait = forms.CharField(
-        label=_("Justification"),
+    motif_service_fait = text_field(
+        _("Justification"),
+        rows=2,
         max_length=255,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 255}),
+        required=True,
         help_text=_(
             "Par exemple : livraison achevée après réception de la facture. Laissez la date vide pour l'effacer."
         ),
+    )
+
+
+REASON_HELP = _("Obligatoire pour suspendre, rejeter ou renvoyer au fournisseur (255 caractères au plus).")
+
+
+def _mandate_field() -> forms.CharField:
+    """The mandate number, asked for « Mandatée » only (see status_field_errors)."""
+    return forms.CharField(
+        label=_("Numéro de mandat"), max_length=50, required=False, help_text=_("Seulement pour « Mandatée ».")
     )
 
 
@@ -183,25 +142,9 @@ class ProcessForm(SingleSendForm):
     """Set a new status on one invoice: only the targets allowed from its current status."""
 
     cible = forms.ChoiceField(label=_("Nouveau statut"), widget=forms.RadioSelect)
-    motif = forms.CharField(
-        label=_("Motif"),
-        max_length=lc.REASON_MAX_LENGTH,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": lc.REASON_MAX_LENGTH}),
-        help_text=_("Obligatoire pour suspendre, rejeter ou renvoyer au fournisseur (255 caractères au plus)."),
-    )
-    numero_mandat = forms.CharField(
-        label=_("Numéro de mandat"),
-        max_length=50,
-        required=False,
-        help_text=_("Seulement pour « Mandatée »."),
-    )
-    commentaire = forms.CharField(
-        label=_("Commentaire (facultatif)"),
-        max_length=255,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 255}),
-    )
+    motif = text_field(_("Motif"), rows=3, help_text=REASON_HELP)
+    numero_mandat = _mandate_field()
+    commentaire = text_field(_("Commentaire (facultatif)"), rows=2, max_length=255)
     confirme = forms.BooleanField(
         label=_("Je confirme le rejet définitif de cette facture."),
         required=False,
@@ -301,19 +244,8 @@ class BulkProcessForm(BulkSendForm):
     beforehand; the same field rules as the single form (`status_field_errors`)."""
 
     cible = forms.ChoiceField(label=_("Nouveau statut"))
-    motif = forms.CharField(
-        label=_("Motif (pour suspendre, rejeter ou renvoyer)"),
-        max_length=lc.REASON_MAX_LENGTH,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": lc.REASON_MAX_LENGTH}),
-        help_text=_("Obligatoire pour suspendre, rejeter ou renvoyer au fournisseur (255 caractères au plus)."),
-    )
-    numero_mandat = forms.CharField(
-        label=_("Numéro de mandat"),
-        max_length=50,
-        required=False,
-        help_text=_("Seulement pour « Mandatée »."),
-    )
+    motif = text_field(_("Motif (pour suspendre, rejeter ou renvoyer)"), rows=2, help_text=REASON_HELP)
+    numero_mandat = _mandate_field()
     confirme = forms.BooleanField(label=_("Je confirme le rejet définitif de ces factures."), required=False)
 
     def __init__(self, *args, targets=lc.RECIPIENT_TARGETS, **kwargs):
@@ -328,12 +260,3 @@ class BulkProcessForm(BulkSendForm):
         if target == lc.REJETEE and not data.get("confirme") and not self.errors:
             self.add_error("confirme", _("Cochez la case pour confirmer le rejet : il est définitif."))
         return data
-
-
-class DownloadForm(forms.Form):
-    format = forms.ChoiceField(
-        label=_("Format"),
-        choices=[("ZIP", _("ZIP (PDF Factur-X et XML)")), ("PDF", _("PDF")), ("XML", _("XML"))],
-        initial="ZIP",
-    )
-    pieces_jointes = forms.BooleanField(label=_("Avec les pièces jointes"), required=False)

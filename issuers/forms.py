@@ -9,16 +9,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import filetypes
-from chorusweb.audit import new_idempotency_key
 from chorusweb.factpulse.supplier import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME
-from chorusweb.forms import AmountField, FilterForm, SingleSendKeyField, _KeyedForm
+from chorusweb.forms import DATE, KeyedForm, SingleSendForm, WorkspaceFilterForm
 from chorusweb.models import Connection, Membership
 from issuers.directory import StructureInfo
 from issuers.facturx_build import Line, compute_totals
-from issuers.selectors import DEFAULT_SORT, SORTS, TABS, IssuedFilters
+from issuers.selectors import SORTS, TABS, IssuedFilters
 from issuers.services import UploadFile, check_amounts
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 #: File kinds (from their first bytes) accepted upstream, with the extension and MIME type each needs.
 KINDS = {"pdf": ("PDF", "application/pdf"), "xml": ("XML", "application/xml"), "zip": ("ZIP", "application/zip")}
@@ -75,45 +72,19 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
-class IssuedFilterForm(FilterForm):
+class IssuedFilterForm(WorkspaceFilterForm):
     """The list's query string: unreadable values are shown back with a message (see FilterForm)."""
 
     ranges = (("depot_du", "depot_au"), ("montant_min", "montant_max"))
+    tabs = TABS
+    sorts = SORTS
+    filters_class = IssuedFilters
 
-    onglet = forms.ChoiceField(choices=[(t.slug, t.label) for t in TABS], required=False)
-    connexion = forms.TypedChoiceField(label=_("Connexion"), coerce=int, required=False, empty_value=None)
+    date_du = date_au = None  # no invoice date range
     destinataire = forms.CharField(label=_("Destinataire (nom, SIRET ou service)"), max_length=200, required=False)
-    numero = forms.CharField(label=_("Numéro de facture"), max_length=100, required=False)
-    depot_du = forms.DateField(label=_("Déposée du"), required=False, widget=DATE)
-    depot_au = forms.DateField(label=_("au"), required=False, widget=DATE)
-    montant_min = AmountField(label=_("Montant TTC min."), required=False, min_value=-(10**12))
-    montant_max = AmountField(label=_("Montant TTC max."), required=False, max_value=10**12)
-    tri = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, connections=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["connexion"].choices = [("", _("Toutes"))] + [(c.pk, c.name) for c in connections]
-        if len(connections) < 2:
-            self.fields["connexion"].widget = forms.HiddenInput()
-
-    def to_filters(self) -> IssuedFilters:
-        if not self.is_bound:
-            return IssuedFilters()
-        data = self.valid_data()
-        sort = data.get("tri") or DEFAULT_SORT
-        if sort.lstrip("-") not in SORTS:
-            sort = DEFAULT_SORT
-        return IssuedFilters(
-            tab=data.get("onglet") or IssuedFilters.tab,
-            connection_id=data.get("connexion"),
-            recipient=data.get("destinataire") or "",
-            number=data.get("numero") or "",
-            deposit_from=data.get("depot_du"),
-            deposit_to=data.get("depot_au"),
-            amount_min=data.get("montant_min"),
-            amount_max=data.get("montant_max"),
-            sort=sort,
-        )
+    def own_filters(self, data: dict) -> dict:
+        return {"recipient": data.get("destinataire") or ""}
 
 
 class StructureSearchForm(forms.Form):
@@ -161,13 +132,12 @@ class _RoutingMixin:
         }
 
 
-class SubmitForm(_RoutingMixin, _KeyedForm):
+class SubmitForm(_RoutingMixin, KeyedForm):
     """Submit an invoice to a public structure: upload its PDF, or build a Factur-X from lines."""
 
     MODE_FILE = "fichier"
     MODE_BUILD = "saisie"
 
-    cle = SingleSendKeyField()
     structure = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     mode = forms.ChoiceField(
         label=_("Document de la facture"),
@@ -202,8 +172,6 @@ class SubmitForm(_RoutingMixin, _KeyedForm):
 
     def __init__(self, *args, info: StructureInfo | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("cle", new_idempotency_key())
         for n in range(1, LINE_COUNT + 1):
             self.fields[f"ligne{n}_libelle"] = forms.CharField(label=_("Désignation"), max_length=120, required=False)
             self.fields[f"ligne{n}_quantite"] = forms.DecimalField(
@@ -269,11 +237,18 @@ class SubmitForm(_RoutingMixin, _KeyedForm):
         return data
 
 
-class CompleteForm(_KeyedForm):
+class _IssuedActionForm(SingleSendForm):
+    """An action on an issued invoice: its status when shown is kept (`statut_vu`), not required."""
+
+    statut_vu = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, invoice=None, **kwargs):
+        super().__init__(*args, invoice=invoice, **kwargs)
+
+
+class CompleteForm(_IssuedActionForm):
     """Complete a suspended invoice: the missing pieces and/or a comment."""
 
-    cle = SingleSendKeyField()
-    statut_vu = forms.CharField(widget=forms.HiddenInput, required=False)
     pieces = MultipleFileField(
         label=_("Pièces manquantes"),
         required=False,
@@ -286,13 +261,8 @@ class CompleteForm(_KeyedForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, invoice=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.invoice = invoice
-        if not self.is_bound:
-            self.initial.setdefault("cle", new_idempotency_key())
-            if invoice is not None:
-                self.initial.setdefault("statut_vu", invoice.status)
         self.uploads: list[UploadFile] = []
 
     def clean(self):
@@ -310,22 +280,15 @@ class CompleteForm(_KeyedForm):
         return data
 
 
-class RecycleForm(_RoutingMixin, _KeyedForm):
+class RecycleForm(_RoutingMixin, _IssuedActionForm):
     """Re-route an invoice to recycle: the right structure (picked in the directory), service, engagement."""
 
-    cle = SingleSendKeyField()
-    statut_vu = forms.CharField(widget=forms.HiddenInput, required=False)
     structure = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args, invoice=None, info: StructureInfo | None = None, **kwargs):
+    def __init__(self, *args, info: StructureInfo | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.invoice = invoice
-        if not self.is_bound:
-            self.initial.setdefault("cle", new_idempotency_key())
-            if invoice is not None:
-                self.initial.setdefault("statut_vu", invoice.status)
-            if info is not None:
-                self.initial.setdefault("structure", info.structure_id)
+        if not self.is_bound and info is not None:
+            self.initial.setdefault("structure", info.structure_id)
         self._routing_fields(info, always=True)
 
 
