@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from chorusweb.factpulse import FactPulseError, get_client, types
+from chorusweb.forms import is_id
 from chorusweb.models import Connection
 
 #: Seconds a directory answer stays in the cache.
@@ -225,3 +226,9 @@ def service_options(connection: Connection) -> list[tuple[str, str]] | None:
     result = sorted(options.items())
     cache.set(key, result, DIRECTORY_TTL)
     return result
+
+
+def structure_info_from(connection, raw) -> StructureInfo | None:
+    """The structure whose directory id a form or a link sent (`raw`), or None (unknown, or the
+    directory does not answer)."""
+    return structure_info_or_none(connection=connection, structure_id=int(raw)) if is_id(str(raw or "")) else None

@@ -13,9 +13,9 @@ from chorusweb.factpulse.supplier import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NA
 from chorusweb.forms import DATE, KeyedForm, SingleSendForm, WorkspaceFilterForm
 from chorusweb.models import Connection, Membership
 from issuers.directory import StructureInfo
-from issuers.facturx_build import Line, compute_totals
+from issuers.facturx_build import InvoiceDraft, Line, Party, build_facturx, compute_totals
 from issuers.selectors import SORTS, TABS, IssuedFilters
-from issuers.services import UploadFile, check_amounts
+from issuers.services import Submission, UploadFile, check_amounts
 
 #: File kinds (from their first bytes) accepted upstream, with the extension and MIME type each needs.
 KINDS = {"pdf": ("PDF", "application/pdf"), "xml": ("XML", "application/xml"), "zip": ("ZIP", "application/zip")}
@@ -235,6 +235,45 @@ class SubmitForm(_RoutingMixin, KeyedForm):
                 totals = compute_totals(self.lines)
                 data["montant_ht"], data["montant_tva"], data["montant_ttc"] = totals.net, totals.vat, totals.gross
         return data
+
+    def submission(self, *, connection, info: StructureInfo) -> Submission:
+        """What the submit form asks to send: its uploaded PDF, or a Factur-X built from its lines."""
+        data = self.cleaned_data
+        built = data["mode"] == self.MODE_BUILD
+        return Submission(
+            connection=connection,
+            structure_id=info.structure_id,
+            recipient_name=info.name,
+            recipient_code=info.identifier,
+            invoice_number=data["numero"].strip(),
+            invoice_date=data["date_facture"],
+            payment_due_date=data.get("echeance"),
+            total_excl_tax=data["montant_ht"],
+            vat_amount=data["montant_tva"],
+            total_incl_tax=data["montant_ttc"],
+            file=self._built_upload(info) if built else self.upload,
+            comment=(data.get("commentaire") or "").strip(),
+            built=built,
+            **self.routing(),
+        )
+
+    def _built_upload(self, info: StructureInfo) -> UploadFile:
+        """The Factur-X built from the typed lines, as the file to send."""
+        data = self.cleaned_data
+        routing = self.routing()
+        draft = InvoiceDraft(
+            number=data["numero"].strip(),
+            invoice_date=data["date_facture"],
+            due_date=data.get("echeance"),
+            seller=Party(data["emetteur_nom"].strip(), data["emetteur_siret"]),
+            buyer=Party(info.name, info.identifier),
+            lines=tuple(self.lines),
+            service_code=routing["service_code"],
+            engagement_number=routing["engagement_number"],
+            note=(data.get("commentaire") or "").strip(),
+        )
+        name = f"facture-{''.join(c for c in draft.number if c.isalnum() or c in '-_')}"[:46] + ".pdf"
+        return UploadFile(name=name, content=build_facturx(draft), mime_type="application/pdf", extension="PDF")
 
 
 class _IssuedActionForm(SingleSendForm):

@@ -103,14 +103,6 @@ def _directory(request: HttpRequest, connection) -> dict:
     return context
 
 
-def _structure(connection, raw) -> directory.StructureInfo | None:
-    return (
-        directory.structure_info_or_none(connection=connection, structure_id=int(raw))
-        if is_id(str(raw or ""))
-        else None
-    )
-
-
 def _asked_structure(request: HttpRequest) -> str | None:
     """The structure the form sent (POST) or the page was opened for (GET)."""
     return request.POST.get("structure") if request.method == "POST" else request.GET.get("structure")
@@ -125,7 +117,7 @@ def _structure_missing() -> str:
 def submit(request: HttpRequest) -> HttpResponse:
     connection = connection_for(request, Action.SUBMIT_ISSUED)
     raw_structure = _asked_structure(request)
-    info = _structure(connection, raw_structure)
+    info = directory.structure_info_from(connection, raw_structure)
     context = {
         "connection": connection,
         "connections": access_for(request.user).connections(Action.SUBMIT_ISSUED),
@@ -148,7 +140,9 @@ def submit(request: HttpRequest) -> HttpResponse:
         )
     try:
         outcome = services.invoice_submit(
-            user=request.user, submission=_submission(form, info, connection), idempotency_key=form.cleaned_data["cle"]
+            user=request.user,
+            submission=form.submission(connection=connection, info=info),
+            idempotency_key=form.cleaned_data["cle"],
         )
     except (ActionRejected, FactPulseError) as exc:
         return send_failed(request, exc, context, template="issuers/submit.html", partial="submit-form", info=info)
@@ -156,48 +150,6 @@ def submit(request: HttpRequest) -> HttpResponse:
     if outcome.invoice is not None:
         return redirect(ISSUED.detail_url, pk=outcome.invoice.pk)
     return redirect("issuers:list")
-
-
-def _submission(form: SubmitForm, info: directory.StructureInfo, connection) -> services.Submission:
-    """What the submit form asks to send: its uploaded PDF, or a Factur-X built from its lines."""
-    data = form.cleaned_data
-    built = data["mode"] == SubmitForm.MODE_BUILD
-    return services.Submission(
-        connection=connection,
-        structure_id=info.structure_id,
-        recipient_name=info.name,
-        recipient_code=info.identifier,
-        invoice_number=data["numero"].strip(),
-        invoice_date=data["date_facture"],
-        payment_due_date=data.get("echeance"),
-        total_excl_tax=data["montant_ht"],
-        vat_amount=data["montant_tva"],
-        total_incl_tax=data["montant_ttc"],
-        file=_built_upload(form, info) if built else form.upload,
-        comment=(data.get("commentaire") or "").strip(),
-        built=built,
-        **form.routing(),
-    )
-
-
-def _built_upload(form: SubmitForm, info: directory.StructureInfo) -> services.UploadFile:
-    from issuers.facturx_build import InvoiceDraft, Party, build_facturx
-
-    data = form.cleaned_data
-    routing = form.routing()
-    draft = InvoiceDraft(
-        number=data["numero"].strip(),
-        invoice_date=data["date_facture"],
-        due_date=data.get("echeance"),
-        seller=Party(data["emetteur_nom"].strip(), data["emetteur_siret"]),
-        buyer=Party(info.name, info.identifier),
-        lines=tuple(form.lines),
-        service_code=routing["service_code"],
-        engagement_number=routing["engagement_number"],
-        note=(data.get("commentaire") or "").strip(),
-    )
-    name = f"facture-{''.join(c for c in draft.number if c.isalnum() or c in '-_')}"[:46] + ".pdf"
-    return services.UploadFile(name=name, content=build_facturx(draft), mime_type="application/pdf", extension="PDF")
 
 
 # --- Complete ------------------------------------------------------------------------------------
@@ -240,7 +192,7 @@ def _detail_with(request, invoice, *, status: int, **extra) -> HttpResponse:
 def recycle(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.issued_get(user=request.user, pk=pk, action=Action.SUBMIT_ISSUED)
     connection = invoice.connection
-    info = _structure(connection, _asked_structure(request) or invoice.recipient_id)
+    info = directory.structure_info_from(connection, _asked_structure(request) or invoice.recipient_id)
     context = {"invoice": invoice, "info": info, **_directory(request, connection)}
     if request.method == "GET":
         context["form"] = RecycleForm(invoice=invoice, info=info)
