@@ -3,23 +3,32 @@
 It holds typed rows (`add_received()`, `add_validation()`), answers the searches from them
 with paging, applies the lifecycle rules to writes (a refused transition raises
 `FactPulseRefused`, like Chorus Pro), records every call, and raises any error on demand
-(`fail("traiter_facture_recue", FactPulseUnavailable())`). The sandbox over HTTP stays the
-integration layer: what this double does is what the gateway's contract tests pin down there.
+(`fail("traiter_facture_recue", FactPulseUnavailable())`). Like the sandbox, an approved
+invoice goes on to its recipient, a validator's detail is a native body read by the gateway's
+reader, and downloads are Factur-X files (one folder per invoice in a ZIP) unless `document` is
+set. The sandbox over HTTP stays the integration layer: what this double does is what the
+gateway's contract tests pin down there.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import io
 import itertools
 import tempfile
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from django.utils import timezone
+from facturx import generate_from_binary
+from pypdf import PdfWriter
 
 from chorusweb import lifecycle as lc
 from chorusweb.factpulse import (
@@ -34,11 +43,98 @@ from chorusweb.factpulse import (
     ValidatorInvoiceDetail,
     ValidatorInvoiceRow,
     ValidatorSearch,
+    read_validator_detail,
     types,
 )
 
 #: A document whose first bytes say PDF (the readers treat it as an unreadable PDF).
 FAKE_PDF = b"%PDF-1.4\n% chorusweb test document\n%%EOF\n"
+
+
+def _vat_rate(excl: Decimal, incl: Decimal) -> Decimal:
+    return ((incl - excl) * 100 / excl).quantize(Decimal("0.01")) if excl else Decimal("0.00")
+
+
+def _cii_xml(row: Any) -> bytes:
+    """The invoice as a CII XML (EN 16931 shape, one line, one VAT rate), totals from the row."""
+    excl, incl = row.total_excl_tax or Decimal(0), row.total_incl_tax or Decimal(0)
+    issued = (row.invoice_date or date.today()).strftime("%Y%m%d")
+    rate = _vat_rate(excl, incl)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+  xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+  xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
+  <rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter>
+    <ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter>
+  </rsm:ExchangedDocumentContext>
+  <rsm:ExchangedDocument><ram:ID>{escape(row.invoice_number)}</ram:ID>
+    <ram:TypeCode>{"381" if row.invoice_type == "AVOIR" else "380"}</ram:TypeCode>
+    <ram:IssueDateTime><udt:DateTimeString format="102">{issued}</udt:DateTimeString></ram:IssueDateTime>
+  </rsm:ExchangedDocument>
+  <rsm:SupplyChainTradeTransaction>
+    <ram:IncludedSupplyChainTradeLineItem>
+      <ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument>
+      <ram:SpecifiedTradeProduct><ram:Name>Prestation</ram:Name></ram:SpecifiedTradeProduct>
+      <ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>{excl}</ram:ChargeAmount>
+      </ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>
+      <ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="C62">1</ram:BilledQuantity>
+      </ram:SpecifiedLineTradeDelivery>
+      <ram:SpecifiedLineTradeSettlement>
+        <ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode>
+          <ram:RateApplicablePercent>{rate}</ram:RateApplicablePercent></ram:ApplicableTradeTax>
+        <ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>{excl}</ram:LineTotalAmount>
+        </ram:SpecifiedTradeSettlementLineMonetarySummation>
+      </ram:SpecifiedLineTradeSettlement>
+    </ram:IncludedSupplyChainTradeLineItem>
+    <ram:ApplicableHeaderTradeAgreement>
+      <ram:SellerTradeParty><ram:Name>{escape(row.supplier_name)}</ram:Name></ram:SellerTradeParty>
+      <ram:BuyerTradeParty><ram:Name>{escape(row.recipient_name or "Destinataire")}</ram:Name></ram:BuyerTradeParty>
+    </ram:ApplicableHeaderTradeAgreement>
+    <ram:ApplicableHeaderTradeDelivery/>
+    <ram:ApplicableHeaderTradeSettlement>
+      <ram:InvoiceCurrencyCode>{row.currency or "EUR"}</ram:InvoiceCurrencyCode>
+      <ram:ApplicableTradeTax><ram:CalculatedAmount>{incl - excl}</ram:CalculatedAmount>
+        <ram:TypeCode>VAT</ram:TypeCode><ram:BasisAmount>{excl}</ram:BasisAmount>
+        <ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>{rate}</ram:RateApplicablePercent>
+      </ram:ApplicableTradeTax>
+      <ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+        <ram:LineTotalAmount>{excl}</ram:LineTotalAmount><ram:TaxBasisTotalAmount>{excl}</ram:TaxBasisTotalAmount>
+        <ram:TaxTotalAmount currencyID="{row.currency or "EUR"}">{incl - excl}</ram:TaxTotalAmount>
+        <ram:GrandTotalAmount>{incl}</ram:GrandTotalAmount><ram:DuePayableAmount>{incl}</ram:DuePayableAmount>
+      </ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+    </ram:ApplicableHeaderTradeSettlement>
+  </rsm:SupplyChainTradeTransaction>
+</rsm:CrossIndustryInvoice>
+""".encode()
+
+
+@functools.cache
+def _blank_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _facturx_pdf(row: Any) -> bytes:
+    """A Factur-X PDF carrying the row's CII XML (a blank page: only the XML is read)."""
+    return generate_from_binary(_blank_pdf(), _cii_xml(row), flavor="factur-x", level="en16931", check_xsd=False)
+
+
+def _download_bytes(rows: Sequence[Any], file_format: str) -> bytes:
+    """What the sandbox answers: one invoice as PDF or XML bare, else a ZIP of one folder per invoice."""
+    if len(rows) == 1 and file_format in ("PDF", "XML"):
+        return _facturx_pdf(rows[0]) if file_format == "PDF" else _cii_xml(rows[0])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for row in rows:
+            folder = f"{row.invoice_number}_{row.invoice_id}"
+            if file_format in ("PDF", "ZIP"):
+                archive.writestr(f"{folder}/{row.invoice_number}.pdf", _facturx_pdf(row))
+            if file_format in ("XML", "ZIP"):
+                archive.writestr(f"{folder}/{row.invoice_number}.xml", _cii_xml(row))
+    return buffer.getvalue()
 
 
 class FakeFactPulse:
@@ -51,7 +147,7 @@ class FakeFactPulse:
         self.structures: dict[int, dict[str, Any]] = {}
         self.files: dict[int, tuple[str, bytes]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.document = FAKE_PDF
+        self.document: bytes | None = None  # bytes every download answers with (else sandbox-like files)
         self._errors: dict[str, list[FactPulseError]] = defaultdict(list)
         self._ids = itertools.count(10_001)
 
@@ -204,46 +300,120 @@ class FakeFactPulse:
     def valideur_traiter_facture(
         self, *, invoice_id: int, action: str, reason: str | None = None, complement: str | None = None
     ) -> types.ValidationResult:
+        """Like `valideur/traiter`: only an invoice awaiting validation; VALIDATION routes it on to its
+        recipient (made available there), REFUS needs a reason and sends it back."""
         self._call("valideur_traiter_facture", invoice_id=invoice_id, action=action, reason=reason)
         row = self.validation.get(invoice_id)
         if row is None:
             raise FactPulseRefused(code=20002, upstream_message="Facture inconnue")
-        level = "2" if row.status.endswith("2") else "1"
-        refused = action == lc.VALIDATION_ACTION_REFUSE
-        status = f"{'REFUSEE' if refused else 'VALIDEE'}_{level}"
-        self.validation[invoice_id] = dataclasses.replace(row, status=status, status_changed_at=timezone.now())
+        outcomes = lc.AWAITING_VALIDATION.get(row.status)
+        if not outcomes:
+            raise FactPulseRefused(
+                code=20003,
+                upstream_message=f"La facture {row.invoice_number} n'est pas en attente de validation "
+                f"(statut « {lc.status_label(row.status)} »).",
+            )
+        reason = (reason or "").strip()
+        if action == lc.VALIDATION_ACTION_REFUSE and not reason:
+            raise FactPulseRefused(code=20004, upstream_message="Un motif de refus (motifRefus) est obligatoire.")
+        if len(reason) > lc.REASON_MAX_LENGTH:
+            raise FactPulseRefused(code=20004, upstream_message="Le motif de refus est trop long.")
+        status, now = outcomes[action], timezone.now()
+        self.validation[invoice_id] = dataclasses.replace(row, status=status, status_changed_at=now)
+        if action == lc.VALIDATION_ACTION_APPROVE:
+            self.add_received(
+                invoice_id=invoice_id,
+                invoice_number=row.invoice_number,
+                invoice_type=row.invoice_type,
+                status=lc.MISE_A_DISPOSITION,
+                status_changed_at=now,
+                status_comment=complement or "",
+                invoice_date=row.invoice_date,
+                deposit_date=row.deposit_date,
+                total_excl_tax=row.total_excl_tax,
+                total_incl_tax=row.total_incl_tax,
+                currency=row.currency,
+                supplier_name=row.supplier_name,
+                recipient_name=row.recipient_name,
+                service_code=row.service_code,
+            )
         return types.ValidationResult(
-            invoice_id=invoice_id, invoice_number=row.invoice_number, status=status, processed_at=timezone.now()
+            invoice_id=invoice_id, invoice_number=row.invoice_number, status=status, processed_at=now
         )
 
     def valideur_consulter_facture(self, *, invoice_id: int) -> ValidatorInvoiceDetail:
+        """The native detail body (parties, totals, one VAT line, one line) read by the gateway's reader."""
         self._call("valideur_consulter_facture", invoice_id=invoice_id)
-        row = self.validation[invoice_id]
-        return ValidatorInvoiceDetail(
-            invoice_id=invoice_id,
-            invoice_number=row.invoice_number,
-            status=row.status,
-            framework=row.framework,
-            invoice_date=row.invoice_date,
-            deposit_date=row.deposit_date,
-            currency=row.currency,
-        )
+        row = self.validation.get(invoice_id)
+        if row is None:
+            raise FactPulseRefused(code=20002, upstream_message="Facture inconnue")
+        excl, incl = row.total_excl_tax or Decimal(0), row.total_incl_tax or Decimal(0)
+        body = {
+            "identifiantFactureCPP": invoice_id,
+            "numeroFacture": row.invoice_number,
+            "statutFacture": row.status,
+            "cadreDeFacturation": {"codeCadreFacturation": row.framework},
+            "references": {
+                "typeFacture": row.invoice_type,
+                "dateFacture": row.invoice_date.isoformat() if row.invoice_date else None,
+                "dateDepot": row.deposit_date.isoformat() if row.deposit_date else None,
+                "codeDeviseFacture": row.currency,
+            },
+            "fournisseur": {"designationFournisseur": row.supplier_name},
+            "destinataire": {"libelleDestinataire": row.recipient_name, "codeServiceExecutant": row.service_code},
+            "montantTotal": {
+                "montantHtTotal": str(excl),
+                "montantTVA": str(incl - excl),
+                "montantTtcTotal": str(incl),
+                "montantAPayer": str(incl),
+            },
+            "recapitulatifDeTva": {
+                "ligneTva": [
+                    {
+                        "ligneTvaTauxRefValeur": str(_vat_rate(excl, incl)),
+                        "ligneTvaMontantBaseHtParTaux": str(excl),
+                        "ligneTvaMontantTvaParTaux": str(incl - excl),
+                    }
+                ]
+            },
+            "lignesDePoste": {
+                "lignePoste": [
+                    {
+                        "lignePosteNumero": 1,
+                        "lignePosteDenomination": "Prestation",
+                        "lignePosteQuantite": "1",
+                        "lignePosteMontantUnitaireHT": str(excl),
+                        "lignePosteTauxTva": str(_vat_rate(excl, incl)),
+                        "lignePosteMontantHtApresRemise": str(excl),
+                    }
+                ]
+            },
+        }
+        return read_validator_detail(body, invoice_id=invoice_id)
 
     def telecharger_groupe_factures(
         self, *, invoice_ids: Sequence[int], file_format: str = "ZIP", include_attachments: bool = False
     ) -> DownloadedDocument:
+        """Like `telecharger-groupe`: one invoice as PDF or XML comes bare, anything else as a ZIP with
+        one folder per invoice (its PDF and/or CII XML); received invoices are flagged downloaded.
+        Set `document` to answer every download with those bytes instead."""
         self._call("telecharger_groupe_factures", invoice_ids=tuple(invoice_ids), file_format=file_format)
-        kind = "zip" if self.document[:2] == b"PK" else "pdf"  # set `document` to a ZIP's bytes for a ZIP
+        file_format = file_format.upper()
+        rows = [self.received.get(i) or self.validation.get(i) or self.issued.get(i) for i in invoice_ids]
+        if None in rows:
+            raise FactPulseRefused(code=20002, upstream_message="Facture inconnue")
+        data = self.document if self.document is not None else _download_bytes(rows, file_format)
+        kind = "zip" if data[:2] == b"PK" else "xml" if data.lstrip()[:1] == b"<" else "pdf"
         with tempfile.NamedTemporaryFile(prefix="fake-factpulse-", suffix=f".{kind}", delete=False) as out:
-            out.write(self.document)
+            out.write(data)
         for invoice_id in invoice_ids:
             if invoice_id in self.received:
                 self.received[invoice_id] = dataclasses.replace(self.received[invoice_id], downloaded=True)
         return DownloadedDocument(
             path=Path(out.name),
             kind=kind,
-            size=len(self.document),
-            requested_format=file_format.upper(),
+            size=len(data),
+            requested_format=file_format,
             invoice_ids=tuple(int(i) for i in invoice_ids),
         )
 

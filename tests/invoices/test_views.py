@@ -1,7 +1,12 @@
-"""Views of the received invoices workspace that act upstream: full page, htmx, upstream failure."""
+"""Views of the received invoices workspace that act upstream: full page, htmx, upstream failure.
+
+They run on the in-memory gateway (`fake_factpulse`); one test, two posts of one bulk form
+really at once, runs on the sandbox over HTTP (see there why).
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
@@ -9,31 +14,32 @@ import zipfile
 import pytest
 
 from chorusweb import lifecycle as lc
+from chorusweb.factpulse import FactPulseUnavailable
 from chorusweb.models import AuditEntry, BulkRun, Role, SyncRun
 from invoices import services
 from invoices.models import ReceivedInvoice
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import ConnectionFactory, MembershipFactory, UserFactory
 
-TRAITER = "factures/traiter-facture-recue"
+PROCESS = "traiter_facture_recue"
+SEARCH = "rechercher_factures_destinataire"
+DOWNLOAD = "telecharger_groupe_factures"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def accountant(sandbox_connection):
-    user = UserFactory(username="claire")
-    MembershipFactory(user=user, connection=sandbox_connection, role=Role.RECIPIENT)
-    return user
+def synced(db, fake_factpulse, connection):
+    """Ten invoices to process, and one in each later status, in the mirror."""
+    for _ in range(10):
+        fake_factpulse.add_received()
+    for status in (lc.MANDATEE, lc.MISE_EN_PAIEMENT, lc.SUSPENDUE, lc.REJETEE):
+        fake_factpulse.add_received(status=status)
+    assert services.sync_received(connection=connection).state == SyncRun.State.SUCCEEDED
+    fake_factpulse.calls.clear()  # the tests count the calls of what they do
 
 
 @pytest.fixture
-def synced(sandbox_connection):
-    assert services.sync_received(connection=sandbox_connection).state == SyncRun.State.SUCCEEDED
-
-
-@pytest.fixture
-def logged(client, accountant, synced):
-    client.force_login(accountant)
-    return client
+def logged(recipient_client, synced):
+    return recipient_client
 
 
 def _todo():
@@ -64,7 +70,7 @@ def test_detail_htmx_partial(logged):
     assert "<!DOCTYPE html>" not in html and html.lstrip().startswith('<div id="invoice-body"')
 
 
-def test_process_full_page_post_redirects_and_applies(logged, sandbox_control):
+def test_process_full_page_post_redirects_and_applies(logged):
     invoice = _todo()
     _, key = _form(logged, invoice)
     response = logged.post(
@@ -78,7 +84,7 @@ def test_process_full_page_post_redirects_and_applies(logged, sandbox_control):
     assert invoice.status == lc.SUSPENDUE
 
 
-def test_process_htmx_swaps_body_and_double_submit_sends_once(logged, sandbox_control):
+def test_process_htmx_swaps_body_and_double_submit_sends_once(logged, fake_factpulse):
     invoice = _todo()
     _, key = _form(logged, invoice)
     data = {"cible": lc.SERVICE_FAIT, "cle": key, "statut_vu": invoice.status}
@@ -89,10 +95,10 @@ def test_process_htmx_swaps_body_and_double_submit_sends_once(logged, sandbox_co
     second = logged.post(f"/factures/{invoice.pk}/traiter/", data, HTTP_HX_TARGET="process-form", **HTMX)
     assert second.status_code == 409
     assert "ne sera pas envoyé une seconde fois" in second.content.decode()
-    assert sandbox_control.calls(TRAITER) == 1
+    assert fake_factpulse.count(PROCESS) == 1
 
 
-def test_reject_without_reason_or_confirmation_is_422(logged, sandbox_control):
+def test_reject_without_reason_or_confirmation_is_422(logged, fake_factpulse):
     invoice = _todo()
     _, key = _form(logged, invoice)
     response = logged.post(
@@ -104,23 +110,23 @@ def test_reject_without_reason_or_confirmation_is_422(logged, sandbox_control):
     html = response.content.decode()
     assert response.status_code == 422
     assert "Un motif est obligatoire" in html and "confirmer le rejet" not in html  # one problem at a time
-    assert sandbox_control.calls(TRAITER) == 0
+    assert fake_factpulse.count(PROCESS) == 0
 
 
-def test_target_not_offered_is_422(logged, sandbox_control):
+def test_target_not_offered_is_422(logged, fake_factpulse):
     invoice = ReceivedInvoice.objects.filter(status=lc.MANDATEE).first()
     _, key = _form(logged, invoice)
     response = logged.post(
         f"/factures/{invoice.pk}/traiter/", {"cible": lc.SERVICE_FAIT, "cle": key, "statut_vu": invoice.status}
     )
     assert response.status_code == 422
-    assert sandbox_control.calls(TRAITER) == 0
+    assert fake_factpulse.count(PROCESS) == 0
 
 
-def test_upstream_outage_on_process_shows_clear_error_and_keeps_audit(logged, sandbox_control):
+def test_upstream_outage_on_process_shows_clear_error_and_keeps_audit(logged, fake_factpulse):
     invoice = _todo()
     _, key = _form(logged, invoice)
-    sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=[TRAITER])
+    fake_factpulse.fail(PROCESS, FactPulseUnavailable())
     response = logged.post(
         f"/factures/{invoice.pk}/traiter/",
         {"cible": lc.SERVICE_FAIT, "cle": key, "statut_vu": invoice.status},
@@ -131,19 +137,16 @@ def test_upstream_outage_on_process_shows_clear_error_and_keeps_audit(logged, sa
     assert "ne répond pas" in response.content.decode()
     entry = AuditEntry.objects.get(idempotency_key=key)
     assert entry.state == AuditEntry.State.FAILED
-    assert sandbox_control.calls(TRAITER) == 1
+    assert fake_factpulse.count(PROCESS) == 1
     # A fresh key is offered, so the user can retry once upstream is back.
     assert f'value="{key}"' not in response.content.decode()
 
 
-def test_refusal_shown_on_form_with_libelle(logged, sandbox_connection, sandbox_control):
-    from chorusweb.factpulse import get_client
-
+def test_refusal_shown_on_form_with_libelle(logged, fake_factpulse):
     invoice = _todo()
     _, key = _form(logged, invoice)
-    get_client(sandbox_connection).traiter_facture_recue(
-        invoice_id=invoice.invoice_id, new_status=lc.REJETEE, reason="Doublon"
-    )
+    # Someone else rejects it directly in Chorus Pro: our mirror still says MISE_A_DISPOSITION.
+    fake_factpulse.traiter_facture_recue(invoice_id=invoice.invoice_id, new_status=lc.REJETEE, reason="Doublon")
     response = logged.post(
         f"/factures/{invoice.pk}/traiter/",
         {"cible": lc.SERVICE_FAIT, "cle": key, "statut_vu": invoice.status},
@@ -156,15 +159,15 @@ def test_refusal_shown_on_form_with_libelle(logged, sandbox_connection, sandbox_
     assert invoice.status == lc.REJETEE
 
 
-def test_list_still_served_from_mirror_when_upstream_is_down(logged, sandbox_control):
-    sandbox_control.faults(error_status=503, error_rate=1.0)
+def test_list_still_served_from_mirror_when_upstream_is_down(logged, fake_factpulse):
+    fake_factpulse.fail(SEARCH, FactPulseUnavailable())
     response = logged.get("/factures/")
     assert response.status_code == 200
     assert _todo().invoice_number in response.content.decode()
-    assert sandbox_control.calls("factures/rechercher-destinataire") == 0
+    assert fake_factpulse.count(SEARCH) == 0
 
 
-def test_refresh_button_full_and_htmx(logged, sandbox_control, django_capture_on_commit_callbacks):
+def test_refresh_button_full_and_htmx(logged, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = logged.post("/factures/synchronisation/", {"next": "/factures/"})
     assert response.status_code == 302
@@ -177,15 +180,15 @@ def test_refresh_button_full_and_htmx(logged, sandbox_control, django_capture_on
     assert "invoices-synced" in json.loads(status["HX-Trigger"])
 
 
-def test_refresh_failure_shows_notice(logged, sandbox_control, django_capture_on_commit_callbacks):
-    sandbox_control.faults(error_status=503, error_rate=1.0)
+def test_refresh_failure_shows_notice(logged, fake_factpulse, django_capture_on_commit_callbacks):
+    fake_factpulse.fail(SEARCH, FactPulseUnavailable())
     with django_capture_on_commit_callbacks(execute=True):
         logged.post("/factures/synchronisation/", HTTP_HX_TARGET="sync-status", **HTMX)
     html = logged.get("/factures/").content.decode()
     assert "La dernière synchronisation a échoué" in html
 
 
-def test_bulk_views(logged, sandbox_control, django_capture_on_commit_callbacks):
+def test_bulk_views(logged, fake_factpulse, django_capture_on_commit_callbacks):
     todo = list(ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).order_by("pk")[:4])
     paid = ReceivedInvoice.objects.filter(status=lc.MISE_EN_PAIEMENT).first()
     logged.post("/factures/selection/", {"operation": "add", "ids": [i.pk for i in [*todo, paid]]})
@@ -196,7 +199,7 @@ def test_bulk_views(logged, sandbox_control, django_capture_on_commit_callbacks)
     summary = logged.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key}).content.decode()
     assert "Certifier le service fait de 4 factures" in summary and paid.invoice_number in summary
     lot = re.findall(r'name="lot" value="(\d+)"', summary)
-    assert sandbox_control.calls(TRAITER) == 0
+    assert fake_factpulse.count(PROCESS) == 0
     send = {"cible": lc.SERVICE_FAIT, "cle": key, "etape": "envoyer", "lot": [*lot, str(paid.pk)]}
     with django_capture_on_commit_callbacks(execute=True):
         response = logged.post("/factures/lot/", send)
@@ -208,25 +211,40 @@ def test_bulk_views(logged, sandbox_control, django_capture_on_commit_callbacks)
     assert detail.count("effectuée") >= 4
     partial = logged.get(response["Location"], HTTP_HX_TARGET="bulk-progress", **HTMX).content.decode()
     assert partial.lstrip().startswith('<section id="bulk-progress"')
-    assert run.total == 4 and sandbox_control.calls(TRAITER) == 4
+    assert run.total == 4 and fake_factpulse.count(PROCESS) == 4
     # The same form sent again (back button, replay): the run it started, nothing sent again.
     again = logged.post("/factures/lot/", send)
     assert again.status_code == 302 and again["Location"] == response["Location"]
-    assert BulkRun.objects.count() == 1 and sandbox_control.calls(TRAITER) == 4
+    assert BulkRun.objects.count() == 1 and fake_factpulse.count(PROCESS) == 4
 
 
-def test_same_bulk_form_posted_twice_at_once_starts_one_run(logged, sandbox_control):
+# Sandbox over HTTP: two threads post at once, each with its own database connection, so the
+# test needs committed rows (transactional_db) and a real upstream that answers with latency
+# while the other request is in flight; the in-memory gateway could not show that the database
+# lets one run start.
+@pytest.fixture
+def sandbox_logged(client, sandbox_connection):
+    user = UserFactory(username="claire")
+    MembershipFactory(user=user, connection=sandbox_connection, role=Role.RECIPIENT)
+    assert services.sync_received(connection=sandbox_connection).state == SyncRun.State.SUCCEEDED
+    client.force_login(user)
+    return client
+
+
+def test_same_bulk_form_posted_twice_at_once_starts_one_run(sandbox_logged, sandbox_control):
     """Two POSTs of one bulk form in flight together (threads, real database): one run, one write each."""
     import threading
 
     from django.db import connections
     from django.test import Client
 
+    traiter = "factures/traiter-facture-recue"
+    logged = sandbox_logged
     todo = list(ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).order_by("pk")[:10])
     assert len(todo) == 10
     logged.post("/factures/selection/", {"operation": "add", "ids": [i.pk for i in todo]})
     key = re.search(r'name="cle" value="([^"]+)"', logged.get("/factures/lot/").content.decode()).group(1)
-    sandbox_control.faults(latency_ms=50, endpoints=[TRAITER])
+    sandbox_control.faults(latency_ms=50, endpoints=[traiter])
     barrier = threading.Barrier(2)
     answers: list = []
 
@@ -250,13 +268,13 @@ def test_same_bulk_form_posted_twice_at_once_starts_one_run(logged, sandbox_cont
     run = BulkRun.objects.get()
     assert [getattr(a, "status_code", a) for a in answers] == [302, 302]
     assert {a["Location"] for a in answers} == {f"/factures/lot/{run.pk}/"}
-    assert run.total == 10 and sandbox_control.calls(TRAITER) == 10
+    assert run.total == 10 and sandbox_control.calls(traiter) == 10
     for invoice in todo:
         assert AuditEntry.objects.filter(invoice_id=invoice.invoice_id, action="process").count() == 1
 
 
 @pytest.mark.parametrize("key", ["x" * 65, "abc\x00def", "é" * 10, ""])
-def test_bulk_form_with_a_malformed_key_is_refused_not_500(logged, sandbox_control, key):
+def test_bulk_form_with_a_malformed_key_is_refused_not_500(logged, fake_factpulse, key):
     todo = ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).first()
     logged.post("/factures/selection/", {"operation": "add", "ids": [todo.pk]})
     response = logged.post("/factures/lot/", {"cible": lc.SERVICE_FAIT, "cle": key})
@@ -264,36 +282,33 @@ def test_bulk_form_with_a_malformed_key_is_refused_not_500(logged, sandbox_contr
     assert "Ce formulaire est invalide ou incomplet" in response.content.decode()
     fresh = re.search(r'name="cle" value="([^"]+)"', response.content.decode()).group(1)
     assert re.fullmatch(r"[0-9a-f]{32}", fresh)
-    assert not BulkRun.objects.exists() and sandbox_control.calls(TRAITER) == 0
+    assert not BulkRun.objects.exists() and fake_factpulse.count(PROCESS) == 0
 
 
-def test_group_download_view_streams_a_zip(logged, sandbox_control):
+def test_group_download_view_streams_a_zip(logged):
     chosen = list(ReceivedInvoice.objects.order_by("pk")[:12])
     logged.post("/factures/selection/", {"operation": "add", "ids": [i.pk for i in chosen]})
     response = logged.post("/factures/telechargement/", {"format": "ZIP"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
-    import io
-
     data = b"".join(response.streaming_content)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert "manifest.csv" in archive.namelist()
 
 
-def test_group_download_upstream_failure_is_explained(logged, sandbox_control):
+def test_group_download_upstream_failure_is_explained(logged, fake_factpulse):
     logged.post("/factures/selection/", {"operation": "add", "ids": [_todo().pk]})
-    sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=["factures/telecharger-groupe"])
+    fake_factpulse.fail(DOWNLOAD, FactPulseUnavailable())
     response = logged.post("/factures/telechargement/", {"format": "ZIP"}, follow=True)
     assert "Le téléchargement a échoué" in response.content.decode()
 
 
-def test_document_view_full_htmx_and_failure(logged, sandbox_control, settings, tmp_path):
+def test_document_view_full_htmx_and_failure(logged, fake_factpulse, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     invoice = _todo()
-    sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=["factures/telecharger-groupe"])
+    fake_factpulse.fail(DOWNLOAD, FactPulseUnavailable())
     failed = logged.post(f"/factures/{invoice.pk}/document/", HTTP_HX_TARGET="document-content", **HTMX)
     assert failed.status_code == 502 and "ne répond pas" in failed.content.decode()
-    sandbox_control.clear()
     response = logged.post(f"/factures/{invoice.pk}/document/", HTTP_HX_TARGET="document-content", **HTMX)
     html = response.content.decode()
     assert response.status_code == 200
@@ -305,19 +320,17 @@ def test_document_view_full_htmx_and_failure(logged, sandbox_control, settings, 
     assert file.status_code == 200
 
 
-def test_other_connection_invoice_cannot_be_processed(client, sandbox_connection, synced, sandbox_control):
-    from tests.factories import ConnectionFactory
-
+def test_other_connection_invoice_cannot_be_processed(client, synced, fake_factpulse):
     outsider = UserFactory(username="outsider")
     MembershipFactory(user=outsider, connection=ConnectionFactory(), role=Role.RECIPIENT)
     client.force_login(outsider)
     invoice = _todo()
     response = client.post(f"/factures/{invoice.pk}/traiter/", {"cible": lc.SERVICE_FAIT, "cle": "x"})
     assert response.status_code == 404
-    assert sandbox_control.calls(TRAITER) == 0
+    assert fake_factpulse.count(PROCESS) == 0
 
 
-def test_menu_count_of_invoices_to_process_updates_after_an_action(logged, sandbox_control):
+def test_menu_count_of_invoices_to_process_updates_after_an_action(logged):
     invoice = _todo()
     before = logged.get("/factures/").content.decode()
     count = int(re.search(r'id="nav-received-count" class="count-badge">(\d+)', before).group(1))

@@ -1,4 +1,8 @@
-"""Detail, approve / refuse, document and bulk approval against the sandbox over real HTTP."""
+"""Detail, approve / refuse, document and bulk approval of the validation workspace.
+
+They run on the in-memory gateway (`fake_factpulse`): an approval there routes the invoice on to
+its recipient, as the sandbox does (`tests/sandbox/test_validator.py` pins that down over HTTP).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,34 @@ import re
 import pytest
 
 from chorusweb import lifecycle as lc
-from chorusweb.factpulse import get_client
+from chorusweb.factpulse import FactPulseUnavailable
 from chorusweb.models import AuditEntry, BulkRun, Role, Workspace
 from invoices.models import ReceivedInvoice
 from tests.factories import MembershipFactory, UserFactory
 from tests.validators.conftest import HTMX
+from validators import services
 from validators.models import QueueState, ValidationDetail, ValidationInvoice
 
-TRAITER = "factures/valideur/traiter"
-CONSULT = "factures/valideur/consulter"
+DECIDE = "valideur_traiter_facture"
+CONSULT = "valideur_consulter_facture"
+DOWNLOAD = "telecharger_groupe_factures"
+
+
+@pytest.fixture
+def synced(db, fake_factpulse, connection):
+    """The queue: four invoices awaiting a first validation, one a second, one already refused."""
+    for _ in range(4):
+        fake_factpulse.add_validation()
+    fake_factpulse.add_validation(status=lc.A_VALIDER_2)
+    fake_factpulse.add_validation(status=lc.REFUSEE_1)
+    services.sync_validation(connection=connection)
+    fake_factpulse.calls.clear()  # the tests count the calls of what they do
+
+
+@pytest.fixture
+def logged(client, validator, synced):
+    client.force_login(validator)
+    return client
 
 
 def _awaiting(level: int = 1) -> ValidationInvoice:
@@ -28,8 +51,9 @@ def _keys(html: str) -> dict[str, str]:
     return dict(re.findall(r'name="decision" value="(\w+)".*?name="cle" value="(\w+)"', html, re.S))
 
 
-def _recipient_rows(connection, number):
-    return list(get_client(connection).rechercher_factures_destinataire(invoice_number=number).items)
+def _recipient_rows(fake, number):
+    """The invoice as its recipient sees it upstream."""
+    return list(fake.rechercher_factures_destinataire(invoice_number=number).items)
 
 
 # --- detail ----------------------------------------------------------------------------------
@@ -65,10 +89,10 @@ def test_detail_htmx_partial(logged):
     assert html.lstrip().startswith('<div id="invoice-body"') and "<!DOCTYPE" not in html
 
 
-def test_detail_upstream_failure_uses_cache_or_says_so(logged, sandbox_control):
+def test_detail_upstream_failure_uses_cache_or_says_so(logged, fake_factpulse):
     cached, fresh = ValidationInvoice.objects.filter(state=QueueState.AWAITING).order_by("pk")[:2]
     assert logged.get(f"/validation/{cached.pk}/").status_code == 200
-    sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=[CONSULT])
+    fake_factpulse.fail(CONSULT, FactPulseUnavailable(), times=2)
     stale = logged.get(f"/validation/{cached.pk}/")
     assert stale.status_code == 200
     assert "voici celui lu le" in stale.content.decode() and "Récapitulatif de la TVA" in stale.content.decode()
@@ -81,9 +105,9 @@ def test_detail_upstream_failure_uses_cache_or_says_so(logged, sandbox_control):
 # --- approve / refuse ------------------------------------------------------------------------
 
 
-def test_approve_moves_invoice_to_recipient(logged, sandbox_connection, sandbox_control):
+def test_approve_moves_invoice_to_recipient(logged, fake_factpulse):
     invoice = _awaiting()
-    assert _recipient_rows(sandbox_connection, invoice.invoice_number) == []
+    assert _recipient_rows(fake_factpulse, invoice.invoice_number) == []
     key = _keys(logged.get(f"/validation/{invoice.pk}/").content.decode())["VALIDATION"]
     response = logged.post(
         f"/validation/{invoice.pk}/decision/",
@@ -98,19 +122,17 @@ def test_approve_moves_invoice_to_recipient(logged, sandbox_connection, sandbox_
     # It left the queue.
     queue = logged.get("/validation/").content.decode()
     assert f">{invoice.invoice_number}<" not in queue
-    # The sandbox's recipient now has it, made available.
-    rows = _recipient_rows(sandbox_connection, invoice.invoice_number)
+    # Its recipient now has it upstream, made available.
+    rows = _recipient_rows(fake_factpulse, invoice.invoice_number)
     assert [r.status for r in rows] == [lc.MISE_A_DISPOSITION]
     entry = AuditEntry.objects.get(idempotency_key=key)
     assert (entry.workspace, entry.target, entry.state) == (Workspace.VALIDATION, "VALIDATION", "done")
-    assert sandbox_control.calls(TRAITER) == 1
+    assert fake_factpulse.count(DECIDE) == 1
 
 
-def test_approve_for_a_user_with_both_roles_links_to_received(
-    client, victor, synced, sandbox_connection, sandbox_control
-):
-    MembershipFactory(user=victor, connection=sandbox_connection, role=Role.RECIPIENT)
-    client.force_login(victor)
+def test_approve_for_a_user_with_both_roles_links_to_received(client, validator, synced, connection):
+    MembershipFactory(user=validator, connection=connection, role=Role.RECIPIENT)
+    client.force_login(validator)
     invoice = _awaiting()
     key = _keys(client.get(f"/validation/{invoice.pk}/").content.decode())["VALIDATION"]
     response = client.post(
@@ -121,13 +143,13 @@ def test_approve_for_a_user_with_both_roles_links_to_received(
     )
     html = response.content.decode()
     assert response.status_code == 200 and response["HX-Retarget"] == "#invoice-body"
-    received = ReceivedInvoice.objects.get(connection=sandbox_connection, invoice_id=invoice.invoice_id)
+    received = ReceivedInvoice.objects.get(connection=connection, invoice_id=invoice.invoice_id)
     assert received.status == lc.MISE_A_DISPOSITION
     assert f'href="/factures/{received.pk}/"' in html
     assert "validée" in html  # the message travels out of band
 
 
-def test_refuse_needs_reason_and_confirmation(logged, sandbox_connection, sandbox_control):
+def test_refuse_needs_reason_and_confirmation(logged, fake_factpulse):
     invoice = _awaiting(level=2)
     key = _keys(logged.get(f"/validation/{invoice.pk}/").content.decode())["REFUS"]
     data = {"decision": "REFUS", "motif": "", "confirme": "on", "cle": key, "statut_vu": invoice.status}
@@ -142,18 +164,18 @@ def test_refuse_needs_reason_and_confirmation(logged, sandbox_connection, sandbo
     assert "<!DOCTYPE html>" in no_confirm.content.decode()  # without JavaScript: the whole page
     too_long = logged.post(f"/validation/{invoice.pk}/decision/", {**data, "motif": "x" * 256})
     assert too_long.status_code == 422
-    assert sandbox_control.calls(TRAITER) == 0
+    assert fake_factpulse.count(DECIDE) == 0
     done = logged.post(f"/validation/{invoice.pk}/decision/", {**data, "motif": "Travaux non réalisés"})
     assert done.status_code == 302
     invoice.refresh_from_db()
     assert (invoice.status, invoice.state) == (lc.REFUSEE_2, QueueState.REFUSED)
     assert invoice.status_comment == "Travaux non réalisés"
-    assert _recipient_rows(sandbox_connection, invoice.invoice_number) == []
+    assert _recipient_rows(fake_factpulse, invoice.invoice_number) == []
     page = logged.get(done["Location"]).content.decode()
     assert "renvoyée au fournisseur" in page and "Travaux non réalisés" in page
 
 
-def test_double_submit_sends_once(logged, sandbox_control):
+def test_double_submit_sends_once(logged, fake_factpulse):
     invoice = _awaiting()
     key = _keys(logged.get(f"/validation/{invoice.pk}/").content.decode())["VALIDATION"]
     data = {"decision": "VALIDATION", "cle": key, "statut_vu": invoice.status}
@@ -161,14 +183,14 @@ def test_double_submit_sends_once(logged, sandbox_control):
     second = logged.post(f"/validation/{invoice.pk}/decision/", data, HTTP_HX_TARGET="decision-form", **HTMX)
     assert first.status_code == 200
     assert second.status_code == 409 and "ne sera pas envoyé une seconde fois" in second.content.decode()
-    assert sandbox_control.calls(TRAITER) == 1
+    assert fake_factpulse.count(DECIDE) == 1
     assert AuditEntry.objects.filter(workspace=Workspace.VALIDATION, action="validate").count() == 1
 
 
-def test_decision_upstream_failure(logged, sandbox_control):
+def test_decision_upstream_failure(logged, fake_factpulse):
     invoice = _awaiting()
     key = _keys(logged.get(f"/validation/{invoice.pk}/").content.decode())["VALIDATION"]
-    sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=[TRAITER])
+    fake_factpulse.fail(DECIDE, FactPulseUnavailable())
     response = logged.post(
         f"/validation/{invoice.pk}/decision/",
         {"decision": "VALIDATION", "cle": key, "statut_vu": invoice.status},
@@ -183,11 +205,11 @@ def test_decision_upstream_failure(logged, sandbox_control):
     assert invoice.state == QueueState.AWAITING
 
 
-def test_refusal_by_chorus_pro_shown_on_form(logged, sandbox_connection, sandbox_control):
+def test_refusal_by_chorus_pro_shown_on_form(logged, fake_factpulse):
     invoice = _awaiting()
     key = _keys(logged.get(f"/validation/{invoice.pk}/").content.decode())["VALIDATION"]
     # Someone else approved it in Chorus Pro meanwhile.
-    get_client(sandbox_connection).valideur_traiter_facture(invoice_id=invoice.invoice_id, action="VALIDATION")
+    fake_factpulse.valideur_traiter_facture(invoice_id=invoice.invoice_id, action="VALIDATION")
     response = logged.post(
         f"/validation/{invoice.pk}/decision/",
         {"decision": "VALIDATION", "cle": key, "statut_vu": invoice.status},
@@ -202,7 +224,7 @@ def test_refusal_by_chorus_pro_shown_on_form(logged, sandbox_connection, sandbox
     assert AuditEntry.objects.get(idempotency_key=key).state == AuditEntry.State.REFUSED
 
 
-def test_decision_not_offered_once_decided(logged, sandbox_control):
+def test_decision_not_offered_once_decided(logged, fake_factpulse):
     invoice = ValidationInvoice.objects.filter(state=QueueState.REFUSED).first()
     html = logged.get(f"/validation/{invoice.pk}/").content.decode()
     assert "Valider la facture" not in html and "n'attend plus de validation" in html
@@ -211,25 +233,23 @@ def test_decision_not_offered_once_decided(logged, sandbox_control):
         {"decision": "VALIDATION", "cle": "k" * 32, "statut_vu": invoice.status},
     )
     assert response.status_code == 409
-    assert sandbox_control.calls(TRAITER) == 0
+    assert fake_factpulse.count(DECIDE) == 0
 
 
-def test_viewer_cannot_decide(client, sandbox_connection, synced, sandbox_control):
-    user = UserFactory(username="lecteur")
-    MembershipFactory(user=user, connection=sandbox_connection, role=Role.VIEWER)
-    client.force_login(user)
+def test_viewer_cannot_decide(client, viewer, synced, fake_factpulse):
+    client.force_login(viewer)
     invoice = _awaiting()
     html = client.get(f"/validation/{invoice.pk}/").content.decode()
     assert "mais pas la valider" in html and "Valider la facture" not in html
     response = client.post(f"/validation/{invoice.pk}/decision/", {"decision": "VALIDATION", "cle": "x"})
     assert response.status_code == 403
-    assert sandbox_control.calls(TRAITER) == 0
+    assert fake_factpulse.count(DECIDE) == 0
 
 
 # --- document --------------------------------------------------------------------------------
 
 
-def test_document_through_group_download(logged, sandbox_control):
+def test_document_through_group_download(logged, fake_factpulse):
     invoice = _awaiting()
     response = logged.post(f"/validation/{invoice.pk}/document/", {"format": "PDF"})
     assert response.status_code == 200
@@ -238,7 +258,7 @@ def test_document_through_group_download(logged, sandbox_control):
     assert invoice.invoice_number in response["Content-Disposition"]
     entry = AuditEntry.objects.get(workspace=Workspace.VALIDATION, action="download")
     assert entry.state == AuditEntry.State.DONE
-    sandbox_control.faults(error_status=503, error_rate=1.0, endpoints=["factures/telecharger-groupe"])
+    fake_factpulse.fail(DOWNLOAD, FactPulseUnavailable())
     failed = logged.post(f"/validation/{invoice.pk}/document/", {"format": "PDF"})
     assert failed.status_code == 302
     assert "Le téléchargement a échoué" in logged.get(failed["Location"]).content.decode()
@@ -247,7 +267,7 @@ def test_document_through_group_download(logged, sandbox_control):
 # --- bulk approval ---------------------------------------------------------------------------
 
 
-def test_bulk_approve(logged, sandbox_connection, sandbox_control, django_capture_on_commit_callbacks):
+def test_bulk_approve(logged, fake_factpulse, django_capture_on_commit_callbacks):
     todo = list(ValidationInvoice.objects.filter(state=QueueState.AWAITING).order_by("deadline")[:3])
     refused = ValidationInvoice.objects.filter(state=QueueState.REFUSED).first()
     logged.post("/validation/selection/", {"operation": "add", "ids": [i.pk for i in [*todo, refused]]})
@@ -264,13 +284,11 @@ def test_bulk_approve(logged, sandbox_connection, sandbox_control, django_captur
     detail = logged.get(response["Location"]).content.decode()
     assert "Validation terminée" in detail and "3 validée(s)" in detail
     assert refused.invoice_number in detail and "écartée" in detail
-    assert sandbox_control.calls(TRAITER) == 3
+    assert fake_factpulse.count(DECIDE) == 3
     for invoice in todo:
         invoice.refresh_from_db()
         assert invoice.state == QueueState.VALIDATED
-        assert [r.status for r in _recipient_rows(sandbox_connection, invoice.invoice_number)] == [
-            lc.MISE_A_DISPOSITION
-        ]
+        assert [r.status for r in _recipient_rows(fake_factpulse, invoice.invoice_number)] == [lc.MISE_A_DISPOSITION]
 
 
 @pytest.mark.django_db
