@@ -10,12 +10,18 @@ have been applied). An unknown outcome is checked upstream at once and again by 
 reconciliation job (`chorusweb.recovery`); while it is unknown no action is sent on the
 invoice, and if it cannot be confirmed it becomes "non confirmée": only a person can decide
 to resend it. An action left pending by a process that died is reconciled the same way.
+
+Every upstream write of a workspace has the same shape: `audit_begin()`, then `send_once()`
+(the one gateway call, and what to do when it fails), then the mirror update and
+`audit_settle()` in one transaction. `resend()` is a person's decision to send again.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -307,3 +313,54 @@ def audit_trail(*, connection_id: int, workspace: str, invoice_id: int, limit: i
         .select_related("user")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class Sent[T]:
+    """A write sent once: the gateway's answer, or None when no answer came back but the check
+    upstream found the write applied (the entry is then settled as done, the mirror re-read)."""
+
+    entry: AuditEntry
+    answer: T | None
+
+
+def send_once[T](
+    entry: AuditEntry,
+    send: Callable[[], T],
+    *,
+    refused: type[UpstreamRefused] | None = None,
+    on_refused: Callable[[], object] | None = None,
+) -> Sent[T]:
+    """Make the one gateway call `send()` of a write recorded by `audit_begin`, and settle what
+    went wrong (the caller settles a success with its mirror update).
+
+    Refused by Chorus Pro: the entry says so, `on_refused()` runs (the mirror is behind upstream:
+    re-read the invoice, inside a bulk run too) and `refused(libelle, entry)` is raised. No usable
+    answer: the outcome is checked upstream at once; unknown still, OutcomeUnknown is raised;
+    applied after all, the Sent has no answer. Not sent: the gateway error is raised. Without
+    `refused` (a download), every failure is raised: a lost answer is a lost document.
+    """
+    try:
+        return Sent(entry, send())
+    except FactPulseError as exc:
+        if refused is not None and isinstance(exc, FactPulseRefused):
+            settle_error(entry, exc)
+            if on_refused is not None:
+                on_refused()
+            raise refused(exc.user_message, entry) from exc
+        entry = settle_failure(entry, exc)
+        if refused is None or entry.state != AuditEntry.State.DONE:
+            raise_unsettled(entry, exc)
+        return Sent(entry, None)
+
+
+def resend(entry: AuditEntry, model, send: Callable[[Any, str], Any]) -> Any:
+    """A person's decision: send again an action that could not be confirmed.
+
+    `send(invoice, key)` sends it with the workspace's single-invoice service (`model`: its
+    mirror), under a one-time key of its own; the entry records the action it became.
+    """
+    invoice = model.objects.select_related("connection").get(connection=entry.connection, invoice_id=entry.invoice_id)
+    outcome = send(invoice, f"resend:{entry.pk}")
+    AuditEntry.objects.filter(pk=entry.pk, resent_as__isnull=True).update(resent_as=outcome.entry)
+    return outcome

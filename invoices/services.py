@@ -15,7 +15,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -33,33 +33,16 @@ from chorusweb import lifecycle as lc
 from chorusweb import mirror
 from chorusweb import payment_delay as pd
 from chorusweb.access import Action, access_for
-from chorusweb.audit import (
-    ActionRejected,
-    UpstreamRefused,
-    audit_begin,
-    audit_settle,
-    raise_unsettled,
-    settle_error,
-    settle_failure,
-)
-from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
+from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, resend, send_once
+from chorusweb.bulk import BulkPlan, bulk_already_started, bulk_item, bulk_run_create, plan
 from chorusweb.exports import GroupZip, download_stamp
-from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
+from chorusweb.factpulse import DownloadedDocument, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.sync import (
-    PageStats,
-    Progress,
-    prefetched_pages,
-    sync_enqueue,
-    sync_execute,
-    sync_first_visit,
-    sync_start,
-    sync_task_run,
-)
+from chorusweb.sync import PageStats, sync_enqueue, sync_first_visit, sync_recording, sync_start, sync_task_run
 from invoices import facturx
 from invoices.clock import clocks_recompute, invoice_clock
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice, net_columns, search_columns
-from invoices.stats import Contribution, stats_apply, stats_rebuild
+from invoices.stats import CONTRIBUTING_FIELDS, Contribution, stats_apply, stats_rebuild
 
 logger = logging.getLogger(__name__)
 
@@ -113,11 +96,7 @@ def row_fingerprint(raw) -> str:
 
 
 def _mirror_values(row: ReceivedInvoiceRow) -> dict:
-    values = {name: getattr(row, name) for name in ROW_FIELDS}
-    for name in ROW_FIELDS:
-        if values[name] is None and ReceivedInvoice._meta.get_field(name).null is False:
-            values[name] = ""
-    values["currency"] = values["currency"] or "EUR"
+    values = mirror.row_values(ReceivedInvoice, row, ROW_FIELDS)
     values["downloaded"] = bool(row.downloaded)
     values["status"] = lc.normalise_status(row.status) or row.status
     values["supplier_search"], values["search_text"] = search_columns({**values, "invoice_id": row.invoice_id})
@@ -159,49 +138,19 @@ def upsert_received_rows(
         return PageStats(rows=len(by_id), created=0, changed=0)
     values = {iid: computed[iid] for iid in write}
     with transaction.atomic():
-        # Read under lock: an action settling now waits for this page, never the reverse.
-        held = {
-            row["invoice_id"]: row
-            for row in ReceivedInvoice.objects.select_for_update()
-            .filter(connection=connection, invoice_id__in=values)
-            .values(
-                "invoice_id",
-                "status",
-                "service_code",
-                "recipient_code",
-                "recipient_name",
-                "invoice_type",
-                "total_excl_tax",
-                "total_incl_tax",
-                "synced_at",
-                "status_changed_at",
-            )
-        }
-        for iid in [
-            iid
-            for iid in values
-            if iid in held
-            and mirror.is_older((held[iid]["synced_at"], held[iid]["status_changed_at"]), values[iid], fetched_at)
-        ]:
-            del values[iid]
+        # The queue counters move with the rows: the mirror rows are held with what they count.
+        held = mirror.write_page(
+            ReceivedInvoice,
+            connection,
+            values,
+            rows=by_id,
+            fetched_at=fetched_at,
+            update=[*ROW_FIELDS, *DERIVED_FIELDS, "fingerprint"],
+            held=CONTRIBUTING_FIELDS,
+            extra=lambda iid: {"fingerprint": prints[iid]},
+        ).held
         existing = {iid: held[iid] for iid in values if iid in held}
         changed = [iid for iid, v in values.items() if existing.get(iid, {}).get("status", "") != v["status"]]
-        mirror.upsert(
-            ReceivedInvoice,
-            [
-                {
-                    "connection_id": connection.pk,
-                    "invoice_id": iid,
-                    **v,
-                    "raw": dict(by_id[iid].raw),
-                    "fingerprint": prints[iid],
-                    "synced_at": fetched_at,
-                }
-                for iid, v in values.items()
-            ],
-            unique=["connection", "invoice_id"],
-            update=[*ROW_FIELDS, *DERIVED_FIELDS, "raw", "fingerprint", "synced_at"],
-        )
         if track_stats:
             stats_apply(
                 connection.pk,
@@ -237,37 +186,32 @@ def upsert_received_rows(
     return PageStats(rows=len(by_id), created=created, changed=len(changed) - created)
 
 
-def _fetch_received(connection: Connection) -> callable:
-    def fetch(since: datetime | None, progress: Progress) -> None:
+def _sync_received(run: SyncRun) -> SyncRun:
+    """Page through the connection's received invoices into the mirror: all of them on a full
+    run (which rebuilds the queue counters), those whose status changed since the last run else."""
+    connection, since = run.connection, run.since
+    with sync_recording(run) as sync:
         client = get_client(connection)
-
-        asked_at: dict[int, datetime] = {}
-
-        def fetch_page(number: int):
-            asked_at[number] = timezone.now()
-            return client.rechercher_factures_destinataire(
+        changed_from = timezone.localdate(since) if since else None
+        for page, asked_at in sync.pages(
+            lambda number: client.rechercher_factures_destinataire(
                 page=number,
                 page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE,
-                status_changed_from=timezone.localdate(since) if since else None,
+                status_changed_from=changed_from,
                 sort_column="IdFacture",
                 sort_desc=False,
             )
-
-        for number, page in enumerate(prefetched_pages(fetch_page), start=1):
-            stats = upsert_received_rows(
-                connection, page.items, track_stats=since is not None, fetched_at=asked_at[number]
-            )
-            progress(stats, page.total)
+        ):
+            stats = upsert_received_rows(connection, page.items, track_stats=since is not None, fetched_at=asked_at)
+            sync.page(stats, page.total)
         if since is None:
             stats_rebuild(connection.pk)  # a full pass also repairs the counters
-
-    return fetch
+    return run
 
 
 def sync_received(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
     """Synchronise the mirror of a connection now (full the first time, then incremental)."""
-    run = sync_start(connection=connection, workspace=Workspace.RECEIVED, full=full, user=user)
-    return sync_execute(run, _fetch_received(connection))
+    return _sync_received(sync_start(connection=connection, workspace=Workspace.RECEIVED, full=full, user=user))
 
 
 def invoice_rejection_cost(clock: pd.Clock) -> str:
@@ -278,7 +222,7 @@ def invoice_rejection_cost(clock: pd.Clock) -> str:
 @task()
 def sync_received_task(run_id: int, attempt: int = 1) -> str:
     """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
-    return sync_task_run(run_id, _fetch_received, sync_received_task, attempt)
+    return sync_task_run(run_id, _sync_received, sync_received_task, attempt)
 
 
 def sync_received_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
@@ -304,17 +248,9 @@ def refresh_invoices(*, connection: Connection, invoices: Iterable[ReceivedInvoi
 
     Best effort: a failure is logged and leaves the mirror as it is.
     """
-    client = get_client(connection)
+    search = get_client(connection).rechercher_factures_destinataire
     for invoice in invoices:
-        asked_at = timezone.now()
-        try:
-            page = client.rechercher_factures_destinataire(invoice_number=invoice.invoice_number, page_size=100)
-        except FactPulseError as exc:
-            logger.info("Refresh of invoice %s failed: %s", invoice.invoice_id, exc)
-            continue
-        rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
-        if rows:
-            upsert_received_rows(connection, rows, fetched_at=asked_at)
+        mirror.refresh(search, upsert_received_rows, invoice, connection=connection)
 
 
 # --- Processing ---------------------------------------------------------------------------
@@ -388,26 +324,22 @@ def invoice_process(
         idempotency_key=idempotency_key,
         batch=batch,
     )
-    try:
-        result = get_client(invoice.connection).traiter_facture_recue(
+    sent = send_once(
+        entry,
+        lambda: get_client(invoice.connection).traiter_facture_recue(
             invoice_id=invoice.invoice_id,
             new_status=target,
             reason=reason or None,
             comment=comment or None,
             mandate_number=(mandate_number or None) if target == lc.MANDATE_TARGET else None,
-        )
-    except FactPulseRefused as exc:
-        settle_error(entry, exc)
-        # A refusal means our mirror is behind upstream: re-read the invoice, inside a bulk run too.
-        refresh_invoices(connection=invoice.connection, invoices=[invoice])
-        raise ProcessRefused(exc.user_message, entry) from exc
-    except FactPulseError as exc:
-        entry = settle_failure(entry, exc)
-        if entry.state != AuditEntry.State.DONE:
-            raise_unsettled(entry, exc)
+        ),
+        refused=ProcessRefused,
+        on_refused=lambda: refresh_invoices(connection=invoice.connection, invoices=[invoice]),
+    )
+    entry, result = sent.entry, sent.answer
+    if result is None:
         # The answer was lost but the check upstream shows the status applied (mirror refreshed).
-        row = ReceivedInvoice.objects.get(pk=invoice.pk)
-        return ProcessOutcome(row, entry, entry.outcome)
+        return ProcessOutcome(ReceivedInvoice.objects.get(pk=invoice.pk), entry, entry.outcome)
 
     with transaction.atomic():
         row = ReceivedInvoice.objects.select_for_update().get(pk=invoice.pk)
@@ -497,37 +429,20 @@ def invoice_service_done_set(*, user, invoice: ReceivedInvoice, day: date | None
 # --- Bulk processing ----------------------------------------------------------------------
 
 
-@dataclass
-class BulkPlan:
-    sendable: list[ReceivedInvoice]
-    skipped: list[dict] = field(default_factory=list)
-
-
 def bulk_plan(*, user, invoices: Sequence[ReceivedInvoice], target: str, reason: str = "") -> BulkPlan:
     """Split the selection: invoices the target can be applied to, and why the others cannot."""
     access = access_for(user)
-    plan = BulkPlan(sendable=[])
-    for invoice in invoices:
+
+    def why(invoice: ReceivedInvoice) -> str:
         if not access.can(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code):
-            why = _("Vous ne pouvez pas traiter les factures de ce service.")
-        else:
-            check = lc.check_transition(invoice.status, target, reason)
-            why = "" if check.allowed else check.message
-            if lc.normalise_status(target) == lc.SUSPENDUE:
-                why = pd.suspension_refusal(invoice.status, ordered=False) or why
-        if why:
-            plan.skipped.append(
-                {
-                    "pk": invoice.pk,
-                    "invoice_number": invoice.invoice_number,
-                    "supplier_name": invoice.supplier_name,
-                    "status": invoice.status,
-                    "reason": why,
-                }
-            )
-        else:
-            plan.sendable.append(invoice)
-    return plan
+            return _("Vous ne pouvez pas traiter les factures de ce service.")
+        check = lc.check_transition(invoice.status, target, reason)
+        refusal = "" if check.allowed else check.message
+        if lc.normalise_status(target) == lc.SUSPENDUE:
+            refusal = pd.suspension_refusal(invoice.status, ordered=False) or refusal
+        return refusal
+
+    return plan(invoices, why=why)
 
 
 def bulk_process_start(
@@ -553,20 +468,12 @@ def bulk_process_start(
             _("Un traitement par lot porte sur %(max)d factures au plus.") % {"max": settings.CHORUSWEB_BULK_MAX}
         )
     target = lc.normalise_status(target)
-    plan = bulk_plan(user=user, invoices=invoices, target=target, reason=reason)
+    checked = bulk_plan(user=user, invoices=invoices, target=target, reason=reason)
     if confirmed is not None:
-        unconfirmed = [inv for inv in plan.sendable if inv.pk not in confirmed]
-        plan.sendable = [inv for inv in plan.sendable if inv.pk in confirmed]
-        plan.skipped.extend(
-            {
-                "pk": inv.pk,
-                "invoice_number": inv.invoice_number,
-                "supplier_name": inv.supplier_name,
-                "status": inv.status,
-                "reason": _("Absente du résumé confirmé : elle n'est pas envoyée."),
-            }
-            for inv in unconfirmed
-        )
+        unconfirmed = [inv for inv in checked.sendable if inv.pk not in confirmed]
+        checked.sendable = [inv for inv in checked.sendable if inv.pk in confirmed]
+        for invoice in unconfirmed:
+            checked.set_aside(invoice, _("Absente du résumé confirmé : elle n'est pas envoyée."))
     extra = {"comment": comment, "mandate_number": mandate_number}
     return bulk_run_create(
         workspace=Workspace.RECEIVED,
@@ -574,8 +481,8 @@ def bulk_process_start(
         action="process",
         target=target,
         reason=reason,
-        sendable=plan.sendable,
-        skipped=plan.skipped,
+        sendable=checked.sendable,
+        skipped=checked.skipped,
         extra=extra,
         idempotency_key=idempotency_key,
     )
@@ -583,13 +490,11 @@ def bulk_process_start(
 
 def bulk_process_one(run: BulkRun, invoice_pk: int, key: str, extra: dict):
     """Send one invoice of a bulk run (see `chorusweb.bulk`); False when it no longer exists."""
-    invoice = ReceivedInvoice.objects.select_related("connection").filter(pk=invoice_pk).first()
-    if invoice is None:
-        return False
-    return bulk_item_call(
+    return bulk_item(
         run,
-        invoice,
-        lambda: invoice_process(
+        ReceivedInvoice,
+        invoice_pk,
+        lambda invoice: invoice_process(
             user=run.user,
             invoice=invoice,
             target=run.target,
@@ -636,20 +541,19 @@ def received_entry_check(entry: AuditEntry) -> bool | None:
 
 def received_entry_resend(*, user, entry: AuditEntry) -> ProcessOutcome:
     """A person's decision: send again a status change that could not be confirmed."""
-    invoice = ReceivedInvoice.objects.select_related("connection").get(
-        connection=entry.connection, invoice_id=entry.invoice_id
+    return resend(
+        entry,
+        ReceivedInvoice,
+        lambda invoice, key: invoice_process(
+            user=user,
+            invoice=invoice,
+            target=entry.target,
+            reason=entry.reason,
+            comment=entry.details.get("comment", ""),
+            mandate_number=entry.details.get("mandate_number", ""),
+            idempotency_key=key,
+        ),
     )
-    outcome = invoice_process(
-        user=user,
-        invoice=invoice,
-        target=entry.target,
-        reason=entry.reason,
-        comment=entry.details.get("comment", ""),
-        mandate_number=entry.details.get("mandate_number", ""),
-        idempotency_key=f"resend:{entry.pk}",
-    )
-    AuditEntry.objects.filter(pk=entry.pk, resent_as__isnull=True).update(resent_as=outcome.entry)
-    return outcome
 
 
 # --- Downloads ----------------------------------------------------------------------------
@@ -691,16 +595,16 @@ def _download_chunk(
         details={"invoice_ids": [inv.invoice_id for inv in invoices], "attachments": include_attachments},
         exclusive=False,
     )
-    try:
-        document = get_client(connection).telecharger_groupe_factures(
+    # A download marks the invoices as downloaded upstream: an unanswered one is a write whose
+    # outcome is unknown (checked at once, never sent again on its own).
+    document = send_once(
+        entry,
+        lambda: get_client(connection).telecharger_groupe_factures(
             invoice_ids=[inv.invoice_id for inv in invoices],
             file_format=file_format,
             include_attachments=include_attachments,
-        )
-    except FactPulseError as exc:
-        # A download marks the invoices as downloaded upstream: an unanswered one is a write
-        # whose outcome is unknown (checked at once, never sent again on its own).
-        raise_unsettled(settle_failure(entry, exc), exc)
+        ),
+    ).answer
     with transaction.atomic():
         ReceivedInvoice.objects.filter(pk__in=[inv.pk for inv in invoices]).update(downloaded=True)
         audit_settle(

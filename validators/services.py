@@ -14,7 +14,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -27,21 +27,12 @@ from django.utils.translation import gettext as _
 from chorusweb import lifecycle as lc
 from chorusweb import mirror
 from chorusweb.access import Action, access_for
-from chorusweb.audit import (
-    ActionRejected,
-    UpstreamRefused,
-    audit_begin,
-    audit_settle,
-    raise_unsettled,
-    settle_error,
-    settle_failure,
-)
-from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
+from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, resend, send_once
+from chorusweb.bulk import BulkPlan, bulk_already_started, bulk_item, bulk_run_create, plan
 from chorusweb.exports import GroupZip
 from chorusweb.factpulse import (
     DownloadedDocument,
     FactPulseError,
-    FactPulseRefused,
     ValidatorInvoiceDetail,
     ValidatorInvoiceRow,
     get_client,
@@ -50,12 +41,10 @@ from chorusweb.factpulse import (
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
 from chorusweb.sync import (
     PageStats,
-    Progress,
     SyncAlreadyRunning,
-    prefetched_pages,
     sync_enqueue,
-    sync_execute,
     sync_first_visit,
+    sync_recording,
     sync_start,
     sync_task_run,
 )
@@ -109,39 +98,15 @@ ROW_FIELDS = (
 )
 
 
+#: The row's attributes whose names are not the mirror's.
+RENAMED = {"deadline": "validation_deadline", "supplier_upstream_id": "supplier_id"}
+
+
 def _mirror_values(row: ValidatorInvoiceRow) -> dict:
     status = lc.normalise_status(row.status) or row.status
-    return {
-        "invoice_number": row.invoice_number or "",
-        "invoice_type": row.invoice_type or "",
-        "framework": row.framework or "",
-        "status": status,
-        "state": state_of(status),
-        "level": level_of(status),
-        "status_changed_at": row.status_changed_at,
-        "invoice_date": row.invoice_date,
-        "deposit_date": row.deposit_date,
-        "deadline": row.validation_deadline,
-        "total_excl_tax": row.total_excl_tax,
-        "total_incl_tax": row.total_incl_tax,
-        "amount_due": row.amount_due,
-        "currency": row.currency or "EUR",
-        "supplier_upstream_id": row.supplier_id,
-        "supplier_code": row.supplier_code or "",
-        "supplier_name": row.supplier_name or "",
-        "recipient_id": row.recipient_id,
-        "recipient_code": row.recipient_code or "",
-        "recipient_name": row.recipient_name or "",
-        "service_id": row.service_id,
-        "service_code": row.service_code or "",
-        "service_name": row.service_name or "",
-        "validator_code": row.validator_code or "",
-        "validator_name": row.validator_name or "",
-        "moe_name": row.moe_name or "",
-        "moa_name": row.moa_name or "",
-        "contract_number": row.contract_number or "",
-        "engagement_number": row.engagement_number or "",
-    }
+    derived = {"status": status, "state": state_of(status), "level": level_of(status)}
+    read = [name for name in ROW_FIELDS if name not in derived]
+    return {**mirror.row_values(ValidationInvoice, row, read, renamed=RENAMED), **derived}
 
 
 def upsert_validation_rows(
@@ -154,38 +119,18 @@ def upsert_validation_rows(
     """
     if not rows:
         return PageStats(0, 0, 0)
-    fetched_at = fetched_at or timezone.now()
     by_id = {row.invoice_id: row for row in rows}
-    values = {iid: _mirror_values(row) for iid, row in by_id.items()}
     with transaction.atomic():
-        held = {
-            iid: (status, synced_at, changed_at)
-            for iid, status, synced_at, changed_at in ValidationInvoice.objects.select_for_update()
-            .filter(connection=connection, invoice_id__in=by_id)
-            .values_list("invoice_id", "status", "synced_at", "status_changed_at")
-        }
-        for iid in [iid for iid in values if iid in held and mirror.is_older(held[iid][1:], values[iid], fetched_at)]:
-            del values[iid]
-        existing = {iid: held[iid][0] for iid in held}
-        mirror.upsert(
+        page = mirror.write_page(
             ValidationInvoice,
-            [
-                {
-                    "connection_id": connection.pk,
-                    "invoice_id": iid,
-                    **v,
-                    "status_comment": "",
-                    "raw": dict(by_id[iid].raw),
-                    "synced_at": fetched_at,
-                }
-                for iid, v in values.items()
-            ],
-            unique=["connection", "invoice_id"],
-            update=[*ROW_FIELDS, "raw", "synced_at"],
+            connection,
+            {iid: _mirror_values(row) for iid, row in by_id.items()},
+            rows=by_id,
+            fetched_at=fetched_at or timezone.now(),
+            update=ROW_FIELDS,
+            extra=lambda iid: {"status_comment": ""},
         )
-    created = sum(1 for iid in by_id if iid not in existing)
-    changed = sum(1 for iid, v in values.items() if iid in existing and existing[iid] != v["status"])
-    return PageStats(rows=len(by_id), created=created, changed=changed)
+    return page.stats()
 
 
 def _window_start(connection: Connection, since: datetime | None) -> date | None:
@@ -202,27 +147,25 @@ def _window_start(connection: Connection, since: datetime | None) -> date | None
     return min(start, oldest_waiting) if oldest_waiting else start
 
 
-def _fetch_validation(connection: Connection):
-    def fetch(since: datetime | None, progress: Progress) -> None:
+def _sync_validation(run: SyncRun) -> SyncRun:
+    """Page through the connection's validation queue into the mirror (every invoice deposited in
+    the window), then set aside the invoices awaiting us that upstream no longer lists."""
+    connection = run.connection
+    with sync_recording(run) as sync:
         client = get_client(connection)
-        start = _window_start(connection, since)
+        start = _window_start(connection, run.since)
         seen: set[int] = set()
-
-        asked_at: dict[int, datetime] = {}
-
-        def fetch_page(number: int):
-            asked_at[number] = timezone.now()
-            return client.valideur_rechercher_factures(
+        for page, asked_at in sync.pages(
+            lambda number: client.valideur_rechercher_factures(
                 deposited_from=start,
                 page=number,
                 page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE,
                 sort_column="IdFacture",
                 sort_desc=False,
             )
-
-        for number, page in enumerate(prefetched_pages(fetch_page), start=1):
+        ):
             seen.update(row.invoice_id for row in page.items)
-            progress(upsert_validation_rows(connection, page.items, fetched_at=asked_at[number]), page.total)
+            sync.page(upsert_validation_rows(connection, page.items, fetched_at=asked_at), page.total)
         # Still in our queue but no longer in Chorus Pro's answer: not awaiting anyone any more.
         vanished = ValidationInvoice.objects.filter(connection=connection, state=QueueState.AWAITING).exclude(
             invoice_id__in=seen
@@ -230,20 +173,18 @@ def _fetch_validation(connection: Connection):
         if start is not None:
             vanished = vanished.filter(deposit_date__gte=start)
         vanished.update(state=QueueState.GONE, synced_at=timezone.now())
-
-    return fetch
+    return run
 
 
 def sync_validation(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
     """Synchronise the validation mirror of a connection now (used by `sync_chorus`)."""
-    run = sync_start(connection=connection, workspace=Workspace.VALIDATION, full=full, user=user)
-    return sync_execute(run, _fetch_validation(connection))
+    return _sync_validation(sync_start(connection=connection, workspace=Workspace.VALIDATION, full=full, user=user))
 
 
 @task()
 def sync_validation_task(run_id: int, attempt: int = 1) -> str:
     """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
-    return sync_task_run(run_id, _fetch_validation, sync_validation_task, attempt)
+    return sync_task_run(run_id, _sync_validation, sync_validation_task, attempt)
 
 
 def sync_validation_first_visit(*, user) -> tuple[list, bool]:
@@ -266,17 +207,7 @@ def sync_validation_enqueue(*, user, never_synced_only: bool = False) -> list[Sy
 
 def refresh_validation(*, invoice: ValidationInvoice) -> None:
     """Re-read one invoice from upstream (by number) after an action. Best effort."""
-    asked_at = timezone.now()
-    try:
-        page = get_client(invoice.connection).valideur_rechercher_factures(
-            invoice_number=invoice.invoice_number, page_size=100
-        )
-    except FactPulseError as exc:
-        logger.info("Refresh of validation invoice %s failed: %s", invoice.invoice_id, exc)
-        return
-    rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
-    if rows:
-        upsert_validation_rows(invoice.connection, rows, fetched_at=asked_at)
+    mirror.refresh(get_client(invoice.connection).valideur_rechercher_factures, upsert_validation_rows, invoice)
 
 
 def _refresh_received(*, user, invoice: ValidationInvoice):
@@ -286,18 +217,10 @@ def _refresh_received(*, user, invoice: ValidationInvoice):
     """
     if not access_for(user).can(Action.VIEW_RECEIVED, invoice.connection_id, invoice.service_code):
         return None
-    asked_at = timezone.now()
-    try:
-        page = get_client(invoice.connection).rechercher_factures_destinataire(
-            invoice_number=invoice.invoice_number, page_size=100
-        )
-    except FactPulseError as exc:
-        logger.info("Received refresh of %s failed: %s", invoice.invoice_id, exc)
+    if not mirror.refresh(
+        get_client(invoice.connection).rechercher_factures_destinataire, upsert_received_rows, invoice
+    ):
         return None
-    rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
-    if not rows:
-        return None
-    upsert_received_rows(invoice.connection, rows, fetched_at=asked_at)
     return ReceivedInvoice.objects.filter(connection=invoice.connection, invoice_id=invoice.invoice_id).first()
 
 
@@ -390,25 +313,18 @@ def invoice_decide(
         idempotency_key=idempotency_key,
         batch=batch,
     )
-    try:
-        result = get_client(invoice.connection).valideur_traiter_facture(
-            invoice_id=invoice.invoice_id,
-            action=action,
-            reason=reason or None,
-            complement=complement or None,
-        )
-    except FactPulseRefused as exc:
-        settle_error(entry, exc)
-        # A refusal means our mirror is behind upstream: re-read the invoice, inside a bulk run too.
-        refresh_validation(invoice=invoice)
-        raise ValidationRefused(exc.user_message, entry) from exc
-    except FactPulseError as exc:
-        entry = settle_failure(entry, exc)
-        if entry.state != AuditEntry.State.DONE:
-            raise_unsettled(entry, exc)
+    sent = send_once(
+        entry,
+        lambda: get_client(invoice.connection).valideur_traiter_facture(
+            invoice_id=invoice.invoice_id, action=action, reason=reason or None, complement=complement or None
+        ),
+        refused=ValidationRefused,
+        on_refused=lambda: refresh_validation(invoice=invoice),
+    )
+    entry, result = sent.entry, sent.answer
+    if result is None:
         # The answer was lost but the check upstream shows the decision applied (mirror refreshed).
-        row = ValidationInvoice.objects.get(pk=invoice.pk)
-        return ValidationOutcome(row, entry, entry.outcome, None)
+        return ValidationOutcome(ValidationInvoice.objects.get(pk=invoice.pk), entry, entry.outcome, None)
 
     with transaction.atomic():
         row = ValidationInvoice.objects.select_for_update().get(pk=invoice.pk)
@@ -432,34 +348,16 @@ def invoice_decide(
 # --- Bulk approval --------------------------------------------------------------------------
 
 
-@dataclass
-class BulkPlan:
-    sendable: list[ValidationInvoice]
-    skipped: list[dict] = field(default_factory=list)
-
-
 def bulk_approve_plan(*, user, invoices: Sequence[ValidationInvoice]) -> BulkPlan:
     """Split the selection: invoices that can be approved, and why the others cannot."""
     access = access_for(user)
-    plan = BulkPlan(sendable=[])
-    for invoice in invoices:
+
+    def why(invoice: ValidationInvoice) -> str:
         if not access.can(Action.VALIDATE, invoice.connection_id, invoice.service_code):
-            why = _("Vous ne pouvez pas valider les factures de ce service.")
-        else:
-            why = check_decision(invoice, lc.VALIDATION_ACTION_APPROVE, "")
-        if why:
-            plan.skipped.append(
-                {
-                    "pk": invoice.pk,
-                    "invoice_number": invoice.invoice_number,
-                    "supplier_name": invoice.supplier_name,
-                    "status": invoice.status,
-                    "reason": why,
-                }
-            )
-        else:
-            plan.sendable.append(invoice)
-    return plan
+            return _("Vous ne pouvez pas valider les factures de ce service.")
+        return check_decision(invoice, lc.VALIDATION_ACTION_APPROVE, "")
+
+    return plan(invoices, why=why)
 
 
 def bulk_approve_start(
@@ -474,15 +372,15 @@ def bulk_approve_start(
         )
     if not invoices:
         raise ActionRejected(_("Aucune facture sélectionnée."))
-    plan = bulk_approve_plan(user=user, invoices=invoices)
+    checked = bulk_approve_plan(user=user, invoices=invoices)
     return bulk_run_create(
         workspace=Workspace.VALIDATION,
         user=user,
         action="validate",
         target=lc.VALIDATION_ACTION_APPROVE,
         reason="",
-        sendable=plan.sendable,
-        skipped=plan.skipped,
+        sendable=checked.sendable,
+        skipped=checked.skipped,
         extra={"complement": complement},
         idempotency_key=idempotency_key,
     )
@@ -490,13 +388,11 @@ def bulk_approve_start(
 
 def bulk_approve_one(run: BulkRun, invoice_pk: int, key: str, extra: dict):
     """Approve one invoice of a bulk run (see `chorusweb.bulk`); False when it no longer exists."""
-    invoice = ValidationInvoice.objects.select_related("connection").filter(pk=invoice_pk).first()
-    if invoice is None:
-        return False
-    return bulk_item_call(
+    return bulk_item(
         run,
-        invoice,
-        lambda: invoice_decide(
+        ValidationInvoice,
+        invoice_pk,
+        lambda invoice: invoice_decide(
             user=run.user,
             invoice=invoice,
             action=lc.VALIDATION_ACTION_APPROVE,
@@ -528,12 +424,9 @@ def validation_entry_check(entry: AuditEntry) -> bool | None:
     the decision shows as applied (the invoice left the status it had when the decision was sent)."""
     if entry.action != "validate" or not entry.invoice_number:
         return None  # a validator's download leaves no trace upstream that can be read back
-    asked_at = timezone.now()
-    page = get_client(entry.connection).valideur_rechercher_factures(invoice_number=entry.invoice_number, page_size=100)
-    rows = [row for row in page.items if row.invoice_id == entry.invoice_id]
+    rows = mirror.reread(get_client(entry.connection).valideur_rechercher_factures, upsert_validation_rows, entry)
     if not rows:
         return None
-    upsert_validation_rows(entry.connection, rows, fetched_at=asked_at)
     status = lc.normalise_status(rows[0].status)
     before = entry.details.get("status_before", "")
     expected = lc.AWAITING_VALIDATION.get(before, {}).get(entry.target)
@@ -544,19 +437,18 @@ def validation_entry_check(entry: AuditEntry) -> bool | None:
 
 def validation_entry_resend(*, user, entry: AuditEntry) -> ValidationOutcome:
     """A person's decision: send again a decision that could not be confirmed."""
-    invoice = ValidationInvoice.objects.select_related("connection").get(
-        connection=entry.connection, invoice_id=entry.invoice_id
+    return resend(
+        entry,
+        ValidationInvoice,
+        lambda invoice, key: invoice_decide(
+            user=user,
+            invoice=invoice,
+            action=entry.target,
+            reason=entry.reason,
+            complement=entry.details.get("complement", ""),
+            idempotency_key=key,
+        ),
     )
-    outcome = invoice_decide(
-        user=user,
-        invoice=invoice,
-        action=entry.target,
-        reason=entry.reason,
-        complement=entry.details.get("complement", ""),
-        idempotency_key=f"resend:{entry.pk}",
-    )
-    AuditEntry.objects.filter(pk=entry.pk, resent_as__isnull=True).update(resent_as=outcome.entry)
-    return outcome
 
 
 # --- Detail and document --------------------------------------------------------------------
@@ -620,12 +512,12 @@ def validation_document(
         details={"invoice_ids": [invoice.invoice_id], "attachments": include_attachments},
         exclusive=False,
     )
-    try:
-        document = get_client(invoice.connection).telecharger_groupe_factures(
+    document = send_once(
+        entry,
+        lambda: get_client(invoice.connection).telecharger_groupe_factures(
             invoice_ids=[invoice.invoice_id], file_format=file_format, include_attachments=include_attachments
-        )
-    except FactPulseError as exc:
-        raise_unsettled(settle_failure(entry, exc), exc)
+        ),
+    ).answer
     audit_settle(
         entry,
         state=AuditEntry.State.DONE,
