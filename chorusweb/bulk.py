@@ -238,13 +238,19 @@ class BulkItemRejected(ActionRejected):
         self.invoice = invoice
 
 
-def bulk_item(run: BulkRun, model, invoice_pk: int, send: Callable[[Any], Any]) -> Any:
-    """For senders: send the run's invoice `invoice_pk` (a row of `model`) with `send(invoice)`, the
-    single-invoice service; False when it no longer exists (see `bulk_item_call`)."""
+def bulk_item(run: BulkRun, model, invoice_pk: int, key: str, send: Callable[..., Any]) -> Any:
+    """For senders: send the run's invoice `invoice_pk` (a row of `model`) with the single-invoice
+    service, `send(invoice, **sending)`; False when it no longer exists (see `bulk_item_call`).
+
+    `sending` is what every invoice of a run is sent with: the run's user, the item's one-time
+    `key`, the run as batch, and no re-read after a success (the run's end synchronises).
+    """
     invoice = model.objects.select_related("connection").filter(pk=invoice_pk).first()
     if invoice is None:
         return False
-    return bulk_item_call(run, invoice, lambda: send(invoice))
+    return bulk_item_call(
+        run, invoice, lambda: send(invoice, user=run.user, idempotency_key=key, batch=run.pk, refresh=False)
+    )
 
 
 def bulk_item_call(run: BulkRun, invoice: Any, call) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -117,6 +117,20 @@ def is_older(held: tuple[datetime | None, datetime | None], incoming: dict[str, 
     return bool(changed_at and incoming_changed_at and incoming_changed_at < changed_at)
 
 
+#: The parties an invoice names, as the mirrors store them: its supplier, its recipient
+#: structure and the structure's service.
+PARTY_FIELDS = (
+    "supplier_code",
+    "supplier_name",
+    "recipient_id",
+    "recipient_code",
+    "recipient_name",
+    "service_id",
+    "service_code",
+    "service_name",
+)
+
+
 def row_values(
     model: type[Model], row: Any, fields: Sequence[str], *, renamed: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -156,22 +170,24 @@ class PageWrite:
 def write_page(
     model: type[Model],
     connection,
-    values: dict[int, dict],
+    rows: Iterable[Any],
+    values_of: Callable[[Any], dict],
     *,
-    rows: Mapping[int, Any],
-    fetched_at: datetime,
-    update: Sequence[str],
+    fetched_at: datetime | None = None,
     held: Sequence[str] = ("status",),
-    extra: Callable[[int], dict] | None = None,
+    insert: Mapping[str, Any] | None = None,
 ) -> PageWrite:
-    """Upsert `values` (by invoice id) into a mirror with each row's `raw` answer; call it inside
-    the page's transaction.
+    """Write one page of upstream rows into a mirror; call it inside the page's transaction.
 
-    The mirror rows are read under lock first (an action settling now waits for this page, never
-    the reverse), with their `held` columns; an incoming row older than the one held (`is_older`)
-    is left out of `values`. `extra(invoice_id)`: columns written on insert only, unless named in
-    `update`.
+    Each row is stored with its values (`values_of(row)`: the columns it updates), its `raw`
+    answer and when its page was asked for (`fetched_at`, now by default); `insert`: columns
+    written on insert only. The mirror rows are read under lock first (an action settling now
+    waits for this page, never the reverse), with their `held` columns: an incoming row older
+    than the one held (`is_older`) is left out.
     """
+    fetched_at = fetched_at or timezone.now()
+    by_id = {row.invoice_id: row for row in rows}
+    values = {iid: values_of(row) for iid, row in by_id.items()}
     before = {
         row["invoice_id"]: row
         for row in model.objects.select_for_update()
@@ -187,16 +203,16 @@ def write_page(
                 "connection_id": connection.pk,
                 "invoice_id": iid,
                 **v,
-                **(extra(iid) if extra else {}),
-                "raw": dict(rows[iid].raw),
+                **(insert or {}),
+                "raw": dict(by_id[iid].raw),
                 "synced_at": fetched_at,
             }
             for iid, v in values.items()
         ],
         unique=["connection", "invoice_id"],
-        update=[*update, "raw", "synced_at"],
+        update=[*next(iter(values.values()), {}), "raw", "synced_at"],
     )
-    return PageWrite(rows, values, before)
+    return PageWrite(by_id, values, before)
 
 
 def _older(held: dict, incoming: dict[str, Any], fetched_at: datetime) -> bool:

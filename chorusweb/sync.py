@@ -332,3 +332,36 @@ def sync_first_visit(*, user, workspace: str, action, task) -> tuple[list[SyncSt
         return statuses, False
     runs = sync_enqueue(user=user, workspace=workspace, action=action, task=task, never_synced_only=True)
     return sync_statuses(user=user, workspace=workspace, action=action), bool(runs)
+
+
+@dataclass(frozen=True)
+class MirrorSync:
+    """A workspace's mirror sync, declared once: now, or in the background from its list page.
+
+    `action`: what a user needs on a connection for its mirror to be synchronised for them;
+    `execute(run)`: the workspace's sync of an open run (it records itself in `sync_recording`);
+    `task`: the workspace's django task taking a run's id (`sync_task_run`).
+    """
+
+    workspace: str
+    action: object
+    execute: Callable[[SyncRun], SyncRun]
+    task: object
+
+    def now(self, *, connection: Connection, full: bool = False, user=None) -> SyncRun:
+        """Synchronise the mirror of a connection now (full the first time, then incremental)."""
+        return self.execute(sync_start(connection=connection, workspace=self.workspace, full=full, user=user))
+
+    def enqueue(self, *, user, never_synced_only: bool = False) -> list[SyncRun]:
+        """Start a background sync of every connection the user may do `action` on (Refresh button)."""
+        return sync_enqueue(
+            user=user,
+            workspace=self.workspace,
+            action=self.action,
+            task=self.task,
+            never_synced_only=never_synced_only,
+        )
+
+    def first_visit(self, *, user) -> tuple[list[SyncStatus], bool]:
+        """The list's sync statuses; a mirror never synchronised starts filling now."""
+        return sync_first_visit(user=user, workspace=self.workspace, action=self.action, task=self.task)

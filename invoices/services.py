@@ -33,12 +33,20 @@ from chorusweb import lifecycle as lc
 from chorusweb import mirror
 from chorusweb import payment_delay as pd
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, resend, send_once
+from chorusweb.audit import (
+    ActionRejected,
+    UpstreamRefused,
+    audit_begin,
+    audit_settle,
+    check_unchanged,
+    resend,
+    send_once,
+)
 from chorusweb.bulk import BulkPlan, bulk_already_started, bulk_item, bulk_run_create, plan
 from chorusweb.exports import GroupZip, download_stamp
 from chorusweb.factpulse import DownloadedDocument, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.sync import PageStats, sync_enqueue, sync_first_visit, sync_recording, sync_start, sync_task_run
+from chorusweb.sync import MirrorSync, PageStats, sync_recording, sync_task_run
 from invoices import facturx
 from invoices.clock import clocks_recompute, invoice_clock
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice, net_columns, search_columns
@@ -61,22 +69,13 @@ ROW_FIELDS = (
     "total_incl_tax",
     "amount_due",
     "currency",
-    "supplier_code",
-    "supplier_name",
-    "recipient_id",
-    "recipient_code",
-    "recipient_name",
-    "service_id",
-    "service_code",
-    "service_name",
+    *mirror.PARTY_FIELDS,
     "contract_number",
     "purchase_order_number",
     "downloaded",
 )
 
 
-#: Columns derived from them: the folded copies (chorusweb.search) and the signed amounts.
-DERIVED_FIELDS = ("supplier_search", "search_text", "net_excl_tax", "net_incl_tax")
 #: Part of every row's fingerprint: bump it when the mirror derives its columns differently,
 #: so that the next sync rewrites every row once.
 MIRROR_VERSION = "1"
@@ -133,22 +132,20 @@ def upsert_received_rows(
             "invoice_id", "fingerprint"
         )
     )
-    write = [iid for iid in by_id if stored.get(iid) != prints[iid]]
+    write = [row for iid, row in by_id.items() if stored.get(iid) != prints[iid]]
     if not write:
         return PageStats(rows=len(by_id), created=0, changed=0)
-    values = {iid: computed[iid] for iid in write}
     with transaction.atomic():
         # The queue counters move with the rows: the mirror rows are held with what they count.
-        held = mirror.write_page(
+        page = mirror.write_page(
             ReceivedInvoice,
             connection,
-            values,
-            rows=by_id,
+            write,
+            lambda row: {**computed[row.invoice_id], "fingerprint": prints[row.invoice_id]},
             fetched_at=fetched_at,
-            update=[*ROW_FIELDS, *DERIVED_FIELDS, "fingerprint"],
             held=CONTRIBUTING_FIELDS,
-            extra=lambda iid: {"fingerprint": prints[iid]},
-        ).held
+        )
+        values, held = page.values, page.held
         existing = {iid: held[iid] for iid in values if iid in held}
         changed = [iid for iid, v in values.items() if existing.get(iid, {}).get("status", "") != v["status"]]
         if track_stats:
@@ -186,6 +183,12 @@ def upsert_received_rows(
     return PageStats(rows=len(by_id), created=created, changed=len(changed) - created)
 
 
+@task()
+def sync_received_task(run_id: int, attempt: int = 1) -> str:
+    """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
+    return sync_task_run(run_id, _sync_received, sync_received_task, attempt)
+
+
 def _sync_received(run: SyncRun) -> SyncRun:
     """Page through the connection's received invoices into the mirror: all of them on a full
     run (which rebuilds the queue counters), those whose status changed since the last run else."""
@@ -209,38 +212,16 @@ def _sync_received(run: SyncRun) -> SyncRun:
     return run
 
 
-def sync_received(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
-    """Synchronise the mirror of a connection now (full the first time, then incremental)."""
-    return _sync_received(sync_start(connection=connection, workspace=Workspace.RECEIVED, full=full, user=user))
+#: The workspace's sync: now (`sync_received`), or in the background from its list page.
+RECEIVED_SYNC = MirrorSync(Workspace.RECEIVED, Action.VIEW_RECEIVED, _sync_received, sync_received_task)
+sync_received = RECEIVED_SYNC.now
+sync_received_enqueue = RECEIVED_SYNC.enqueue
+sync_received_first_visit = RECEIVED_SYNC.first_visit
 
 
 def invoice_rejection_cost(clock: pd.Clock) -> str:
     """What rejecting the invoice would cost its supplier today (shown next to the rejection)."""
     return pd.rejection_cost(clock, timezone.localdate())
-
-
-@task()
-def sync_received_task(run_id: int, attempt: int = 1) -> str:
-    """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
-    return sync_task_run(run_id, _sync_received, sync_received_task, attempt)
-
-
-def sync_received_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
-    """Start a background sync of every connection the user sees (Refresh button, first visit)."""
-    return sync_enqueue(
-        user=user,
-        workspace=Workspace.RECEIVED,
-        action=Action.VIEW_RECEIVED,
-        task=sync_received_task,
-        never_synced_only=never_synced_only,
-    )
-
-
-def sync_received_first_visit(*, user) -> tuple[list, bool]:
-    """Sync statuses of the received list; a mirror never synchronised starts filling now."""
-    return sync_first_visit(
-        user=user, workspace=Workspace.RECEIVED, action=Action.VIEW_RECEIVED, task=sync_received_task
-    )
 
 
 def refresh_invoices(*, connection: Connection, invoices: Iterable[ReceivedInvoice]) -> None:
@@ -300,32 +281,11 @@ def invoice_process(
     check = lc.check_transition(invoice.status, target, reason)
     if not check.allowed:
         raise ActionRejected(check.message)
-    if expected_status is not None and expected_status != invoice.status:
-        raise ActionRejected(
-            _(
-                "La facture est passée au statut « %(status)s » depuis l'ouverture du formulaire : "
-                "vérifiez-la avant d'agir."
-            )
-            % {"status": invoice.status_label}
-        )
+    check_unchanged(invoice, expected_status)
     details = {"comment": comment} if comment else {}
     if target == lc.MANDATE_TARGET and mandate_number:
         details["mandate_number"] = mandate_number
-    entry = audit_begin(
-        workspace=Workspace.RECEIVED,
-        connection=invoice.connection,
-        user=user,
-        action="process",
-        target=target,
-        invoice_id=invoice.invoice_id,
-        invoice_number=invoice.invoice_number,
-        reason=reason,
-        details=details,
-        idempotency_key=idempotency_key,
-        batch=batch,
-    )
-    sent = send_once(
-        entry,
+    entry, result = send_once(
         lambda: get_client(invoice.connection).traiter_facture_recue(
             invoice_id=invoice.invoice_id,
             new_status=target,
@@ -333,10 +293,18 @@ def invoice_process(
             comment=comment or None,
             mandate_number=(mandate_number or None) if target == lc.MANDATE_TARGET else None,
         ),
+        Workspace.RECEIVED,
+        user,
+        invoice=invoice,
         refused=ProcessRefused,
         on_refused=lambda: refresh_invoices(connection=invoice.connection, invoices=[invoice]),
+        action="process",
+        target=target,
+        reason=reason,
+        details=details,
+        idempotency_key=idempotency_key,
+        batch=batch,
     )
-    entry, result = sent.entry, sent.answer
     if result is None:
         # The answer was lost but the check upstream shows the status applied (mirror refreshed).
         return ProcessOutcome(ReceivedInvoice.objects.get(pk=invoice.pk), entry, entry.outcome)
@@ -490,22 +458,19 @@ def bulk_process_start(
 
 def bulk_process_one(run: BulkRun, invoice_pk: int, key: str, extra: dict):
     """Send one invoice of a bulk run (see `chorusweb.bulk`); False when it no longer exists."""
-    return bulk_item(
-        run,
-        ReceivedInvoice,
-        invoice_pk,
-        lambda invoice: invoice_process(
-            user=run.user,
+    comment, mandate_number = extra.get("comment", ""), extra.get("mandate_number", "")
+
+    def send(invoice: ReceivedInvoice, **sending) -> ProcessOutcome:
+        return invoice_process(
             invoice=invoice,
             target=run.target,
             reason=run.reason,
-            comment=extra.get("comment", ""),
-            mandate_number=extra.get("mandate_number", ""),
-            idempotency_key=key,
-            batch=run.pk,
-            refresh=False,
-        ),
-    )
+            comment=comment,
+            mandate_number=mandate_number,
+            **sending,
+        )
+
+    return bulk_item(run, ReceivedInvoice, invoice_pk, key, send)
 
 
 # --- Reconciliation -------------------------------------------------------------------------
@@ -541,19 +506,19 @@ def received_entry_check(entry: AuditEntry) -> bool | None:
 
 def received_entry_resend(*, user, entry: AuditEntry) -> ProcessOutcome:
     """A person's decision: send again a status change that could not be confirmed."""
-    return resend(
-        entry,
-        ReceivedInvoice,
-        lambda invoice, key: invoice_process(
-            user=user,
+    details = entry.details
+
+    def send(invoice: ReceivedInvoice, **sending) -> ProcessOutcome:
+        return invoice_process(
             invoice=invoice,
             target=entry.target,
             reason=entry.reason,
-            comment=entry.details.get("comment", ""),
-            mandate_number=entry.details.get("mandate_number", ""),
-            idempotency_key=key,
-        ),
-    )
+            comment=details.get("comment", ""),
+            mandate_number=details.get("mandate_number", ""),
+            **sending,
+        )
+
+    return resend(entry, user, ReceivedInvoice, send)
 
 
 # --- Downloads ----------------------------------------------------------------------------
@@ -584,10 +549,17 @@ def _download_chunk(
     file_format: str,
     include_attachments: bool,
 ) -> DownloadedDocument:
-    entry = audit_begin(
-        workspace=Workspace.RECEIVED,
+    # A download marks the invoices as downloaded upstream: an unanswered one is a write whose
+    # outcome is unknown (checked at once, never sent again on its own).
+    entry, document = send_once(
+        lambda: get_client(connection).telecharger_groupe_factures(
+            invoice_ids=[inv.invoice_id for inv in invoices],
+            file_format=file_format,
+            include_attachments=include_attachments,
+        ),
+        Workspace.RECEIVED,
+        user,
         connection=connection,
-        user=user,
         action="download",
         target=file_format,
         invoice_id=invoices[0].invoice_id if len(invoices) == 1 else None,
@@ -595,16 +567,6 @@ def _download_chunk(
         details={"invoice_ids": [inv.invoice_id for inv in invoices], "attachments": include_attachments},
         exclusive=False,
     )
-    # A download marks the invoices as downloaded upstream: an unanswered one is a write whose
-    # outcome is unknown (checked at once, never sent again on its own).
-    document = send_once(
-        entry,
-        lambda: get_client(connection).telecharger_groupe_factures(
-            invoice_ids=[inv.invoice_id for inv in invoices],
-            file_format=file_format,
-            include_attachments=include_attachments,
-        ),
-    ).answer
     with transaction.atomic():
         ReceivedInvoice.objects.filter(pk__in=[inv.pk for inv in invoices]).update(downloaded=True)
         audit_settle(

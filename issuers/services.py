@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from chorusweb import lifecycle as lc
 from chorusweb import mirror
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, UpstreamRefused, already_submitted, audit_begin, audit_settle, send_once
+from chorusweb.audit import ActionRejected, UpstreamRefused, already_submitted, audit_settle, send_once
 from chorusweb.factpulse import SupplierInvoiceRow, get_client, types
 from chorusweb.models import AuditEntry, Connection, SyncRun, Workspace
-from chorusweb.sync import PageStats, sync_enqueue, sync_first_visit, sync_recording, sync_start, sync_task_run
+from chorusweb.sync import MirrorSync, PageStats, sync_recording, sync_task_run
 from issuers.models import IssuedInvoice, IssuedStatusChange
 
 logger = logging.getLogger(__name__)
@@ -66,16 +66,8 @@ def upsert_issued_rows(
     """Insert or update one page of `rechercher-fournisseur` rows; a new status joins the timeline."""
     if not rows:
         return PageStats(0, 0, 0)
-    by_id = {row.invoice_id: row for row in rows}
     with transaction.atomic():
-        page = mirror.write_page(
-            IssuedInvoice,
-            connection,
-            {iid: _values(row) for iid, row in by_id.items()},
-            rows=by_id,
-            fetched_at=fetched_at or timezone.now(),
-            update=ROW_FIELDS,
-        )
+        page = mirror.write_page(IssuedInvoice, connection, rows, _values, fetched_at=fetched_at)
         values, moved = page.values, page.moved
         if moved:
             pks = dict(
@@ -115,6 +107,12 @@ def _set_status(invoice: IssuedInvoice, status: str, *, at: datetime | None = No
 # --- Sync ---------------------------------------------------------------------------------------
 
 
+@task()
+def sync_issued_task(run_id: int, attempt: int = 1) -> str:
+    """Synchronise a connection's issued invoices (a read: retried with backoff when upstream is down)."""
+    return sync_task_run(run_id, _sync_issued, sync_issued_task, attempt)
+
+
 def _sync_issued(run: SyncRun) -> SyncRun:
     """Page through the connection's issued invoices into the mirror. They are few: every run reads
     them all, so that every status change is seen."""
@@ -130,28 +128,11 @@ def _sync_issued(run: SyncRun) -> SyncRun:
     return run
 
 
-def sync_issued(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
-    return _sync_issued(sync_start(connection=connection, workspace=Workspace.ISSUED, full=full, user=user))
-
-
-@task()
-def sync_issued_task(run_id: int, attempt: int = 1) -> str:
-    """Synchronise a connection's issued invoices (a read: retried with backoff when upstream is down)."""
-    return sync_task_run(run_id, _sync_issued, sync_issued_task, attempt)
-
-
-def sync_issued_first_visit(*, user) -> tuple[list, bool]:
-    return sync_first_visit(user=user, workspace=Workspace.ISSUED, action=Action.VIEW_ISSUED, task=sync_issued_task)
-
-
-def sync_issued_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
-    return sync_enqueue(
-        user=user,
-        workspace=Workspace.ISSUED,
-        action=Action.VIEW_ISSUED,
-        task=sync_issued_task,
-        never_synced_only=never_synced_only,
-    )
+#: The workspace's sync: now (`sync_issued`), or in the background from its list page.
+ISSUED_SYNC = MirrorSync(Workspace.ISSUED, Action.VIEW_ISSUED, _sync_issued, sync_issued_task)
+sync_issued = ISSUED_SYNC.now
+sync_issued_enqueue = ISSUED_SYNC.enqueue
+sync_issued_first_visit = ISSUED_SYNC.first_visit
 
 
 def _reread(of) -> SupplierInvoiceRow | None:
@@ -261,27 +242,9 @@ def invoice_submit(*, user, submission: Submission, idempotency_key: str | None 
     access_for(user).require(Action.SUBMIT_ISSUED, s.connection.pk, s.service_code)
     if why := check_amounts(s.total_excl_tax, s.vat_amount, s.total_incl_tax):
         raise ActionRejected(why)
-    entry = audit_begin(
-        workspace=Workspace.ISSUED,
-        connection=s.connection,
-        user=user,
-        action="submit",
-        target=s.invoice_number,
-        invoice_number=s.invoice_number,
-        details={
-            "structure_id": s.structure_id,
-            "recipient": s.recipient_name,
-            "service_code": s.service_code,
-            "engagement_number": s.engagement_number,
-            "total_incl_tax": str(s.total_incl_tax),
-            "file": s.file.name,
-            "built": s.built,
-        },
-        idempotency_key=idempotency_key,
-    )
-    client = get_client(s.connection)
 
     def submit():
+        client = get_client(s.connection)
         (ref,) = _upload(client, [s.file])
         return client.soumettre_facture(
             invoice_number=s.invoice_number,
@@ -298,8 +261,26 @@ def invoice_submit(*, user, submission: Submission, idempotency_key: str | None 
             comment=s.comment or None,
         )
 
-    sent = send_once(entry, submit, refused=SubmissionRefused)
-    entry, result = sent.entry, sent.answer
+    entry, result = send_once(
+        submit,
+        Workspace.ISSUED,
+        user,
+        refused=SubmissionRefused,
+        connection=s.connection,
+        action="submit",
+        target=s.invoice_number,
+        invoice_number=s.invoice_number,
+        details={
+            "structure_id": s.structure_id,
+            "recipient": s.recipient_name,
+            "service_code": s.service_code,
+            "engagement_number": s.engagement_number,
+            "total_incl_tax": str(s.total_incl_tax),
+            "file": s.file.name,
+            "built": s.built,
+        },
+        idempotency_key=idempotency_key,
+    )
     if result is None:
         invoice = IssuedInvoice.objects.filter(connection=s.connection, invoice_number=s.invoice_number).first()
         return WriteOutcome(invoice, entry, entry.outcome)
@@ -351,7 +332,19 @@ class CompletionRefused(UpstreamRefused):
     pass
 
 
-def _begin_on(invoice: IssuedInvoice, user, action: str, target: str, details: dict, key: str | None, status: str):
+def _send_on(
+    invoice: IssuedInvoice,
+    user,
+    action: str,
+    target: str,
+    details: dict,
+    key: str | None,
+    status: str,
+    send,
+    refused: type[UpstreamRefused],
+):
+    """Send once (`send_once`) an action that the invoice must be in `status` for; refused by
+    Chorus Pro (`refused` raised), the invoice is re-read (its status has moved upstream)."""
     access_for(user).require(Action.SUBMIT_ISSUED, invoice.connection_id, invoice.service_code)
     if (replay := already_submitted(key)) is not None:
         raise replay  # a double submit is told as such, whatever the invoice became since
@@ -360,14 +353,15 @@ def _begin_on(invoice: IssuedInvoice, user, action: str, target: str, details: d
             _("Cette facture est au statut « %(status)s » : cette action n'est plus possible.")
             % {"status": invoice.status_label}
         )
-    return audit_begin(
-        workspace=Workspace.ISSUED,
-        connection=invoice.connection,
-        user=user,
+    return send_once(
+        send,
+        Workspace.ISSUED,
+        user,
+        invoice=invoice,
+        refused=refused,
+        on_refused=lambda: _reread_quietly(invoice),
         action=action,
         target=target,
-        invoice_id=invoice.invoice_id,
-        invoice_number=invoice.invoice_number,
         details={"status_before": invoice.status, **details},
         idempotency_key=key,
     )
@@ -380,25 +374,16 @@ def invoice_complete(
     comment = (comment or "").strip()
     if not comment and not files:
         raise ActionRejected(_("Ajoutez au moins une pièce jointe ou un commentaire."))
-    entry = _begin_on(
-        invoice,
-        user,
-        "complete",
-        "",
-        {"comment": comment, "files": [f.name for f in files]},
-        idempotency_key,
-        lc.SUSPENDUE,
+
+    def complete():
+        client = get_client(invoice.connection)
+        refs = _upload(client, files)
+        return client.completer_facture(invoice_id=invoice.invoice_id, comment=comment or None, attachments=refs)
+
+    details = {"comment": comment, "files": [f.name for f in files]}
+    entry, result = _send_on(
+        invoice, user, "complete", "", details, idempotency_key, lc.SUSPENDUE, complete, CompletionRefused
     )
-    client = get_client(invoice.connection)
-    sent = send_once(
-        entry,
-        lambda: client.completer_facture(
-            invoice_id=invoice.invoice_id, comment=comment or None, attachments=_upload(client, files)
-        ),
-        refused=CompletionRefused,
-        on_refused=lambda: _reread_quietly(invoice),
-    )
-    entry, result = sent.entry, sent.answer
     if result is None:
         return WriteOutcome(IssuedInvoice.objects.get(pk=invoice.pk), entry, entry.outcome)
     with transaction.atomic():
@@ -431,7 +416,7 @@ def invoice_recycle(
     idempotency_key: str | None = None,
 ) -> WriteOutcome:
     """Re-route an invoice to recycle to the right structure and service with `factures/recycler`, once."""
-    entry = _begin_on(
+    entry, result = _send_on(
         invoice,
         user,
         "recycle",
@@ -439,19 +424,14 @@ def invoice_recycle(
         {"structure_id": structure_id, "service_code": service_code, "engagement_number": engagement_number},
         idempotency_key,
         lc.A_RECYCLER,
-    )
-    sent = send_once(
-        entry,
         lambda: get_client(invoice.connection).recycler_facture(
             invoice_id=invoice.invoice_id,
             structure_id=structure_id,
             service_code=service_code or None,
             engagement_number=engagement_number or None,
         ),
-        refused=RecycleRefused,
-        on_refused=lambda: _reread_quietly(invoice),
+        RecycleRefused,
     )
-    entry, result = sent.entry, sent.answer
     if result is None:
         return WriteOutcome(IssuedInvoice.objects.get(pk=invoice.pk), entry, entry.outcome)
     with transaction.atomic():

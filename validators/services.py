@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from chorusweb import lifecycle as lc
 from chorusweb import mirror
 from chorusweb.access import Action, access_for
-from chorusweb.audit import ActionRejected, UpstreamRefused, audit_begin, audit_settle, resend, send_once
+from chorusweb.audit import ActionRejected, UpstreamRefused, audit_settle, check_unchanged, resend, send_once
 from chorusweb.bulk import BulkPlan, bulk_already_started, bulk_item, bulk_run_create, plan
 from chorusweb.exports import GroupZip
 from chorusweb.factpulse import (
@@ -39,15 +39,7 @@ from chorusweb.factpulse import (
     read_validator_detail,
 )
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.sync import (
-    PageStats,
-    SyncAlreadyRunning,
-    sync_enqueue,
-    sync_first_visit,
-    sync_recording,
-    sync_start,
-    sync_task_run,
-)
+from chorusweb.sync import MirrorSync, PageStats, SyncAlreadyRunning, sync_recording, sync_start, sync_task_run
 from invoices.models import ReceivedInvoice
 from invoices.services import upsert_received_rows
 from validators.models import QueueState, ValidationDetail, ValidationInvoice, level_of, state_of
@@ -81,14 +73,7 @@ ROW_FIELDS = (
     "amount_due",
     "currency",
     "supplier_upstream_id",
-    "supplier_code",
-    "supplier_name",
-    "recipient_id",
-    "recipient_code",
-    "recipient_name",
-    "service_id",
-    "service_code",
-    "service_name",
+    *mirror.PARTY_FIELDS,
     "validator_code",
     "validator_name",
     "moe_name",
@@ -119,16 +104,9 @@ def upsert_validation_rows(
     """
     if not rows:
         return PageStats(0, 0, 0)
-    by_id = {row.invoice_id: row for row in rows}
     with transaction.atomic():
         page = mirror.write_page(
-            ValidationInvoice,
-            connection,
-            {iid: _mirror_values(row) for iid, row in by_id.items()},
-            rows=by_id,
-            fetched_at=fetched_at or timezone.now(),
-            update=ROW_FIELDS,
-            extra=lambda iid: {"status_comment": ""},
+            ValidationInvoice, connection, rows, _mirror_values, fetched_at=fetched_at, insert={"status_comment": ""}
         )
     return page.stats()
 
@@ -145,6 +123,12 @@ def _window_start(connection: Connection, since: datetime | None) -> date | None
         .first()
     )
     return min(start, oldest_waiting) if oldest_waiting else start
+
+
+@task()
+def sync_validation_task(run_id: int, attempt: int = 1) -> str:
+    """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
+    return sync_task_run(run_id, _sync_validation, sync_validation_task, attempt)
 
 
 def _sync_validation(run: SyncRun) -> SyncRun:
@@ -176,33 +160,11 @@ def _sync_validation(run: SyncRun) -> SyncRun:
     return run
 
 
-def sync_validation(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
-    """Synchronise the validation mirror of a connection now (used by `sync_chorus`)."""
-    return _sync_validation(sync_start(connection=connection, workspace=Workspace.VALIDATION, full=full, user=user))
-
-
-@task()
-def sync_validation_task(run_id: int, attempt: int = 1) -> str:
-    """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
-    return sync_task_run(run_id, _sync_validation, sync_validation_task, attempt)
-
-
-def sync_validation_first_visit(*, user) -> tuple[list, bool]:
-    """Sync statuses of the validation queue; a mirror never synchronised starts filling now."""
-    return sync_first_visit(
-        user=user, workspace=Workspace.VALIDATION, action=Action.VIEW_VALIDATION, task=sync_validation_task
-    )
-
-
-def sync_validation_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
-    """Start a background sync of every connection the user validates on (Refresh button)."""
-    return sync_enqueue(
-        user=user,
-        workspace=Workspace.VALIDATION,
-        action=Action.VIEW_VALIDATION,
-        task=sync_validation_task,
-        never_synced_only=never_synced_only,
-    )
+#: The workspace's sync: now (`sync_validation`), or in the background from its list page.
+VALIDATION_SYNC = MirrorSync(Workspace.VALIDATION, Action.VIEW_VALIDATION, _sync_validation, sync_validation_task)
+sync_validation = VALIDATION_SYNC.now
+sync_validation_enqueue = VALIDATION_SYNC.enqueue
+sync_validation_first_visit = VALIDATION_SYNC.first_visit
 
 
 def refresh_validation(*, invoice: ValidationInvoice) -> None:
@@ -290,22 +252,18 @@ def invoice_decide(
     why = check_decision(invoice, action, reason)
     if why:
         raise ActionRejected(why)
-    if expected_status is not None and expected_status != invoice.status:
-        raise ActionRejected(
-            _(
-                "La facture est passée au statut « %(status)s » depuis l'ouverture du formulaire : "
-                "vérifiez-la avant d'agir."
-            )
-            % {"status": invoice.status_label}
-        )
-    entry = audit_begin(
-        workspace=Workspace.VALIDATION,
-        connection=invoice.connection,
-        user=user,
+    check_unchanged(invoice, expected_status)
+    entry, result = send_once(
+        lambda: get_client(invoice.connection).valideur_traiter_facture(
+            invoice_id=invoice.invoice_id, action=action, reason=reason or None, complement=complement or None
+        ),
+        Workspace.VALIDATION,
+        user,
+        invoice=invoice,
+        refused=ValidationRefused,
+        on_refused=lambda: refresh_validation(invoice=invoice),
         action="validate",
         target=action,
-        invoice_id=invoice.invoice_id,
-        invoice_number=invoice.invoice_number,
         reason=reason,
         details={"complement": complement, "status_before": invoice.status}
         if complement
@@ -313,15 +271,6 @@ def invoice_decide(
         idempotency_key=idempotency_key,
         batch=batch,
     )
-    sent = send_once(
-        entry,
-        lambda: get_client(invoice.connection).valideur_traiter_facture(
-            invoice_id=invoice.invoice_id, action=action, reason=reason or None, complement=complement or None
-        ),
-        refused=ValidationRefused,
-        on_refused=lambda: refresh_validation(invoice=invoice),
-    )
-    entry, result = sent.entry, sent.answer
     if result is None:
         # The answer was lost but the check upstream shows the decision applied (mirror refreshed).
         return ValidationOutcome(ValidationInvoice.objects.get(pk=invoice.pk), entry, entry.outcome, None)
@@ -388,20 +337,12 @@ def bulk_approve_start(
 
 def bulk_approve_one(run: BulkRun, invoice_pk: int, key: str, extra: dict):
     """Approve one invoice of a bulk run (see `chorusweb.bulk`); False when it no longer exists."""
-    return bulk_item(
-        run,
-        ValidationInvoice,
-        invoice_pk,
-        lambda invoice: invoice_decide(
-            user=run.user,
-            invoice=invoice,
-            action=lc.VALIDATION_ACTION_APPROVE,
-            complement=extra.get("complement", ""),
-            idempotency_key=key,
-            batch=run.pk,
-            refresh=False,
-        ),
-    )
+
+    def send(invoice: ValidationInvoice, **sending) -> ValidationOutcome:
+        complement = extra.get("complement", "")
+        return invoice_decide(invoice=invoice, action=lc.VALIDATION_ACTION_APPROVE, complement=complement, **sending)
+
+    return bulk_item(run, ValidationInvoice, invoice_pk, key, send)
 
 
 def bulk_approve_finished(run: BulkRun) -> None:
@@ -437,18 +378,14 @@ def validation_entry_check(entry: AuditEntry) -> bool | None:
 
 def validation_entry_resend(*, user, entry: AuditEntry) -> ValidationOutcome:
     """A person's decision: send again a decision that could not be confirmed."""
-    return resend(
-        entry,
-        ValidationInvoice,
-        lambda invoice, key: invoice_decide(
-            user=user,
-            invoice=invoice,
-            action=entry.target,
-            reason=entry.reason,
-            complement=entry.details.get("complement", ""),
-            idempotency_key=key,
-        ),
-    )
+
+    def send(invoice: ValidationInvoice, **sending) -> ValidationOutcome:
+        complement = entry.details.get("complement", "")
+        return invoice_decide(
+            invoice=invoice, action=entry.target, reason=entry.reason, complement=complement, **sending
+        )
+
+    return resend(entry, user, ValidationInvoice, send)
 
 
 # --- Detail and document --------------------------------------------------------------------
@@ -501,23 +438,18 @@ def validation_document(
     """The invoice's document through the group download (audited). The caller deletes the file."""
     access_for(user).require(Action.DOWNLOAD_VALIDATION, invoice.connection_id, invoice.service_code)
     file_format = (file_format or "PDF").upper()
-    entry = audit_begin(
-        workspace=Workspace.VALIDATION,
-        connection=invoice.connection,
-        user=user,
-        action="download",
-        target=file_format,
-        invoice_id=invoice.invoice_id,
-        invoice_number=invoice.invoice_number,
-        details={"invoice_ids": [invoice.invoice_id], "attachments": include_attachments},
-        exclusive=False,
-    )
-    document = send_once(
-        entry,
+    entry, document = send_once(
         lambda: get_client(invoice.connection).telecharger_groupe_factures(
             invoice_ids=[invoice.invoice_id], file_format=file_format, include_attachments=include_attachments
         ),
-    ).answer
+        Workspace.VALIDATION,
+        user,
+        invoice=invoice,
+        action="download",
+        target=file_format,
+        details={"invoice_ids": [invoice.invoice_id], "attachments": include_attachments},
+        exclusive=False,
+    )
     audit_settle(
         entry,
         state=AuditEntry.State.DONE,
