@@ -191,7 +191,7 @@ def sync_received_task(run_id: int, attempt: int = 1) -> str:
 
 def _sync_received(run: SyncRun) -> SyncRun:
     """Page through the connection's received invoices into the mirror: all of them on a full
-    run (which rebuilds the queue counters), those whose status changed since the last run else."""
+    run (which then rebuilds the queue counters), else those whose status changed since the last."""
     connection, since = run.connection, run.since
     with sync_recording(run) as sync:
         client = get_client(connection)

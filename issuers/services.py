@@ -143,6 +143,7 @@ def _reread(of) -> SupplierInvoiceRow | None:
 
 
 def _reread_quietly(of, *, connection: Connection | None = None) -> None:
+    """`_reread`, best effort (after a write, or its refusal): a failure is logged."""
     search = get_client(connection or of.connection).rechercher_factures_fournisseur
     mirror.refresh(search, upsert_issued_rows, of, connection=connection)
 

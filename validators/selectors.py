@@ -124,10 +124,10 @@ class QueueFilters(ListFilters, tabs=TABS):
     framework: str = ""
     level: int | None = None
     urgency: str = ""
+    sort: str = DEFAULT_SORT
     # Set by the dashboard's links: exact recipient structure (SIRET) and service code.
     structure: str = ""
     service: str = ""
-    sort: str = DEFAULT_SORT
 
 
 @dataclass
