@@ -130,6 +130,7 @@ class ListFilters:
 
     @property
     def tab_obj(self) -> Tab:
+        """The tab the filters name (an unknown slug: the list's default tab)."""
         by_slug = {tab.slug: tab for tab in self.TABS}
         return by_slug.get(self.tab) or by_slug[type(self).tab]
 
