@@ -8,8 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from chorusweb.lists import LargeTablePaginator
 from chorusweb.models import AuditEntry, BulkRun, Connection, Membership, SyncRun, WorkerBeat
+from chorusweb.workspace import LargeTablePaginator
 from issuers.admin_tools import ConnectionTestMixin, MembershipForm
 
 admin.site.site_header = _("Administration de chorusweb")

@@ -10,14 +10,19 @@ have been applied). An unknown outcome is checked upstream at once and again by 
 reconciliation job (`chorusweb.recovery`); while it is unknown no action is sent on the
 invoice, and if it cannot be confirmed it becomes "non confirmée": only a person can decide
 to resend it. An action left pending by a process that died is reconciled the same way.
+
+Every upstream write of a workspace has the same shape, `send_once()`: the entry begun, the one
+gateway call, what each failure settles; then the mirror update and `audit_settle()` in one
+transaction. `resend()` is a person's decision to send again.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -307,3 +312,80 @@ def audit_trail(*, connection_id: int, workspace: str, invoice_id: int, limit: i
         .select_related("user")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+class Sent[T](NamedTuple):
+    """A write sent once: its settled or pending entry, and the gateway's answer; no answer (None)
+    when none came back but the check upstream found the write applied (the entry then says done)."""
+
+    entry: AuditEntry
+    answer: T | None
+
+
+def send_once[T](
+    send: Callable[[], T],
+    workspace: str,
+    user,
+    *,
+    invoice: Any = None,
+    refused: type[UpstreamRefused] | None = None,
+    on_refused: Callable[[], object] | None = None,
+    **action: Any,
+) -> Sent[T]:
+    """Record an upstream write of `user` in `workspace` (`audit_begin(**action)`, committed before
+    anything is sent; `invoice`: the mirrored invoice it acts on, for its connection, id and
+    number), make its one gateway call `send()`, and settle what went wrong (the caller settles a
+    success, with its mirror update, in one transaction).
+
+    Refused by Chorus Pro: the entry says so, `on_refused()` runs (the mirror is behind upstream:
+    re-read the invoice, inside a bulk run too) and `refused(libelle, entry)` is raised. No usable
+    answer: the outcome is checked upstream at once; unknown still, OutcomeUnknown is raised;
+    applied after all, the answer is None. Not sent: the gateway error is raised. Without
+    `refused` (a download), every failure is raised: a lost answer is a lost document.
+    """
+    if invoice is not None:
+        action = {
+            "connection": invoice.connection,
+            "invoice_id": invoice.invoice_id,
+            "invoice_number": invoice.invoice_number,
+            **action,
+        }
+    entry = audit_begin(workspace=workspace, user=user, **action)
+    try:
+        return Sent(entry, send())
+    except FactPulseError as exc:
+        if refused is not None and isinstance(exc, FactPulseRefused):
+            settle_error(entry, exc)
+            if on_refused is not None:
+                on_refused()
+            raise refused(exc.user_message, entry) from exc
+        entry = settle_failure(entry, exc)
+        if refused is None or entry.state != AuditEntry.State.DONE:
+            raise_unsettled(entry, exc)
+        return Sent(entry, None)
+
+
+def check_unchanged(invoice: Any, expected_status: str | None) -> None:
+    """Refuse a form whose invoice changed status since it was opened (`expected_status`: the
+    status the form showed; None: not checked)."""
+    if expected_status is not None and expected_status != invoice.status:
+        raise ActionRejected(
+            _(
+                "La facture est passée au statut « %(status)s » depuis l'ouverture du formulaire : "
+                "vérifiez-la avant d'agir."
+            )
+            % {"status": invoice.status_label}
+        )
+
+
+def resend(entry: AuditEntry, user, model, send: Callable[..., Any]) -> Any:
+    """A person's decision: send again an action that could not be confirmed.
+
+    `send(invoice, user=, idempotency_key=)` sends it with the workspace's single-invoice service
+    (`model`: its mirror), as `user`, under a one-time key of its own; the entry records the
+    action it became.
+    """
+    invoice = model.objects.select_related("connection").get(connection=entry.connection, invoice_id=entry.invoice_id)
+    outcome = send(invoice, user=user, idempotency_key=f"resend:{entry.pk}")
+    AuditEntry.objects.filter(pk=entry.pk, resent_as__isnull=True).update(resent_as=outcome.entry)
+    return outcome

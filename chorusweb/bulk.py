@@ -8,8 +8,8 @@ carrying the run's id, so the result table is the run's audit entries plus its s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -92,6 +92,37 @@ def bulk_summary(invoices: Iterable[Any]) -> BulkSummary:
             credit_notes += 1
             credit_total += amount
     return BulkSummary(count, net, credit_notes, credit_total, currency)
+
+
+@dataclass
+class BulkPlan:
+    """A selection checked before a bulk run: the invoices to send, and those set aside with why."""
+
+    sendable: list[Any]
+    skipped: list[dict] = field(default_factory=list)
+
+    def set_aside(self, invoice: Any, reason: str) -> None:
+        self.skipped.append(
+            {
+                "pk": invoice.pk,
+                "invoice_number": invoice.invoice_number,
+                "supplier_name": invoice.supplier_name,
+                "status": invoice.status,
+                "reason": reason,
+            }
+        )
+
+
+def plan(invoices: Iterable[Any], *, why: Callable[[Any], str]) -> BulkPlan:
+    """Split a selection: the invoices `why` has nothing against ("") and the others, with its reason."""
+    result = BulkPlan(sendable=[])
+    for invoice in invoices:
+        reason = why(invoice)
+        if reason:
+            result.set_aside(invoice, reason)
+        else:
+            result.sendable.append(invoice)
+    return result
 
 
 class BulkAlreadyStarted(ActionRejected):
@@ -205,6 +236,21 @@ class BulkItemRejected(ActionRejected):
     def __init__(self, message: str, invoice: Any) -> None:
         super().__init__(message)
         self.invoice = invoice
+
+
+def bulk_item(run: BulkRun, model, invoice_pk: int, key: str, send: Callable[..., Any]) -> Any:
+    """For senders: send the run's invoice `invoice_pk` (a row of `model`) with the single-invoice
+    service, `send(invoice, **sending)`; False when it no longer exists (see `bulk_item_call`).
+
+    `sending` is what every invoice of a run is sent with: the run's user, the item's one-time
+    `key`, the run as batch, and no re-read after a success (the run's end synchronises).
+    """
+    invoice = model.objects.select_related("connection").filter(pk=invoice_pk).first()
+    if invoice is None:
+        return False
+    return bulk_item_call(
+        run, invoice, lambda: send(invoice, user=run.user, idempotency_key=key, batch=run.pk, refresh=False)
+    )
 
 
 def bulk_item_call(run: BulkRun, invoice: Any, call) -> Any:

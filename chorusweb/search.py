@@ -67,7 +67,7 @@ def fts_query(column: str | None, found: list[str]) -> str:
 
 
 #: Above this many rows found by the FTS5 table, a search is "broad": see `_matches_many`.
-#: The list's count bound (chorusweb.lists.COUNT_BOUND): below it the view is counted and
+#: The list's count bound (chorusweb.workspace.COUNT_BOUND): below it the view is counted and
 #: totalled exactly, which the FTS5 table serves best.
 BROAD = 10_000
 

@@ -1,9 +1,13 @@
 """The bookkeeping shared by every mirror's synchronisation: runs, locking, progress, errors.
 
-A workspace provides `fetch(since, progress)`, which pages through its upstream search and
-upserts each page into its mirror. This module opens a SyncRun (at most one running per
-connection and workspace, a database constraint), records progress as it goes so that a
-polling page can show it, and records the outcome, including an upstream failure.
+This module opens a SyncRun (at most one running per connection and workspace, a database
+constraint). A workspace's sync then reads top to bottom in its own service, inside
+`sync_recording(run)`, which records its progress as it goes (so that a polling page can show
+it) and its outcome, including an upstream failure:
+
+    with sync_recording(run) as sync:
+        for page, asked_at in sync.pages(lambda number: client.search(page=number, ...)):
+            sync.page(upsert_rows(run.connection, page.items, fetched_at=asked_at), page.total)
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,9 +54,6 @@ class PageStats:
     rows: int
     created: int
     changed: int
-
-
-Progress = Callable[[PageStats, int | None], None]
 
 
 def last_successful_run(connection: Connection, workspace: str) -> SyncRun | None:
@@ -142,13 +144,28 @@ class _Heartbeat:
             self.thread.join(timeout=5)
 
 
-def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None]) -> SyncRun:
-    """Run `fetch` for an open run and record its progress and outcome (with a heartbeat)."""
-    if not SyncRun.objects.filter(pk=run.pk, state=SyncRun.State.RUNNING).exists():
-        run.refresh_from_db()
-        return run  # released meanwhile (its worker was thought gone): nothing to do
+class SyncRecorder:
+    """What a sync records while it works, inside `sync_recording`: each page stored."""
 
-    def progress(stats: PageStats, total: int | None) -> None:
+    def __init__(self, run: SyncRun, beat: _Heartbeat) -> None:
+        self.run = run
+        self.beat = beat
+
+    def pages(self, fetch_page: Callable[[int], Page]) -> Iterator[tuple[Page, datetime]]:
+        """The search's pages in order (`prefetched_pages`), each with when it was asked for
+        upstream: a row of a page asked for before an action on it settled is older than the mirror."""
+        asked_at: dict[int, datetime] = {}
+
+        def timed(number: int) -> Page:
+            asked_at[number] = timezone.now()
+            return fetch_page(number)
+
+        for number, page in enumerate(prefetched_pages(timed), start=1):
+            yield page, asked_at[number]
+
+    def page(self, stats: PageStats, total: int | None) -> None:
+        """Record a page stored (and the rows upstream announces in all), for the polling page."""
+        run = self.run
         run.pages += 1
         run.rows_seen += stats.rows
         run.rows_created += stats.created
@@ -156,7 +173,7 @@ def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None
         if total is not None:
             run.total_expected = total
         SyncRun.objects.filter(pk=run.pk).update(
-            heartbeat_at=timezone.now() if beat.active else None,
+            heartbeat_at=timezone.now() if self.beat.active else None,
             pages=run.pages,
             rows_seen=run.rows_seen,
             rows_created=run.rows_created,
@@ -164,11 +181,24 @@ def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None
             total_expected=run.total_expected,
         )
 
+
+def sync_released(run: SyncRun) -> bool:
+    """True when an open run was released meanwhile (its worker was thought gone): nothing to do."""
+    if SyncRun.objects.filter(pk=run.pk, state=SyncRun.State.RUNNING).exists():
+        return False
+    run.refresh_from_db()
+    return True
+
+
+@contextmanager
+def sync_recording(run: SyncRun) -> Iterator[SyncRecorder]:
+    """Around the work of an open run: its progress, its heartbeat, and its outcome once the block
+    ends (succeeded, or failed with why: an upstream error is recorded, never raised)."""
     failure: Exception | None = None
     beat = _Heartbeat(run)
     try:
         with beat:
-            fetch(run.since, progress)
+            yield SyncRecorder(run, beat)
     except FactPulseError as exc:
         failure = exc
         logger.warning("Sync %s of %s failed: %s", run.workspace, run.connection, exc)
@@ -188,17 +218,19 @@ def sync_execute(run: SyncRun, fetch: Callable[[datetime | None, Progress], None
             if isinstance(outcome, Exception):
                 logger.warning("After the sync of run %s: %r", run.pk, outcome)
     run.retryable = run.state == SyncRun.State.FAILED and isinstance(failure, FactPulseUnavailable)
-    return run
 
 
-def sync_task_run(run_id: int, fetch_for: Callable[[Connection], Callable], task, attempt: int = 1) -> str:
-    """The body of a workspace's sync task: run it, and retry a read that met an outage with backoff.
+def sync_task_run(run_id: int, execute: Callable[[SyncRun], SyncRun], task, attempt: int = 1) -> str:
+    """The body of a workspace's sync task: `execute` the run (the workspace's sync, which records
+    itself in `sync_recording`), and retry a read that met an outage with backoff.
 
     The retry is a new run enqueued with `run_after`, so no worker sleeps and the page shows the
     failure meanwhile.
     """
     run = SyncRun.objects.select_related("connection", "triggered_by").get(pk=run_id)
-    run = sync_execute(run, fetch_for(run.connection))
+    if sync_released(run):
+        return run.state
+    run = execute(run)
     deferrable = task.get_backend().supports_defer
     if getattr(run, "retryable", False) and deferrable and attempt <= len(RETRY_DELAYS):
         try:
@@ -300,3 +332,36 @@ def sync_first_visit(*, user, workspace: str, action, task) -> tuple[list[SyncSt
         return statuses, False
     runs = sync_enqueue(user=user, workspace=workspace, action=action, task=task, never_synced_only=True)
     return sync_statuses(user=user, workspace=workspace, action=action), bool(runs)
+
+
+@dataclass(frozen=True)
+class MirrorSync:
+    """A workspace's mirror sync, declared once: now, or in the background from its list page.
+
+    `action`: what a user needs on a connection for its mirror to be synchronised for them;
+    `execute(run)`: the workspace's sync of an open run (it records itself in `sync_recording`);
+    `task`: the workspace's django task taking a run's id (`sync_task_run`).
+    """
+
+    workspace: str
+    action: object
+    execute: Callable[[SyncRun], SyncRun]
+    task: object
+
+    def now(self, *, connection: Connection, full: bool = False, user=None) -> SyncRun:
+        """Synchronise the mirror of a connection now (full the first time, then incremental)."""
+        return self.execute(sync_start(connection=connection, workspace=self.workspace, full=full, user=user))
+
+    def enqueue(self, *, user, never_synced_only: bool = False) -> list[SyncRun]:
+        """Start a background sync of every connection the user may do `action` on (Refresh button)."""
+        return sync_enqueue(
+            user=user,
+            workspace=self.workspace,
+            action=self.action,
+            task=self.task,
+            never_synced_only=never_synced_only,
+        )
+
+    def first_visit(self, *, user) -> tuple[list[SyncStatus], bool]:
+        """The list's sync statuses; a mirror never synchronised starts filling now."""
+        return sync_first_visit(user=user, workspace=self.workspace, action=self.action, task=self.task)

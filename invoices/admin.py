@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle, search
 from chorusweb.admin import ReadOnlyAdminMixin
-from chorusweb.lists import LargeTablePaginator
+from chorusweb.workspace import LargeTablePaginator
 from invoices.models import InterestRate, InvoiceDocument, InvoiceEvent, ReceivedInvoice, StructureProfile
 from invoices.tasks import payment_delay_recompute
 

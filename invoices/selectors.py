@@ -13,41 +13,26 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
-from chorusweb import lists, search
 from chorusweb import payment_delay as pd
+from chorusweb import search, workspace
 from chorusweb.access import Action, access_for
 from chorusweb.audit import audit_trail
 from chorusweb.keyset import KeysetPage, keyset_page
-from chorusweb.lists import TabCount, bounded_count
 from chorusweb.models import AuditEntry, Workspace
 from chorusweb.money import CREDIT_NOTE
-from chorusweb.selection import SelectionSummary, summarize
+from chorusweb.selection import SelectionSummary
 from chorusweb.sync import SyncStatus, sync_statuses
+from chorusweb.workspace import GroupedCounts, ListFilters, Tab, TabCount
 from invoices import facturx
 from invoices.models import InvoiceDocument, InvoiceEvent, QueueStat, ReceivedInvoice
 from invoices.reasons import reason_q
 
-
-@dataclass(frozen=True)
-class Tab:
-    slug: str
-    label: str
-    statuses: tuple[str, ...] | None  # None: every status (or, with `others`, every status of no other tab)
-    others: bool = False
-
-    def holds(self, status: str) -> bool:
-        if self.others:
-            return status not in TABBED_STATUSES
-        return self.statuses is None or status in self.statuses
-
-
-TABS: tuple[Tab, ...] = (
+TABS: tuple[Tab, ...] = workspace.tab_set(
     Tab("a-traiter", _("À traiter"), (lc.MISE_A_DISPOSITION, lc.COMPLETEE)),
     Tab("service-fait", _("Service fait"), (lc.SERVICE_FAIT,)),
     Tab("suspendues", _("Suspendues"), (lc.SUSPENDUE,)),
@@ -60,19 +45,15 @@ TABS: tuple[Tab, ...] = (
     Tab("payees", _("Payées"), (lc.MISE_EN_PAIEMENT,)),
     Tab("rejetees", _("Rejetées"), (lc.REJETEE,)),
     # Every other status has a home too: PRISE_EN_COMPTE_DESTINATAIRE, and any status unknown to us.
-    Tab("autres", _("Autres statuts"), None, others=True),
-    Tab("toutes", _("Toutes"), None),
+    workspace.OTHER_STATUSES,
+    workspace.ALL_STATUSES,
 )
-#: The statuses that have a tab of their own; any other goes to "Autres statuts".
-TABBED_STATUSES: frozenset[str] = frozenset(s for t in TABS for s in (t.statuses or ()))
 TABS_BY_SLUG = {t.slug: t for t in TABS}
 DEFAULT_TAB = "a-traiter"
 
 #: Sort keys offered on the list (URL value -> model fields), each backed by an index.
 SORTS: dict[str, tuple[str, ...]] = {
-    "depot": ("deposit_date", "invoice_id"),
-    "date": ("invoice_date", "invoice_id"),
-    "numero": ("invoice_number", "invoice_id"),
+    **workspace.SORTS,
     "fournisseur": ("supplier_name", "invoice_id"),
     "service": ("service_code", "invoice_id"),
     "statut": ("status", "invoice_id"),
@@ -85,26 +66,11 @@ SORTS: dict[str, tuple[str, ...]] = {
 DEFAULT_SORT = "-depot"
 
 LIST_FIELDS = (
-    "id",
-    "connection_id",
-    "invoice_id",
-    "invoice_number",
-    "invoice_type",
-    "status",
+    *workspace.LIST_FIELDS,
     "status_changed_at",
-    "invoice_date",
-    "deposit_date",
-    "total_excl_tax",
-    "total_incl_tax",
-    "net_excl_tax",
-    "net_incl_tax",
-    "currency",
     "supplier_code",
     "supplier_name",
-    "service_code",
-    "service_name",
     "recipient_code",
-    "recipient_name",
     "downloaded",
     "clock_state",
     "clock_due",
@@ -129,25 +95,17 @@ PAYMENT_FILTERS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class InvoiceFilters:
+class InvoiceFilters(ListFilters, tabs=TABS):
     """What the list shows: a tab, filters and a sort (from `InvoiceFilterForm`)."""
 
     tab: str = DEFAULT_TAB
     statuses: tuple[str, ...] = ()
-    connection_id: int | None = None
     service_code: str = ""
     #: The existing service codes `service_code` matches (resolved once by `invoice_list`).
     service_codes: tuple[str, ...] | None = None
     structure: str = ""  # the recipient structure's code (SIRET)
     supplier: str = ""
     query: str = ""  # the search box
-    number: str = ""
-    deposit_from: date | None = None
-    deposit_to: date | None = None
-    invoice_from: date | None = None
-    invoice_to: date | None = None
-    amount_min: Decimal | None = None
-    amount_max: Decimal | None = None
     downloaded: bool | None = None
     credit_notes: bool = False
     clock: str = ""  # a key of CLOCK_FILTERS, or ""
@@ -165,10 +123,6 @@ class InvoiceFilters:
     suspended_to: date | None = None
     suspension_reason: str = ""  # a kind of reason of that suspension
     sort: str = DEFAULT_SORT
-
-    @property
-    def tab_obj(self) -> Tab:
-        return TABS_BY_SLUG.get(self.tab, TABS_BY_SLUG[DEFAULT_TAB])
 
 
 @dataclass(frozen=True)
@@ -200,7 +154,7 @@ class InvoiceList:
     interest_counted: bool = True  # False: more late invoices than COUNT_BOUND (not summed)
     today: date | None = None
     bounded: bool = False  # True: "plus de `count_bound`" invoices, not counted further
-    count_bound: int = lists.COUNT_BOUND
+    count_bound: int = workspace.COUNT_BOUND
     #: The menu's "to process" count, when the counts read cover every invoice the user sees
     #: (no filter): the menu then costs no query of its own. None: not known from this list.
     to_process: int | None = None
@@ -277,16 +231,13 @@ def list_facets(*, user) -> tuple[list[str], list[Structure]]:
 
 def invoice_selection_summary(*, user, ids: list[int]) -> SelectionSummary:
     """The count and net totals of the selected invoices the user sees: one aggregate."""
-    if not ids:
-        return SelectionSummary()
-    return summarize(invoice_scope(user=user).filter(pk__in=ids), excl_tax="net_excl_tax", incl_tax="net_incl_tax")
+    return workspace.selection_of(invoice_scope, user=user, ids=ids, excl_tax="net_excl_tax", incl_tax="net_incl_tax")
 
 
 def invoice_view_ids(*, user, filters: InvoiceFilters, limit: int) -> tuple[list[int], int]:
     """The ids of every invoice of the current view (tab, filters, sort), at most `limit`,
     and how many the view holds (counted up to `limit` + 1: over it means "too many")."""
-    pks = list(invoice_filtered(user=user, filters=filters).values_list("pk", flat=True)[: limit + 1])
-    return pks[:limit], len(pks)
+    return workspace.first_ids(invoice_filtered(user=user, filters=filters), limit)
 
 
 def _search_box(term: str) -> Q:
@@ -315,8 +266,6 @@ def _search_box(term: str) -> Q:
 
 def _filtered(qs: QuerySet, f: InvoiceFilters) -> QuerySet:
     """Apply the filters (every text filter forgives case, accents and word order)."""
-    if f.connection_id:
-        qs = qs.filter(connection_id=f.connection_id)
     if f.service_codes is not None:
         qs = qs.filter(service_code__in=f.service_codes)
     elif f.service_code:
@@ -331,20 +280,7 @@ def _filtered(qs: QuerySet, f: InvoiceFilters) -> QuerySet:
             qs = qs.filter(condition)
     if f.query.strip():
         qs = qs.filter(_search_box(f.query))
-    if f.number:
-        qs = qs.filter(invoice_number__icontains=f.number.strip())
-    if f.deposit_from:
-        qs = qs.filter(deposit_date__gte=f.deposit_from)
-    if f.deposit_to:
-        qs = qs.filter(deposit_date__lte=f.deposit_to)
-    if f.invoice_from:
-        qs = qs.filter(invoice_date__gte=f.invoice_from)
-    if f.invoice_to:
-        qs = qs.filter(invoice_date__lte=f.invoice_to)
-    if f.amount_min is not None:
-        qs = qs.filter(total_incl_tax__gte=f.amount_min)
-    if f.amount_max is not None:
-        qs = qs.filter(total_incl_tax__lte=f.amount_max)
+    qs = f.shared(qs)
     if f.downloaded is not None:
         qs = qs.filter(downloaded=f.downloaded)
     if f.credit_notes:
@@ -417,7 +353,7 @@ def _clock_summary(qs: QuerySet, active: str, today: date, *, running: bool = Tr
     A view whose statuses cannot hold a running clock (`running` False) counts none: the index
     would be walked for nothing.
     """
-    bound = lists.COUNT_BOUND
+    bound = workspace.COUNT_BOUND
     summary: dict = {"interest": Decimal(0), **dict.fromkeys(CLOCK_FILTERS, 0)}
     for key in CLOCK_FILTERS if running else ():
         found = (
@@ -452,21 +388,12 @@ def _order(f: InvoiceFilters) -> list[str]:
     if f.clock and f.sort == DEFAULT_SORT:
         # Due date first, in the order of the covering index `ri_clock` (no sort step).
         return ["clock_due", "connection_id", "service_code", "status", "clock_interest", "id"]
-    key = f.sort.lstrip("-")
-    fields = SORTS.get(key, SORTS[DEFAULT_SORT.lstrip("-")])
-    desc = f.sort.startswith("-") if key in SORTS else True
-    return [f"-{name}" if desc else name for name in fields]
-
-
-def _in_tab(qs: QuerySet, tab: Tab) -> QuerySet:
-    if tab.others:
-        return qs.exclude(status__in=TABBED_STATUSES)
-    return qs if tab.statuses is None else qs.filter(status__in=tab.statuses)
+    return workspace.sort_order(f.sort, SORTS, DEFAULT_SORT)
 
 
 def invoice_filtered(*, user, filters: InvoiceFilters) -> QuerySet[ReceivedInvoice]:
     """The rows of the current view (tab, filters, sort), not paginated."""
-    qs = _in_tab(_filtered(invoice_scope(user=user), _resolved(user, filters)), filters.tab_obj)
+    qs = filters.tab_obj.rows(_filtered(invoice_scope(user=user), _resolved(user, filters)))
     return qs.order_by(*_order(filters))
 
 
@@ -554,30 +481,22 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
     filters = _resolved(user, filters)
     base = _filtered(scope, filters)
     tab = filters.tab_obj
-    rows = _in_tab(base, tab)
+    rows = tab.rows(base)
     exact = True
     if not _uses_only_bucket_filters(filters):
-        _, exact = bounded_count(base)
-    by_status: dict[str, int] = {}
-    totals: dict[str, tuple[Decimal, ...]] = {}
-    if exact:
-        for row in _grouped_counts(user=user, filters=filters, base=base):
-            by_status[row["status"]] = row["n"]
-            totals[row["status"]] = tuple(row[k] or 0 for k in ("ht", "ttc", "cn", "cht", "cttc"))
+        _, exact = workspace.bounded_count(base)
+    counts = GroupedCounts.of(_grouped_counts(user=user, filters=filters, base=base) if exact else ())
 
     def count_of(t: Tab) -> int | None:
-        if not exact:
-            return None
-        return sum(n for s, n in by_status.items() if t.holds(s))
+        return counts.count(t) if exact else None
 
     if exact:
         total_count = count_of(tab)
     else:
         every = tab.statuses is None and not tab.others
-        total_count, exact_active = bounded_count(rows) if not every else (lists.COUNT_BOUND, False)
+        total_count, exact_active = workspace.bounded_count(rows) if not every else (workspace.COUNT_BOUND, False)
         if exact_active:
             exact = None  # this tab counted exactly, the others (and the totals) not
-    keys = [s for s in by_status if tab.holds(s)]
     unfiltered = _uses_only_bucket_filters(filters) and not (
         filters.connection_id
         or filters.service_code
@@ -585,10 +504,10 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
         or filters.structure
         or filters.statuses
     )
-    to_process = sum(by_status.get(s, 0) for s in TABS_BY_SLUG[DEFAULT_TAB].statuses) if unfiltered else None
+    to_process = counts.count(TABS_BY_SLUG[DEFAULT_TAB]) if unfiltered else None
 
-    def total(i: int):
-        return sum((Decimal(totals[k][i]) for k in keys), Decimal(0)) if exact else None
+    def total(name: str) -> Decimal | None:
+        return counts.total(tab, name) if exact else None
 
     page_obj = keyset_page(
         rows.values(*LIST_FIELDS, *(f.lstrip("-") for f in _order(filters) if f.lstrip("-") not in LIST_FIELDS)),
@@ -604,7 +523,7 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
     clock_counts: dict[str, int | None] = dict.fromkeys(CLOCK_FILTERS)
     interest = None
     if exact is not False:
-        unclocked = _in_tab(_filtered(scope, replace(filters, clock="")), tab)
+        unclocked = tab.rows(_filtered(scope, replace(filters, clock="")))
         clock = _clock_summary(
             unclocked, filters.clock, today, running=not tab.statuses or not pd.NEVER_RUNNING.issuperset(tab.statuses)
         )
@@ -614,19 +533,19 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
         page=page_obj,
         tabs=[TabCount(t, count_of(t)) for t in TABS],
         total_count=total_count,
-        total_excl_tax=total(0),
-        total_incl_tax=total(1),
-        credit_count=int(total(2) or 0),
-        credit_excl_tax=total(3) or Decimal(0),
-        credit_incl_tax=total(4) or Decimal(0),
+        total_excl_tax=total("ht"),
+        total_incl_tax=total("ttc"),
+        credit_count=counts.count(tab, "cn") if exact else 0,
+        credit_excl_tax=total("cht") or Decimal(0),
+        credit_incl_tax=total("cttc") or Decimal(0),
         filters=filters,
-        by_status=by_status,
+        by_status=counts.by_status,
         clock_counts=clock_counts,
         interest_total=interest or Decimal(0),
         interest_counted=interest is not None or exact is False,
         today=today,
         bounded=exact is False,
-        count_bound=lists.COUNT_BOUND,
+        count_bound=workspace.COUNT_BOUND,
         to_process=to_process,
     )
 
@@ -641,10 +560,7 @@ def invoice_iter_export(
 
 def invoice_get(*, user, pk: int, action: Action = Action.VIEW_RECEIVED) -> ReceivedInvoice:
     """One invoice the user may see; 404 otherwise (never reveal others' invoices)."""
-    invoice = invoice_scope(user=user, action=action).select_related("connection").filter(pk=pk).first()
-    if invoice is None:
-        raise Http404(_("Facture introuvable."))
-    return invoice
+    return workspace.visible_row(invoice_scope(user=user, action=action), pk)
 
 
 def invoice_timeline(*, invoice: ReceivedInvoice) -> list[InvoiceEvent]:
@@ -657,10 +573,7 @@ def invoice_audit(*, invoice: ReceivedInvoice) -> list[AuditEntry]:
 
 def invoices_by_ids(*, user, ids: list[int], action: Action = Action.VIEW_RECEIVED) -> list[ReceivedInvoice]:
     """The invoices among `ids` (mirror pks) the user may see/act on, in the given order."""
-    found = {
-        inv.pk: inv for inv in invoice_scope(user=user, action=action).filter(pk__in=ids).select_related("connection")
-    }
-    return [found[i] for i in ids if i in found]
+    return workspace.in_order(invoice_scope(user=user, action=action).select_related("connection"), ids)
 
 
 def received_sync_statuses(*, user) -> list[SyncStatus]:

@@ -15,7 +15,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -38,28 +38,19 @@ from chorusweb.audit import (
     UpstreamRefused,
     audit_begin,
     audit_settle,
-    raise_unsettled,
-    settle_error,
-    settle_failure,
+    check_unchanged,
+    resend,
+    send_once,
 )
-from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
+from chorusweb.bulk import BulkPlan, bulk_already_started, bulk_item, bulk_run_create, plan
 from chorusweb.exports import GroupZip, download_stamp
-from chorusweb.factpulse import DownloadedDocument, FactPulseError, FactPulseRefused, ReceivedInvoiceRow, get_client
+from chorusweb.factpulse import DownloadedDocument, ReceivedInvoiceRow, get_client
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.sync import (
-    PageStats,
-    Progress,
-    prefetched_pages,
-    sync_enqueue,
-    sync_execute,
-    sync_first_visit,
-    sync_start,
-    sync_task_run,
-)
+from chorusweb.sync import MirrorSync, PageStats, sync_recording, sync_task_run
 from invoices import facturx
 from invoices.clock import clocks_recompute, invoice_clock
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice, net_columns, search_columns
-from invoices.stats import Contribution, stats_apply, stats_rebuild
+from invoices.stats import CONTRIBUTING_FIELDS, Contribution, stats_apply, stats_rebuild
 
 logger = logging.getLogger(__name__)
 
@@ -78,22 +69,13 @@ ROW_FIELDS = (
     "total_incl_tax",
     "amount_due",
     "currency",
-    "supplier_code",
-    "supplier_name",
-    "recipient_id",
-    "recipient_code",
-    "recipient_name",
-    "service_id",
-    "service_code",
-    "service_name",
+    *mirror.PARTY_FIELDS,
     "contract_number",
     "purchase_order_number",
     "downloaded",
 )
 
 
-#: Columns derived from them: the folded copies (chorusweb.search) and the signed amounts.
-DERIVED_FIELDS = ("supplier_search", "search_text", "net_excl_tax", "net_incl_tax")
 #: Part of every row's fingerprint: bump it when the mirror derives its columns differently,
 #: so that the next sync rewrites every row once.
 MIRROR_VERSION = "1"
@@ -113,11 +95,7 @@ def row_fingerprint(raw) -> str:
 
 
 def _mirror_values(row: ReceivedInvoiceRow) -> dict:
-    values = {name: getattr(row, name) for name in ROW_FIELDS}
-    for name in ROW_FIELDS:
-        if values[name] is None and ReceivedInvoice._meta.get_field(name).null is False:
-            values[name] = ""
-    values["currency"] = values["currency"] or "EUR"
+    values = mirror.row_values(ReceivedInvoice, row, ROW_FIELDS)
     values["downloaded"] = bool(row.downloaded)
     values["status"] = lc.normalise_status(row.status) or row.status
     values["supplier_search"], values["search_text"] = search_columns({**values, "invoice_id": row.invoice_id})
@@ -154,54 +132,22 @@ def upsert_received_rows(
             "invoice_id", "fingerprint"
         )
     )
-    write = [iid for iid in by_id if stored.get(iid) != prints[iid]]
+    write = [row for iid, row in by_id.items() if stored.get(iid) != prints[iid]]
     if not write:
         return PageStats(rows=len(by_id), created=0, changed=0)
-    values = {iid: computed[iid] for iid in write}
     with transaction.atomic():
-        # Read under lock: an action settling now waits for this page, never the reverse.
-        held = {
-            row["invoice_id"]: row
-            for row in ReceivedInvoice.objects.select_for_update()
-            .filter(connection=connection, invoice_id__in=values)
-            .values(
-                "invoice_id",
-                "status",
-                "service_code",
-                "recipient_code",
-                "recipient_name",
-                "invoice_type",
-                "total_excl_tax",
-                "total_incl_tax",
-                "synced_at",
-                "status_changed_at",
-            )
-        }
-        for iid in [
-            iid
-            for iid in values
-            if iid in held
-            and mirror.is_older((held[iid]["synced_at"], held[iid]["status_changed_at"]), values[iid], fetched_at)
-        ]:
-            del values[iid]
+        # The queue counters move with the rows: the mirror rows are held with what they count.
+        page = mirror.write_page(
+            ReceivedInvoice,
+            connection,
+            write,
+            lambda row: {**computed[row.invoice_id], "fingerprint": prints[row.invoice_id]},
+            fetched_at=fetched_at,
+            held=CONTRIBUTING_FIELDS,
+        )
+        values, held = page.values, page.held
         existing = {iid: held[iid] for iid in values if iid in held}
         changed = [iid for iid, v in values.items() if existing.get(iid, {}).get("status", "") != v["status"]]
-        mirror.upsert(
-            ReceivedInvoice,
-            [
-                {
-                    "connection_id": connection.pk,
-                    "invoice_id": iid,
-                    **v,
-                    "raw": dict(by_id[iid].raw),
-                    "fingerprint": prints[iid],
-                    "synced_at": fetched_at,
-                }
-                for iid, v in values.items()
-            ],
-            unique=["connection", "invoice_id"],
-            update=[*ROW_FIELDS, *DERIVED_FIELDS, "raw", "fingerprint", "synced_at"],
-        )
         if track_stats:
             stats_apply(
                 connection.pk,
@@ -237,37 +183,40 @@ def upsert_received_rows(
     return PageStats(rows=len(by_id), created=created, changed=len(changed) - created)
 
 
-def _fetch_received(connection: Connection) -> callable:
-    def fetch(since: datetime | None, progress: Progress) -> None:
+@task()
+def sync_received_task(run_id: int, attempt: int = 1) -> str:
+    """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
+    return sync_task_run(run_id, _sync_received, sync_received_task, attempt)
+
+
+def _sync_received(run: SyncRun) -> SyncRun:
+    """Page through the connection's received invoices into the mirror: all of them on a full
+    run (which then rebuilds the queue counters), else those whose status changed since the last."""
+    connection, since = run.connection, run.since
+    with sync_recording(run) as sync:
         client = get_client(connection)
-
-        asked_at: dict[int, datetime] = {}
-
-        def fetch_page(number: int):
-            asked_at[number] = timezone.now()
-            return client.rechercher_factures_destinataire(
+        changed_from = timezone.localdate(since) if since else None
+        for page, asked_at in sync.pages(
+            lambda number: client.rechercher_factures_destinataire(
                 page=number,
                 page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE,
-                status_changed_from=timezone.localdate(since) if since else None,
+                status_changed_from=changed_from,
                 sort_column="IdFacture",
                 sort_desc=False,
             )
-
-        for number, page in enumerate(prefetched_pages(fetch_page), start=1):
-            stats = upsert_received_rows(
-                connection, page.items, track_stats=since is not None, fetched_at=asked_at[number]
-            )
-            progress(stats, page.total)
+        ):
+            stats = upsert_received_rows(connection, page.items, track_stats=since is not None, fetched_at=asked_at)
+            sync.page(stats, page.total)
         if since is None:
             stats_rebuild(connection.pk)  # a full pass also repairs the counters
+    return run
 
-    return fetch
 
-
-def sync_received(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
-    """Synchronise the mirror of a connection now (full the first time, then incremental)."""
-    run = sync_start(connection=connection, workspace=Workspace.RECEIVED, full=full, user=user)
-    return sync_execute(run, _fetch_received(connection))
+#: The workspace's sync: now (`sync_received`), or in the background from its list page.
+RECEIVED_SYNC = MirrorSync(Workspace.RECEIVED, Action.VIEW_RECEIVED, _sync_received, sync_received_task)
+sync_received = RECEIVED_SYNC.now
+sync_received_enqueue = RECEIVED_SYNC.enqueue
+sync_received_first_visit = RECEIVED_SYNC.first_visit
 
 
 def invoice_rejection_cost(clock: pd.Clock) -> str:
@@ -275,46 +224,14 @@ def invoice_rejection_cost(clock: pd.Clock) -> str:
     return pd.rejection_cost(clock, timezone.localdate())
 
 
-@task()
-def sync_received_task(run_id: int, attempt: int = 1) -> str:
-    """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
-    return sync_task_run(run_id, _fetch_received, sync_received_task, attempt)
-
-
-def sync_received_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
-    """Start a background sync of every connection the user sees (Refresh button, first visit)."""
-    return sync_enqueue(
-        user=user,
-        workspace=Workspace.RECEIVED,
-        action=Action.VIEW_RECEIVED,
-        task=sync_received_task,
-        never_synced_only=never_synced_only,
-    )
-
-
-def sync_received_first_visit(*, user) -> tuple[list, bool]:
-    """Sync statuses of the received list; a mirror never synchronised starts filling now."""
-    return sync_first_visit(
-        user=user, workspace=Workspace.RECEIVED, action=Action.VIEW_RECEIVED, task=sync_received_task
-    )
-
-
 def refresh_invoices(*, connection: Connection, invoices: Iterable[ReceivedInvoice]) -> None:
     """Re-read the given invoices from upstream (by number) and update their mirror rows.
 
     Best effort: a failure is logged and leaves the mirror as it is.
     """
-    client = get_client(connection)
+    search = get_client(connection).rechercher_factures_destinataire
     for invoice in invoices:
-        asked_at = timezone.now()
-        try:
-            page = client.rechercher_factures_destinataire(invoice_number=invoice.invoice_number, page_size=100)
-        except FactPulseError as exc:
-            logger.info("Refresh of invoice %s failed: %s", invoice.invoice_id, exc)
-            continue
-        rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
-        if rows:
-            upsert_received_rows(connection, rows, fetched_at=asked_at)
+        mirror.refresh(search, upsert_received_rows, invoice, connection=connection)
 
 
 # --- Processing ---------------------------------------------------------------------------
@@ -364,50 +281,33 @@ def invoice_process(
     check = lc.check_transition(invoice.status, target, reason)
     if not check.allowed:
         raise ActionRejected(check.message)
-    if expected_status is not None and expected_status != invoice.status:
-        raise ActionRejected(
-            _(
-                "La facture est passée au statut « %(status)s » depuis l'ouverture du formulaire : "
-                "vérifiez-la avant d'agir."
-            )
-            % {"status": invoice.status_label}
-        )
+    check_unchanged(invoice, expected_status)
     details = {"comment": comment} if comment else {}
     if target == lc.MANDATE_TARGET and mandate_number:
         details["mandate_number"] = mandate_number
-    entry = audit_begin(
-        workspace=Workspace.RECEIVED,
-        connection=invoice.connection,
-        user=user,
-        action="process",
-        target=target,
-        invoice_id=invoice.invoice_id,
-        invoice_number=invoice.invoice_number,
-        reason=reason,
-        details=details,
-        idempotency_key=idempotency_key,
-        batch=batch,
-    )
-    try:
-        result = get_client(invoice.connection).traiter_facture_recue(
+    entry, result = send_once(
+        lambda: get_client(invoice.connection).traiter_facture_recue(
             invoice_id=invoice.invoice_id,
             new_status=target,
             reason=reason or None,
             comment=comment or None,
             mandate_number=(mandate_number or None) if target == lc.MANDATE_TARGET else None,
-        )
-    except FactPulseRefused as exc:
-        settle_error(entry, exc)
-        # A refusal means our mirror is behind upstream: re-read the invoice, inside a bulk run too.
-        refresh_invoices(connection=invoice.connection, invoices=[invoice])
-        raise ProcessRefused(exc.user_message, entry) from exc
-    except FactPulseError as exc:
-        entry = settle_failure(entry, exc)
-        if entry.state != AuditEntry.State.DONE:
-            raise_unsettled(entry, exc)
+        ),
+        Workspace.RECEIVED,
+        user,
+        invoice=invoice,
+        refused=ProcessRefused,
+        on_refused=lambda: refresh_invoices(connection=invoice.connection, invoices=[invoice]),
+        action="process",
+        target=target,
+        reason=reason,
+        details=details,
+        idempotency_key=idempotency_key,
+        batch=batch,
+    )
+    if result is None:
         # The answer was lost but the check upstream shows the status applied (mirror refreshed).
-        row = ReceivedInvoice.objects.get(pk=invoice.pk)
-        return ProcessOutcome(row, entry, entry.outcome)
+        return ProcessOutcome(ReceivedInvoice.objects.get(pk=invoice.pk), entry, entry.outcome)
 
     with transaction.atomic():
         row = ReceivedInvoice.objects.select_for_update().get(pk=invoice.pk)
@@ -497,37 +397,20 @@ def invoice_service_done_set(*, user, invoice: ReceivedInvoice, day: date | None
 # --- Bulk processing ----------------------------------------------------------------------
 
 
-@dataclass
-class BulkPlan:
-    sendable: list[ReceivedInvoice]
-    skipped: list[dict] = field(default_factory=list)
-
-
 def bulk_plan(*, user, invoices: Sequence[ReceivedInvoice], target: str, reason: str = "") -> BulkPlan:
     """Split the selection: invoices the target can be applied to, and why the others cannot."""
     access = access_for(user)
-    plan = BulkPlan(sendable=[])
-    for invoice in invoices:
+
+    def why(invoice: ReceivedInvoice) -> str:
         if not access.can(Action.PROCESS_RECEIVED, invoice.connection_id, invoice.service_code):
-            why = _("Vous ne pouvez pas traiter les factures de ce service.")
-        else:
-            check = lc.check_transition(invoice.status, target, reason)
-            why = "" if check.allowed else check.message
-            if lc.normalise_status(target) == lc.SUSPENDUE:
-                why = pd.suspension_refusal(invoice.status, ordered=False) or why
-        if why:
-            plan.skipped.append(
-                {
-                    "pk": invoice.pk,
-                    "invoice_number": invoice.invoice_number,
-                    "supplier_name": invoice.supplier_name,
-                    "status": invoice.status,
-                    "reason": why,
-                }
-            )
-        else:
-            plan.sendable.append(invoice)
-    return plan
+            return _("Vous ne pouvez pas traiter les factures de ce service.")
+        check = lc.check_transition(invoice.status, target, reason)
+        refusal = "" if check.allowed else check.message
+        if lc.normalise_status(target) == lc.SUSPENDUE:
+            refusal = pd.suspension_refusal(invoice.status, ordered=False) or refusal
+        return refusal
+
+    return plan(invoices, why=why)
 
 
 def bulk_process_start(
@@ -553,20 +436,12 @@ def bulk_process_start(
             _("Un traitement par lot porte sur %(max)d factures au plus.") % {"max": settings.CHORUSWEB_BULK_MAX}
         )
     target = lc.normalise_status(target)
-    plan = bulk_plan(user=user, invoices=invoices, target=target, reason=reason)
+    checked = bulk_plan(user=user, invoices=invoices, target=target, reason=reason)
     if confirmed is not None:
-        unconfirmed = [inv for inv in plan.sendable if inv.pk not in confirmed]
-        plan.sendable = [inv for inv in plan.sendable if inv.pk in confirmed]
-        plan.skipped.extend(
-            {
-                "pk": inv.pk,
-                "invoice_number": inv.invoice_number,
-                "supplier_name": inv.supplier_name,
-                "status": inv.status,
-                "reason": _("Absente du résumé confirmé : elle n'est pas envoyée."),
-            }
-            for inv in unconfirmed
-        )
+        unconfirmed = [inv for inv in checked.sendable if inv.pk not in confirmed]
+        checked.sendable = [inv for inv in checked.sendable if inv.pk in confirmed]
+        for invoice in unconfirmed:
+            checked.set_aside(invoice, _("Absente du résumé confirmé : elle n'est pas envoyée."))
     extra = {"comment": comment, "mandate_number": mandate_number}
     return bulk_run_create(
         workspace=Workspace.RECEIVED,
@@ -574,8 +449,8 @@ def bulk_process_start(
         action="process",
         target=target,
         reason=reason,
-        sendable=plan.sendable,
-        skipped=plan.skipped,
+        sendable=checked.sendable,
+        skipped=checked.skipped,
         extra=extra,
         idempotency_key=idempotency_key,
     )
@@ -583,24 +458,19 @@ def bulk_process_start(
 
 def bulk_process_one(run: BulkRun, invoice_pk: int, key: str, extra: dict):
     """Send one invoice of a bulk run (see `chorusweb.bulk`); False when it no longer exists."""
-    invoice = ReceivedInvoice.objects.select_related("connection").filter(pk=invoice_pk).first()
-    if invoice is None:
-        return False
-    return bulk_item_call(
-        run,
-        invoice,
-        lambda: invoice_process(
-            user=run.user,
+    comment, mandate_number = extra.get("comment", ""), extra.get("mandate_number", "")
+
+    def send(invoice: ReceivedInvoice, **sending) -> ProcessOutcome:
+        return invoice_process(
             invoice=invoice,
             target=run.target,
             reason=run.reason,
-            comment=extra.get("comment", ""),
-            mandate_number=extra.get("mandate_number", ""),
-            idempotency_key=key,
-            batch=run.pk,
-            refresh=False,
-        ),
-    )
+            comment=comment,
+            mandate_number=mandate_number,
+            **sending,
+        )
+
+    return bulk_item(run, ReceivedInvoice, invoice_pk, key, send)
 
 
 # --- Reconciliation -------------------------------------------------------------------------
@@ -636,20 +506,19 @@ def received_entry_check(entry: AuditEntry) -> bool | None:
 
 def received_entry_resend(*, user, entry: AuditEntry) -> ProcessOutcome:
     """A person's decision: send again a status change that could not be confirmed."""
-    invoice = ReceivedInvoice.objects.select_related("connection").get(
-        connection=entry.connection, invoice_id=entry.invoice_id
-    )
-    outcome = invoice_process(
-        user=user,
-        invoice=invoice,
-        target=entry.target,
-        reason=entry.reason,
-        comment=entry.details.get("comment", ""),
-        mandate_number=entry.details.get("mandate_number", ""),
-        idempotency_key=f"resend:{entry.pk}",
-    )
-    AuditEntry.objects.filter(pk=entry.pk, resent_as__isnull=True).update(resent_as=outcome.entry)
-    return outcome
+    details = entry.details
+
+    def send(invoice: ReceivedInvoice, **sending) -> ProcessOutcome:
+        return invoice_process(
+            invoice=invoice,
+            target=entry.target,
+            reason=entry.reason,
+            comment=details.get("comment", ""),
+            mandate_number=details.get("mandate_number", ""),
+            **sending,
+        )
+
+    return resend(entry, user, ReceivedInvoice, send)
 
 
 # --- Downloads ----------------------------------------------------------------------------
@@ -680,10 +549,17 @@ def _download_chunk(
     file_format: str,
     include_attachments: bool,
 ) -> DownloadedDocument:
-    entry = audit_begin(
-        workspace=Workspace.RECEIVED,
+    # A download marks the invoices as downloaded upstream: an unanswered one is a write whose
+    # outcome is unknown (checked at once, never sent again on its own).
+    entry, document = send_once(
+        lambda: get_client(connection).telecharger_groupe_factures(
+            invoice_ids=[inv.invoice_id for inv in invoices],
+            file_format=file_format,
+            include_attachments=include_attachments,
+        ),
+        Workspace.RECEIVED,
+        user,
         connection=connection,
-        user=user,
         action="download",
         target=file_format,
         invoice_id=invoices[0].invoice_id if len(invoices) == 1 else None,
@@ -691,16 +567,6 @@ def _download_chunk(
         details={"invoice_ids": [inv.invoice_id for inv in invoices], "attachments": include_attachments},
         exclusive=False,
     )
-    try:
-        document = get_client(connection).telecharger_groupe_factures(
-            invoice_ids=[inv.invoice_id for inv in invoices],
-            file_format=file_format,
-            include_attachments=include_attachments,
-        )
-    except FactPulseError as exc:
-        # A download marks the invoices as downloaded upstream: an unanswered one is a write
-        # whose outcome is unknown (checked at once, never sent again on its own).
-        raise_unsettled(settle_failure(entry, exc), exc)
     with transaction.atomic():
         ReceivedInvoice.objects.filter(pk__in=[inv.pk for inv in invoices]).update(downloaded=True)
         audit_settle(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from chorusweb.admin import ReadOnlyAdminMixin
-from chorusweb.lists import LargeTablePaginator
+from chorusweb.workspace import LargeTablePaginator
 from issuers.models import IssuedInvoice, IssuedStatusChange
 
 

@@ -4,38 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime, time
 from decimal import Decimal
 
 from django.core.paginator import Page
-from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
+from chorusweb import workspace
 from chorusweb.access import Action, access_for
 from chorusweb.audit import audit_trail
-from chorusweb.lists import KnownCountPaginator, TabCount
 from chorusweb.models import AuditEntry, Workspace
 from chorusweb.money import net_amount
-from chorusweb.selection import SelectionSummary, summarize
+from chorusweb.selection import SelectionSummary
 from chorusweb.sync import SyncStatus, sync_statuses
+from chorusweb.workspace import GroupedCounts, ListFilters, Tab, TabCount
 from issuers.models import IssuedInvoice, IssuedStatusChange
-
-
-@dataclass(frozen=True)
-class Tab:
-    slug: str
-    label: str
-    statuses: tuple[str, ...] | None  # None: every status (or, for `others`, those of no other tab)
-    others: bool = False
-
-    def holds(self, status: str) -> bool:
-        if self.others:
-            return status not in KNOWN_STATUSES
-        return self.statuses is None or status in self.statuses
-
 
 #: Paid: the recipient has ordered the payment (Mise en paiement).
 PAID = (lc.MISE_EN_PAIEMENT,)
@@ -50,7 +36,7 @@ AVAILABLE = (
     lc.COMPTABILISEE,
 )
 
-TABS: tuple[Tab, ...] = (
+TABS: tuple[Tab, ...] = workspace.tab_set(
     Tab("deposees", _("Déposées"), DEPOSITED),
     Tab("mises-a-disposition", _("Mises à disposition"), AVAILABLE),
     Tab("suspendues", _("Suspendues — à compléter"), (lc.SUSPENDUE,)),
@@ -58,59 +44,26 @@ TABS: tuple[Tab, ...] = (
     Tab("rejetees", _("Rejetées"), (lc.REJETEE,)),
     Tab("payees", _("Payées"), PAID),
     # A status no other tab holds (one Chorus Pro adds tomorrow): counted and listed, never lost.
-    Tab("autres", _("Autres statuts"), None, others=True),
-    Tab("toutes", _("Toutes"), None),
+    workspace.OTHER_STATUSES,
+    workspace.ALL_STATUSES,
 )
-KNOWN_STATUSES = frozenset(s for tab in TABS if tab.statuses for s in tab.statuses)
-TABS_BY_SLUG = {t.slug: t for t in TABS}
 DEFAULT_TAB = "toutes"
 
 SORTS: dict[str, tuple[str, ...]] = {
-    "depot": ("deposit_date", "invoice_id"),
-    "date": ("invoice_date", "invoice_id"),
-    "numero": ("invoice_number", "invoice_id"),
+    **workspace.SORTS,
     "destinataire": ("recipient_name", "invoice_id"),
     "ttc": ("net_incl_tax", "invoice_id"),  # signed: credit notes first, ascending
 }
 DEFAULT_SORT = "-depot"
 
-LIST_FIELDS = (
-    "id",
-    "connection_id",
-    "invoice_id",
-    "invoice_number",
-    "invoice_type",
-    "status",
-    "status_changed_at",
-    "invoice_date",
-    "deposit_date",
-    "total_excl_tax",
-    "total_incl_tax",
-    "currency",
-    "recipient_code",
-    "recipient_name",
-    "service_code",
-    "service_name",
-    "net_excl_tax",
-    "net_incl_tax",
-)
+LIST_FIELDS = (*workspace.LIST_FIELDS, "status_changed_at", "recipient_code")
 
 
 @dataclass(frozen=True)
-class IssuedFilters:
+class IssuedFilters(ListFilters, tabs=TABS):
     tab: str = DEFAULT_TAB
-    connection_id: int | None = None
     recipient: str = ""
-    number: str = ""
-    deposit_from: date | None = None
-    deposit_to: date | None = None
-    amount_min: Decimal | None = None
-    amount_max: Decimal | None = None
     sort: str = DEFAULT_SORT
-
-    @property
-    def tab_obj(self) -> Tab:
-        return TABS_BY_SLUG.get(self.tab, TABS_BY_SLUG[DEFAULT_TAB])
 
 
 @dataclass
@@ -130,8 +83,7 @@ def issued_scope(*, user, action: Action = Action.VIEW_ISSUED) -> QuerySet[Issue
 
 
 def _filtered(qs: QuerySet, f: IssuedFilters) -> QuerySet:
-    if f.connection_id:
-        qs = qs.filter(connection_id=f.connection_id)
+    qs = f.shared(qs)
     if f.recipient:
         term = f.recipient.strip()
         qs = qs.filter(
@@ -139,77 +91,44 @@ def _filtered(qs: QuerySet, f: IssuedFilters) -> QuerySet:
             | Q(recipient_code__contains=term.replace(" ", ""))
             | Q(service_code__iexact=term)
         )
-    if f.number:
-        qs = qs.filter(invoice_number__icontains=f.number.strip())
-    if f.deposit_from:
-        qs = qs.filter(deposit_date__gte=f.deposit_from)
-    if f.deposit_to:
-        qs = qs.filter(deposit_date__lte=f.deposit_to)
-    if f.amount_min is not None:
-        qs = qs.filter(total_incl_tax__gte=f.amount_min)
-    if f.amount_max is not None:
-        qs = qs.filter(total_incl_tax__lte=f.amount_max)
     return qs
 
 
 def _order(f: IssuedFilters) -> list[str]:
-    key = f.sort.lstrip("-")
-    desc = f.sort.startswith("-")
-    if key not in SORTS:
-        key, desc = DEFAULT_SORT.lstrip("-"), True
-    return [f"-{name}" if desc else name for name in SORTS[key]]
+    return workspace.sort_order(f.sort, SORTS, DEFAULT_SORT)
 
 
 def _rows(user, filters: IssuedFilters) -> QuerySet:
-    base = _filtered(issued_scope(user=user), filters)
-    tab = filters.tab_obj
-    if tab.others:
-        rows = base.exclude(status__in=KNOWN_STATUSES)
-    else:
-        rows = base if tab.statuses is None else base.filter(status__in=tab.statuses)
+    rows = filters.tab_obj.rows(_filtered(issued_scope(user=user), filters))
     # amounts as they count: a credit note's negative (totals, sort by amount, the rows shown)
     return rows.annotate(net_excl_tax=net_amount("total_excl_tax"), net_incl_tax=net_amount("total_incl_tax"))
 
 
 def issued_selection_summary(*, user, ids: list[int]) -> SelectionSummary:
     """The count and net totals of the selected invoices the user sees: one aggregate."""
-    if not ids:
-        return SelectionSummary()
-    rows = issued_scope(user=user).filter(pk__in=ids)
-    return summarize(rows, excl_tax=net_amount("total_excl_tax"), incl_tax=net_amount("total_incl_tax"))
+    return workspace.selection_of(issued_scope, user=user, ids=ids)
 
 
 def issued_view_ids(*, user, filters: IssuedFilters, limit: int) -> tuple[list[int], int]:
     """The ids of every invoice of the current view (tab, filters, sort), at most `limit`, and
     how many the view holds (counted up to `limit` + 1: over it means "too many")."""
-    pks = list(_rows(user, filters).order_by(*_order(filters)).values_list("pk", flat=True)[: limit + 1])
-    return pks[:limit], len(pks)
+    return workspace.first_ids(_rows(user, filters).order_by(*_order(filters)), limit)
 
 
 def issued_list(*, user, filters: IssuedFilters, page: int | str = 1, per_page: int = 50) -> IssuedPage:
     """One page of the list with every tab's count (grouped counts, then the page's rows)."""
-    base = _filtered(issued_scope(user=user), filters)
-    by_status: dict[str, int] = {}
-    totals: dict[str, Decimal] = {}
-    for row in base.order_by().values("status").annotate(n=Count("id"), ttc=Sum(net_amount("total_incl_tax"))):
-        by_status[row["status"]] = row["n"]
-        totals[row["status"]] = row["ttc"] or Decimal(0)
-
-    def count_of(tab: Tab) -> int:
-        return sum(n for status, n in by_status.items() if tab.holds(status))
-
-    active = filters.tab_obj
-    keys = [s for s in by_status if active.holds(s)]
+    counts = GroupedCounts.query(_filtered(issued_scope(user=user), filters), ttc=Sum(net_amount("total_incl_tax")))
+    tab = filters.tab_obj
     rows = _rows(user, filters).order_by(*_order(filters)).values(*LIST_FIELDS)
-    page_obj = KnownCountPaginator(rows, per_page, count_of(active)).get_page(page)
+    page_obj = workspace.tab_page(rows, counts, tab, page=page, per_page=per_page)
     return IssuedPage(
         page=page_obj,
         rows=list(page_obj.object_list),
-        tabs=[TabCount(tab, count_of(tab)) for tab in TABS],
-        total_count=count_of(active),
-        total_incl_tax=sum((totals[k] for k in keys), Decimal(0)),
+        tabs=counts.tab_counts(TABS),
+        total_count=counts.count(tab),
+        total_incl_tax=counts.total(tab, "ttc"),
         filters=filters,
-        by_status=by_status,
+        by_status=counts.by_status,
     )
 
 
@@ -237,15 +156,11 @@ def issued_iter_export(*, user, filters: IssuedFilters, ids: list[int] | None = 
 
 
 def issued_get(*, user, pk: int, action: Action = Action.VIEW_ISSUED) -> IssuedInvoice:
-    invoice = issued_scope(user=user, action=action).select_related("connection").filter(pk=pk).first()
-    if invoice is None:
-        raise Http404(_("Facture introuvable."))
-    return invoice
+    return workspace.visible_row(issued_scope(user=user, action=action), pk)
 
 
 def issued_by_ids(*, user, ids: list[int], action: Action = Action.VIEW_ISSUED) -> list[IssuedInvoice]:
-    found = {inv.pk: inv for inv in issued_scope(user=user, action=action).filter(pk__in=ids)}
-    return [found[i] for i in ids if i in found]
+    return workspace.in_order(issued_scope(user=user, action=action), ids)
 
 
 def issued_audit(*, invoice: IssuedInvoice) -> list[AuditEntry]:

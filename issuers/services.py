@@ -22,28 +22,10 @@ from django.utils.translation import gettext as _
 from chorusweb import lifecycle as lc
 from chorusweb import mirror
 from chorusweb.access import Action, access_for
-from chorusweb.audit import (
-    ActionRejected,
-    UpstreamRefused,
-    already_submitted,
-    audit_begin,
-    audit_settle,
-    raise_unsettled,
-    settle_error,
-    settle_failure,
-)
-from chorusweb.factpulse import FactPulseError, FactPulseRefused, SupplierInvoiceRow, get_client, types
+from chorusweb.audit import ActionRejected, UpstreamRefused, already_submitted, audit_settle, send_once
+from chorusweb.factpulse import SupplierInvoiceRow, get_client, types
 from chorusweb.models import AuditEntry, Connection, SyncRun, Workspace
-from chorusweb.sync import (
-    PageStats,
-    Progress,
-    prefetched_pages,
-    sync_enqueue,
-    sync_execute,
-    sync_first_visit,
-    sync_start,
-    sync_task_run,
-)
+from chorusweb.sync import MirrorSync, PageStats, sync_recording, sync_task_run
 from issuers.models import IssuedInvoice, IssuedStatusChange
 
 logger = logging.getLogger(__name__)
@@ -73,28 +55,9 @@ ROW_FIELDS = (
 
 
 def _values(row: SupplierInvoiceRow) -> dict:
-    return {
-        "invoice_number": row.invoice_number or "",
-        "invoice_type": row.invoice_type or "",
-        "framework": row.framework or "",
-        "status": lc.normalise_status(row.status) or row.status or "",
-        "status_changed_at": row.status_changed_at,
-        "status_comment": row.status_comment or "",
-        "invoice_date": row.invoice_date,
-        "deposit_date": row.deposit_date,
-        "deposit_flow_number": row.deposit_flow_number or "",
-        "total_excl_tax": row.total_excl_tax,
-        "total_incl_tax": row.total_incl_tax,
-        "amount_due": row.amount_due,
-        "currency": row.currency or "EUR",
-        "recipient_id": row.recipient_id,
-        "recipient_code": row.recipient_code or "",
-        "recipient_name": row.recipient_name or "",
-        "service_code": row.service_code or "",
-        "service_name": row.service_name or "",
-        "contract_number": row.contract_number or "",
-        "purchase_order_number": row.purchase_order_number or "",
-    }
+    values = mirror.row_values(IssuedInvoice, row, ROW_FIELDS)
+    values["status"] = lc.normalise_status(row.status) or row.status or ""
+    return values
 
 
 def upsert_issued_rows(
@@ -103,34 +66,9 @@ def upsert_issued_rows(
     """Insert or update one page of `rechercher-fournisseur` rows; a new status joins the timeline."""
     if not rows:
         return PageStats(0, 0, 0)
-    fetched_at = fetched_at or timezone.now()
-    by_id = {row.invoice_id: row for row in rows}
-    values = {iid: _values(row) for iid, row in by_id.items()}
     with transaction.atomic():
-        held = {
-            iid: (pk, status, synced_at, changed_at)
-            for pk, iid, status, synced_at, changed_at in IssuedInvoice.objects.select_for_update()
-            .filter(connection=connection, invoice_id__in=by_id)
-            .values_list("pk", "invoice_id", "status", "synced_at", "status_changed_at")
-        }
-        for iid in [iid for iid in values if iid in held and mirror.is_older(held[iid][2:], values[iid], fetched_at)]:
-            del values[iid]
-        mirror.upsert(
-            IssuedInvoice,
-            [
-                {
-                    "connection_id": connection.pk,
-                    "invoice_id": iid,
-                    **v,
-                    "raw": dict(by_id[iid].raw),
-                    "synced_at": fetched_at,
-                }
-                for iid, v in values.items()
-            ],
-            unique=["connection", "invoice_id"],
-            update=[*ROW_FIELDS, "raw", "synced_at"],
-        )
-        moved = [iid for iid, v in values.items() if iid not in held or held[iid][1] != v["status"]]
+        page = mirror.write_page(IssuedInvoice, connection, rows, _values, fetched_at=fetched_at)
+        values, moved = page.values, page.moved
         if moved:
             pks = dict(
                 IssuedInvoice.objects.filter(connection=connection, invoice_id__in=moved).values_list(
@@ -147,9 +85,7 @@ def upsert_issued_rows(
                 for iid in moved
                 if iid in pks
             )
-    created = sum(1 for iid in values if iid not in held)
-    changed = sum(1 for iid in values if iid in held and held[iid][1] != values[iid]["status"])
-    return PageStats(rows=len(by_id), created=created, changed=changed)
+    return page.stats()
 
 
 def _set_status(invoice: IssuedInvoice, status: str, *, at: datetime | None = None, comment: str = "") -> None:
@@ -171,64 +107,45 @@ def _set_status(invoice: IssuedInvoice, status: str, *, at: datetime | None = No
 # --- Sync ---------------------------------------------------------------------------------------
 
 
-def _fetch_issued(connection: Connection):
-    def fetch(since: datetime | None, progress: Progress) -> None:
-        # Issued invoices are few: every pass reads them all, so that every status change is seen.
-        client = get_client(connection)
-        asked_at: dict[int, datetime] = {}
-
-        def fetch_page(number: int):
-            asked_at[number] = timezone.now()
-            return client.rechercher_factures_fournisseur(
-                page=number, page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE, sort_column="DateDepot", sort_desc=True
-            )
-
-        for number, page in enumerate(prefetched_pages(fetch_page), start=1):
-            progress(upsert_issued_rows(connection, page.items, fetched_at=asked_at[number]), page.total)
-
-    return fetch
-
-
-def sync_issued(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
-    run = sync_start(connection=connection, workspace=Workspace.ISSUED, full=full, user=user)
-    return sync_execute(run, _fetch_issued(connection))
-
-
 @task()
 def sync_issued_task(run_id: int, attempt: int = 1) -> str:
     """Synchronise a connection's issued invoices (a read: retried with backoff when upstream is down)."""
-    return sync_task_run(run_id, _fetch_issued, sync_issued_task, attempt)
+    return sync_task_run(run_id, _sync_issued, sync_issued_task, attempt)
 
 
-def sync_issued_first_visit(*, user) -> tuple[list, bool]:
-    return sync_first_visit(user=user, workspace=Workspace.ISSUED, action=Action.VIEW_ISSUED, task=sync_issued_task)
+def _sync_issued(run: SyncRun) -> SyncRun:
+    """Page through the connection's issued invoices into the mirror. They are few: every run reads
+    them all, so that every status change is seen."""
+    connection = run.connection
+    with sync_recording(run) as sync:
+        client = get_client(connection)
+        for page, asked_at in sync.pages(
+            lambda number: client.rechercher_factures_fournisseur(
+                page=number, page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE, sort_column="DateDepot", sort_desc=True
+            )
+        ):
+            sync.page(upsert_issued_rows(connection, page.items, fetched_at=asked_at), page.total)
+    return run
 
 
-def sync_issued_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
-    return sync_enqueue(
-        user=user,
-        workspace=Workspace.ISSUED,
-        action=Action.VIEW_ISSUED,
-        task=sync_issued_task,
-        never_synced_only=never_synced_only,
-    )
+#: The workspace's sync: now (`sync_issued`), or in the background from its list page.
+ISSUED_SYNC = MirrorSync(Workspace.ISSUED, Action.VIEW_ISSUED, _sync_issued, sync_issued_task)
+sync_issued = ISSUED_SYNC.now
+sync_issued_enqueue = ISSUED_SYNC.enqueue
+sync_issued_first_visit = ISSUED_SYNC.first_visit
 
 
-def _reread(connection: Connection, invoice_number: str, invoice_id: int | None = None) -> SupplierInvoiceRow | None:
-    """Re-read one issued invoice from the supplier search (by number) and store it. Raises FactPulseError."""
-    asked_at = timezone.now()
-    page = get_client(connection).rechercher_factures_fournisseur(invoice_number=invoice_number, page_size=100)
-    rows = [r for r in page.items if invoice_id is None or r.invoice_id == invoice_id]
-    if rows:
-        upsert_issued_rows(connection, rows, fetched_at=asked_at)
+def _reread(of) -> SupplierInvoiceRow | None:
+    """Re-read one issued invoice (or the invoice of an audit entry) from the supplier search (by
+    number) and store it. Raises FactPulseError."""
+    rows = mirror.reread(get_client(of.connection).rechercher_factures_fournisseur, upsert_issued_rows, of)
     return rows[0] if rows else None
 
 
-def _reread_quietly(connection: Connection, invoice_number: str, invoice_id: int | None = None) -> None:
-    try:
-        _reread(connection, invoice_number, invoice_id)
-    except FactPulseError as exc:
-        logger.info("Refresh of issued invoice %s failed: %s", invoice_number, exc)
+def _reread_quietly(of, *, connection: Connection | None = None) -> None:
+    """`_reread`, best effort (after a write, or its refusal): a failure is logged."""
+    search = get_client(connection or of.connection).rechercher_factures_fournisseur
+    mirror.refresh(search, upsert_issued_rows, of, connection=connection)
 
 
 # --- Status check (factures/consulter) ----------------------------------------------------------
@@ -326,10 +243,31 @@ def invoice_submit(*, user, submission: Submission, idempotency_key: str | None 
     access_for(user).require(Action.SUBMIT_ISSUED, s.connection.pk, s.service_code)
     if why := check_amounts(s.total_excl_tax, s.vat_amount, s.total_incl_tax):
         raise ActionRejected(why)
-    entry = audit_begin(
-        workspace=Workspace.ISSUED,
+
+    def submit():
+        client = get_client(s.connection)
+        (ref,) = _upload(client, [s.file])
+        return client.soumettre_facture(
+            invoice_number=s.invoice_number,
+            invoice_date=s.invoice_date,
+            structure_id=s.structure_id,
+            total_excl_tax=s.total_excl_tax,
+            vat_amount=s.vat_amount,
+            total_incl_tax=s.total_incl_tax,
+            payment_due_date=s.payment_due_date,
+            service_code=s.service_code or None,
+            engagement_number=s.engagement_number or None,
+            main_attachment_id=ref.attachment_id,
+            main_attachment_label=ref.name,
+            comment=s.comment or None,
+        )
+
+    entry, result = send_once(
+        submit,
+        Workspace.ISSUED,
+        user,
+        refused=SubmissionRefused,
         connection=s.connection,
-        user=user,
         action="submit",
         target=s.invoice_number,
         invoice_number=s.invoice_number,
@@ -344,30 +282,7 @@ def invoice_submit(*, user, submission: Submission, idempotency_key: str | None 
         },
         idempotency_key=idempotency_key,
     )
-    client = get_client(s.connection)
-    try:
-        (ref,) = _upload(client, [s.file])
-        result = client.soumettre_facture(
-            invoice_number=s.invoice_number,
-            invoice_date=s.invoice_date,
-            structure_id=s.structure_id,
-            total_excl_tax=s.total_excl_tax,
-            vat_amount=s.vat_amount,
-            total_incl_tax=s.total_incl_tax,
-            payment_due_date=s.payment_due_date,
-            service_code=s.service_code or None,
-            engagement_number=s.engagement_number or None,
-            main_attachment_id=ref.attachment_id,
-            main_attachment_label=ref.name,
-            comment=s.comment or None,
-        )
-    except FactPulseRefused as exc:
-        settle_error(entry, exc)
-        raise SubmissionRefused(exc.user_message, entry) from exc
-    except FactPulseError as exc:
-        entry = settle_failure(entry, exc)
-        if entry.state != AuditEntry.State.DONE:
-            raise_unsettled(entry, exc)
+    if result is None:
         invoice = IssuedInvoice.objects.filter(connection=s.connection, invoice_number=s.invoice_number).first()
         return WriteOutcome(invoice, entry, entry.outcome)
 
@@ -406,7 +321,7 @@ def invoice_submit(*, user, submission: Submission, idempotency_key: str | None 
         }
         audit_settle(entry, state=AuditEntry.State.DONE, outcome=message)
     # Chorus Pro routes it at once (Mise à disposition): read its status back, best effort.
-    _reread_quietly(s.connection, s.invoice_number, result.invoice_id)
+    _reread_quietly(invoice, connection=s.connection)
     invoice.refresh_from_db()
     return WriteOutcome(invoice, entry, message)
 
@@ -418,7 +333,19 @@ class CompletionRefused(UpstreamRefused):
     pass
 
 
-def _begin_on(invoice: IssuedInvoice, user, action: str, target: str, details: dict, key: str | None, status: str):
+def _send_on(
+    invoice: IssuedInvoice,
+    user,
+    action: str,
+    target: str,
+    details: dict,
+    key: str | None,
+    status: str,
+    send,
+    refused: type[UpstreamRefused],
+):
+    """Send once (`send_once`) an action that the invoice must be in `status` for; refused by
+    Chorus Pro (`refused` raised), the invoice is re-read (its status has moved upstream)."""
     access_for(user).require(Action.SUBMIT_ISSUED, invoice.connection_id, invoice.service_code)
     if (replay := already_submitted(key)) is not None:
         raise replay  # a double submit is told as such, whatever the invoice became since
@@ -427,14 +354,15 @@ def _begin_on(invoice: IssuedInvoice, user, action: str, target: str, details: d
             _("Cette facture est au statut « %(status)s » : cette action n'est plus possible.")
             % {"status": invoice.status_label}
         )
-    return audit_begin(
-        workspace=Workspace.ISSUED,
-        connection=invoice.connection,
-        user=user,
+    return send_once(
+        send,
+        Workspace.ISSUED,
+        user,
+        invoice=invoice,
+        refused=refused,
+        on_refused=lambda: _reread_quietly(invoice),
         action=action,
         target=target,
-        invoice_id=invoice.invoice_id,
-        invoice_number=invoice.invoice_number,
         details={"status_before": invoice.status, **details},
         idempotency_key=key,
     )
@@ -447,27 +375,17 @@ def invoice_complete(
     comment = (comment or "").strip()
     if not comment and not files:
         raise ActionRejected(_("Ajoutez au moins une pièce jointe ou un commentaire."))
-    entry = _begin_on(
-        invoice,
-        user,
-        "complete",
-        "",
-        {"comment": comment, "files": [f.name for f in files]},
-        idempotency_key,
-        lc.SUSPENDUE,
-    )
-    client = get_client(invoice.connection)
-    try:
+
+    def complete():
+        client = get_client(invoice.connection)
         refs = _upload(client, files)
-        result = client.completer_facture(invoice_id=invoice.invoice_id, comment=comment or None, attachments=refs)
-    except FactPulseRefused as exc:
-        settle_error(entry, exc)
-        _reread_quietly(invoice.connection, invoice.invoice_number, invoice.invoice_id)
-        raise CompletionRefused(exc.user_message, entry) from exc
-    except FactPulseError as exc:
-        entry = settle_failure(entry, exc)
-        if entry.state != AuditEntry.State.DONE:
-            raise_unsettled(entry, exc)
+        return client.completer_facture(invoice_id=invoice.invoice_id, comment=comment or None, attachments=refs)
+
+    details = {"comment": comment, "files": [f.name for f in files]}
+    entry, result = _send_on(
+        invoice, user, "complete", "", details, idempotency_key, lc.SUSPENDUE, complete, CompletionRefused
+    )
+    if result is None:
         return WriteOutcome(IssuedInvoice.objects.get(pk=invoice.pk), entry, entry.outcome)
     with transaction.atomic():
         row = IssuedInvoice.objects.select_for_update().get(pk=invoice.pk)
@@ -499,7 +417,7 @@ def invoice_recycle(
     idempotency_key: str | None = None,
 ) -> WriteOutcome:
     """Re-route an invoice to recycle to the right structure and service with `factures/recycler`, once."""
-    entry = _begin_on(
+    entry, result = _send_on(
         invoice,
         user,
         "recycle",
@@ -507,22 +425,15 @@ def invoice_recycle(
         {"structure_id": structure_id, "service_code": service_code, "engagement_number": engagement_number},
         idempotency_key,
         lc.A_RECYCLER,
-    )
-    try:
-        result = get_client(invoice.connection).recycler_facture(
+        lambda: get_client(invoice.connection).recycler_facture(
             invoice_id=invoice.invoice_id,
             structure_id=structure_id,
             service_code=service_code or None,
             engagement_number=engagement_number or None,
-        )
-    except FactPulseRefused as exc:
-        settle_error(entry, exc)
-        _reread_quietly(invoice.connection, invoice.invoice_number, invoice.invoice_id)
-        raise RecycleRefused(exc.user_message, entry) from exc
-    except FactPulseError as exc:
-        entry = settle_failure(entry, exc)
-        if entry.state != AuditEntry.State.DONE:
-            raise_unsettled(entry, exc)
+        ),
+        RecycleRefused,
+    )
+    if result is None:
         return WriteOutcome(IssuedInvoice.objects.get(pk=invoice.pk), entry, entry.outcome)
     with transaction.atomic():
         row = IssuedInvoice.objects.select_for_update().get(pk=invoice.pk)
@@ -548,7 +459,7 @@ def invoice_recycle(
             "recipient": row.recipient_name,
         }
         audit_settle(entry, state=AuditEntry.State.DONE, outcome=message)
-    _reread_quietly(invoice.connection, invoice.invoice_number, invoice.invoice_id)
+    _reread_quietly(invoice)
     row.refresh_from_db()
     return WriteOutcome(row, entry, message)
 
@@ -560,7 +471,7 @@ def issued_entry_check(entry: AuditEntry) -> bool | None:
     """Re-read upstream the invoice of an unsettled write and tell whether it shows as applied."""
     if not entry.invoice_number:
         return None
-    row = _reread(entry.connection, entry.invoice_number, entry.invoice_id)
+    row = _reread(entry)
     if entry.action == "submit":
         if row is not None and entry.invoice_id is None:
             AuditEntry.objects.filter(pk=entry.pk).update(invoice_id=row.invoice_id)

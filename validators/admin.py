@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle
 from chorusweb.admin import ReadOnlyAdminMixin
-from chorusweb.lists import LargeTablePaginator
+from chorusweb.workspace import LargeTablePaginator
 from validators.models import ValidationDetail, ValidationInvoice
 
 

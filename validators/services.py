@@ -14,7 +14,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -27,38 +27,19 @@ from django.utils.translation import gettext as _
 from chorusweb import lifecycle as lc
 from chorusweb import mirror
 from chorusweb.access import Action, access_for
-from chorusweb.audit import (
-    ActionRejected,
-    UpstreamRefused,
-    audit_begin,
-    audit_settle,
-    raise_unsettled,
-    settle_error,
-    settle_failure,
-)
-from chorusweb.bulk import bulk_already_started, bulk_item_call, bulk_run_create
+from chorusweb.audit import ActionRejected, UpstreamRefused, audit_settle, check_unchanged, resend, send_once
+from chorusweb.bulk import BulkPlan, bulk_already_started, bulk_item, bulk_run_create, plan
 from chorusweb.exports import GroupZip
 from chorusweb.factpulse import (
     DownloadedDocument,
     FactPulseError,
-    FactPulseRefused,
     ValidatorInvoiceDetail,
     ValidatorInvoiceRow,
     get_client,
     read_validator_detail,
 )
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
-from chorusweb.sync import (
-    PageStats,
-    Progress,
-    SyncAlreadyRunning,
-    prefetched_pages,
-    sync_enqueue,
-    sync_execute,
-    sync_first_visit,
-    sync_start,
-    sync_task_run,
-)
+from chorusweb.sync import MirrorSync, PageStats, SyncAlreadyRunning, sync_recording, sync_start, sync_task_run
 from invoices.models import ReceivedInvoice
 from invoices.services import upsert_received_rows
 from validators.models import QueueState, ValidationDetail, ValidationInvoice, level_of, state_of
@@ -92,14 +73,7 @@ ROW_FIELDS = (
     "amount_due",
     "currency",
     "supplier_upstream_id",
-    "supplier_code",
-    "supplier_name",
-    "recipient_id",
-    "recipient_code",
-    "recipient_name",
-    "service_id",
-    "service_code",
-    "service_name",
+    *mirror.PARTY_FIELDS,
     "validator_code",
     "validator_name",
     "moe_name",
@@ -109,39 +83,15 @@ ROW_FIELDS = (
 )
 
 
+#: The row's attributes whose names are not the mirror's.
+RENAMED = {"deadline": "validation_deadline", "supplier_upstream_id": "supplier_id"}
+
+
 def _mirror_values(row: ValidatorInvoiceRow) -> dict:
     status = lc.normalise_status(row.status) or row.status
-    return {
-        "invoice_number": row.invoice_number or "",
-        "invoice_type": row.invoice_type or "",
-        "framework": row.framework or "",
-        "status": status,
-        "state": state_of(status),
-        "level": level_of(status),
-        "status_changed_at": row.status_changed_at,
-        "invoice_date": row.invoice_date,
-        "deposit_date": row.deposit_date,
-        "deadline": row.validation_deadline,
-        "total_excl_tax": row.total_excl_tax,
-        "total_incl_tax": row.total_incl_tax,
-        "amount_due": row.amount_due,
-        "currency": row.currency or "EUR",
-        "supplier_upstream_id": row.supplier_id,
-        "supplier_code": row.supplier_code or "",
-        "supplier_name": row.supplier_name or "",
-        "recipient_id": row.recipient_id,
-        "recipient_code": row.recipient_code or "",
-        "recipient_name": row.recipient_name or "",
-        "service_id": row.service_id,
-        "service_code": row.service_code or "",
-        "service_name": row.service_name or "",
-        "validator_code": row.validator_code or "",
-        "validator_name": row.validator_name or "",
-        "moe_name": row.moe_name or "",
-        "moa_name": row.moa_name or "",
-        "contract_number": row.contract_number or "",
-        "engagement_number": row.engagement_number or "",
-    }
+    derived = {"status": status, "state": state_of(status), "level": level_of(status)}
+    read = [name for name in ROW_FIELDS if name not in derived]
+    return {**mirror.row_values(ValidationInvoice, row, read, renamed=RENAMED), **derived}
 
 
 def upsert_validation_rows(
@@ -154,38 +104,11 @@ def upsert_validation_rows(
     """
     if not rows:
         return PageStats(0, 0, 0)
-    fetched_at = fetched_at or timezone.now()
-    by_id = {row.invoice_id: row for row in rows}
-    values = {iid: _mirror_values(row) for iid, row in by_id.items()}
     with transaction.atomic():
-        held = {
-            iid: (status, synced_at, changed_at)
-            for iid, status, synced_at, changed_at in ValidationInvoice.objects.select_for_update()
-            .filter(connection=connection, invoice_id__in=by_id)
-            .values_list("invoice_id", "status", "synced_at", "status_changed_at")
-        }
-        for iid in [iid for iid in values if iid in held and mirror.is_older(held[iid][1:], values[iid], fetched_at)]:
-            del values[iid]
-        existing = {iid: held[iid][0] for iid in held}
-        mirror.upsert(
-            ValidationInvoice,
-            [
-                {
-                    "connection_id": connection.pk,
-                    "invoice_id": iid,
-                    **v,
-                    "status_comment": "",
-                    "raw": dict(by_id[iid].raw),
-                    "synced_at": fetched_at,
-                }
-                for iid, v in values.items()
-            ],
-            unique=["connection", "invoice_id"],
-            update=[*ROW_FIELDS, "raw", "synced_at"],
+        page = mirror.write_page(
+            ValidationInvoice, connection, rows, _mirror_values, fetched_at=fetched_at, insert={"status_comment": ""}
         )
-    created = sum(1 for iid in by_id if iid not in existing)
-    changed = sum(1 for iid, v in values.items() if iid in existing and existing[iid] != v["status"])
-    return PageStats(rows=len(by_id), created=created, changed=changed)
+    return page.stats()
 
 
 def _window_start(connection: Connection, since: datetime | None) -> date | None:
@@ -202,27 +125,31 @@ def _window_start(connection: Connection, since: datetime | None) -> date | None
     return min(start, oldest_waiting) if oldest_waiting else start
 
 
-def _fetch_validation(connection: Connection):
-    def fetch(since: datetime | None, progress: Progress) -> None:
+@task()
+def sync_validation_task(run_id: int, attempt: int = 1) -> str:
+    """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
+    return sync_task_run(run_id, _sync_validation, sync_validation_task, attempt)
+
+
+def _sync_validation(run: SyncRun) -> SyncRun:
+    """Page through the connection's validation queue into the mirror (every invoice deposited in
+    the window), then set aside the invoices awaiting us that upstream no longer lists."""
+    connection = run.connection
+    with sync_recording(run) as sync:
         client = get_client(connection)
-        start = _window_start(connection, since)
+        start = _window_start(connection, run.since)
         seen: set[int] = set()
-
-        asked_at: dict[int, datetime] = {}
-
-        def fetch_page(number: int):
-            asked_at[number] = timezone.now()
-            return client.valideur_rechercher_factures(
+        for page, asked_at in sync.pages(
+            lambda number: client.valideur_rechercher_factures(
                 deposited_from=start,
                 page=number,
                 page_size=settings.CHORUSWEB_SYNC_PAGE_SIZE,
                 sort_column="IdFacture",
                 sort_desc=False,
             )
-
-        for number, page in enumerate(prefetched_pages(fetch_page), start=1):
+        ):
             seen.update(row.invoice_id for row in page.items)
-            progress(upsert_validation_rows(connection, page.items, fetched_at=asked_at[number]), page.total)
+            sync.page(upsert_validation_rows(connection, page.items, fetched_at=asked_at), page.total)
         # Still in our queue but no longer in Chorus Pro's answer: not awaiting anyone any more.
         vanished = ValidationInvoice.objects.filter(connection=connection, state=QueueState.AWAITING).exclude(
             invoice_id__in=seen
@@ -230,53 +157,19 @@ def _fetch_validation(connection: Connection):
         if start is not None:
             vanished = vanished.filter(deposit_date__gte=start)
         vanished.update(state=QueueState.GONE, synced_at=timezone.now())
-
-    return fetch
-
-
-def sync_validation(*, connection: Connection, full: bool = False, user=None) -> SyncRun:
-    """Synchronise the validation mirror of a connection now (used by `sync_chorus`)."""
-    run = sync_start(connection=connection, workspace=Workspace.VALIDATION, full=full, user=user)
-    return sync_execute(run, _fetch_validation(connection))
+    return run
 
 
-@task()
-def sync_validation_task(run_id: int, attempt: int = 1) -> str:
-    """Synchronise a connection's mirror (a read: retried with backoff when upstream is down)."""
-    return sync_task_run(run_id, _fetch_validation, sync_validation_task, attempt)
-
-
-def sync_validation_first_visit(*, user) -> tuple[list, bool]:
-    """Sync statuses of the validation queue; a mirror never synchronised starts filling now."""
-    return sync_first_visit(
-        user=user, workspace=Workspace.VALIDATION, action=Action.VIEW_VALIDATION, task=sync_validation_task
-    )
-
-
-def sync_validation_enqueue(*, user, never_synced_only: bool = False) -> list[SyncRun]:
-    """Start a background sync of every connection the user validates on (Refresh button)."""
-    return sync_enqueue(
-        user=user,
-        workspace=Workspace.VALIDATION,
-        action=Action.VIEW_VALIDATION,
-        task=sync_validation_task,
-        never_synced_only=never_synced_only,
-    )
+#: The workspace's sync: now (`sync_validation`), or in the background from its list page.
+VALIDATION_SYNC = MirrorSync(Workspace.VALIDATION, Action.VIEW_VALIDATION, _sync_validation, sync_validation_task)
+sync_validation = VALIDATION_SYNC.now
+sync_validation_enqueue = VALIDATION_SYNC.enqueue
+sync_validation_first_visit = VALIDATION_SYNC.first_visit
 
 
 def refresh_validation(*, invoice: ValidationInvoice) -> None:
     """Re-read one invoice from upstream (by number) after an action. Best effort."""
-    asked_at = timezone.now()
-    try:
-        page = get_client(invoice.connection).valideur_rechercher_factures(
-            invoice_number=invoice.invoice_number, page_size=100
-        )
-    except FactPulseError as exc:
-        logger.info("Refresh of validation invoice %s failed: %s", invoice.invoice_id, exc)
-        return
-    rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
-    if rows:
-        upsert_validation_rows(invoice.connection, rows, fetched_at=asked_at)
+    mirror.refresh(get_client(invoice.connection).valideur_rechercher_factures, upsert_validation_rows, invoice)
 
 
 def _refresh_received(*, user, invoice: ValidationInvoice):
@@ -286,18 +179,10 @@ def _refresh_received(*, user, invoice: ValidationInvoice):
     """
     if not access_for(user).can(Action.VIEW_RECEIVED, invoice.connection_id, invoice.service_code):
         return None
-    asked_at = timezone.now()
-    try:
-        page = get_client(invoice.connection).rechercher_factures_destinataire(
-            invoice_number=invoice.invoice_number, page_size=100
-        )
-    except FactPulseError as exc:
-        logger.info("Received refresh of %s failed: %s", invoice.invoice_id, exc)
+    if not mirror.refresh(
+        get_client(invoice.connection).rechercher_factures_destinataire, upsert_received_rows, invoice
+    ):
         return None
-    rows = [row for row in page.items if row.invoice_id == invoice.invoice_id]
-    if not rows:
-        return None
-    upsert_received_rows(invoice.connection, rows, fetched_at=asked_at)
     return ReceivedInvoice.objects.filter(connection=invoice.connection, invoice_id=invoice.invoice_id).first()
 
 
@@ -367,22 +252,18 @@ def invoice_decide(
     why = check_decision(invoice, action, reason)
     if why:
         raise ActionRejected(why)
-    if expected_status is not None and expected_status != invoice.status:
-        raise ActionRejected(
-            _(
-                "La facture est passée au statut « %(status)s » depuis l'ouverture du formulaire : "
-                "vérifiez-la avant d'agir."
-            )
-            % {"status": invoice.status_label}
-        )
-    entry = audit_begin(
-        workspace=Workspace.VALIDATION,
-        connection=invoice.connection,
-        user=user,
+    check_unchanged(invoice, expected_status)
+    entry, result = send_once(
+        lambda: get_client(invoice.connection).valideur_traiter_facture(
+            invoice_id=invoice.invoice_id, action=action, reason=reason or None, complement=complement or None
+        ),
+        Workspace.VALIDATION,
+        user,
+        invoice=invoice,
+        refused=ValidationRefused,
+        on_refused=lambda: refresh_validation(invoice=invoice),
         action="validate",
         target=action,
-        invoice_id=invoice.invoice_id,
-        invoice_number=invoice.invoice_number,
         reason=reason,
         details={"complement": complement, "status_before": invoice.status}
         if complement
@@ -390,25 +271,9 @@ def invoice_decide(
         idempotency_key=idempotency_key,
         batch=batch,
     )
-    try:
-        result = get_client(invoice.connection).valideur_traiter_facture(
-            invoice_id=invoice.invoice_id,
-            action=action,
-            reason=reason or None,
-            complement=complement or None,
-        )
-    except FactPulseRefused as exc:
-        settle_error(entry, exc)
-        # A refusal means our mirror is behind upstream: re-read the invoice, inside a bulk run too.
-        refresh_validation(invoice=invoice)
-        raise ValidationRefused(exc.user_message, entry) from exc
-    except FactPulseError as exc:
-        entry = settle_failure(entry, exc)
-        if entry.state != AuditEntry.State.DONE:
-            raise_unsettled(entry, exc)
+    if result is None:
         # The answer was lost but the check upstream shows the decision applied (mirror refreshed).
-        row = ValidationInvoice.objects.get(pk=invoice.pk)
-        return ValidationOutcome(row, entry, entry.outcome, None)
+        return ValidationOutcome(ValidationInvoice.objects.get(pk=invoice.pk), entry, entry.outcome, None)
 
     with transaction.atomic():
         row = ValidationInvoice.objects.select_for_update().get(pk=invoice.pk)
@@ -432,34 +297,16 @@ def invoice_decide(
 # --- Bulk approval --------------------------------------------------------------------------
 
 
-@dataclass
-class BulkPlan:
-    sendable: list[ValidationInvoice]
-    skipped: list[dict] = field(default_factory=list)
-
-
 def bulk_approve_plan(*, user, invoices: Sequence[ValidationInvoice]) -> BulkPlan:
     """Split the selection: invoices that can be approved, and why the others cannot."""
     access = access_for(user)
-    plan = BulkPlan(sendable=[])
-    for invoice in invoices:
+
+    def why(invoice: ValidationInvoice) -> str:
         if not access.can(Action.VALIDATE, invoice.connection_id, invoice.service_code):
-            why = _("Vous ne pouvez pas valider les factures de ce service.")
-        else:
-            why = check_decision(invoice, lc.VALIDATION_ACTION_APPROVE, "")
-        if why:
-            plan.skipped.append(
-                {
-                    "pk": invoice.pk,
-                    "invoice_number": invoice.invoice_number,
-                    "supplier_name": invoice.supplier_name,
-                    "status": invoice.status,
-                    "reason": why,
-                }
-            )
-        else:
-            plan.sendable.append(invoice)
-    return plan
+            return _("Vous ne pouvez pas valider les factures de ce service.")
+        return check_decision(invoice, lc.VALIDATION_ACTION_APPROVE, "")
+
+    return plan(invoices, why=why)
 
 
 def bulk_approve_start(
@@ -474,15 +321,15 @@ def bulk_approve_start(
         )
     if not invoices:
         raise ActionRejected(_("Aucune facture sélectionnée."))
-    plan = bulk_approve_plan(user=user, invoices=invoices)
+    checked = bulk_approve_plan(user=user, invoices=invoices)
     return bulk_run_create(
         workspace=Workspace.VALIDATION,
         user=user,
         action="validate",
         target=lc.VALIDATION_ACTION_APPROVE,
         reason="",
-        sendable=plan.sendable,
-        skipped=plan.skipped,
+        sendable=checked.sendable,
+        skipped=checked.skipped,
         extra={"complement": complement},
         idempotency_key=idempotency_key,
     )
@@ -490,22 +337,12 @@ def bulk_approve_start(
 
 def bulk_approve_one(run: BulkRun, invoice_pk: int, key: str, extra: dict):
     """Approve one invoice of a bulk run (see `chorusweb.bulk`); False when it no longer exists."""
-    invoice = ValidationInvoice.objects.select_related("connection").filter(pk=invoice_pk).first()
-    if invoice is None:
-        return False
-    return bulk_item_call(
-        run,
-        invoice,
-        lambda: invoice_decide(
-            user=run.user,
-            invoice=invoice,
-            action=lc.VALIDATION_ACTION_APPROVE,
-            complement=extra.get("complement", ""),
-            idempotency_key=key,
-            batch=run.pk,
-            refresh=False,
-        ),
-    )
+
+    def send(invoice: ValidationInvoice, **sending) -> ValidationOutcome:
+        complement = extra.get("complement", "")
+        return invoice_decide(invoice=invoice, action=lc.VALIDATION_ACTION_APPROVE, complement=complement, **sending)
+
+    return bulk_item(run, ValidationInvoice, invoice_pk, key, send)
 
 
 def bulk_approve_finished(run: BulkRun) -> None:
@@ -528,12 +365,9 @@ def validation_entry_check(entry: AuditEntry) -> bool | None:
     the decision shows as applied (the invoice left the status it had when the decision was sent)."""
     if entry.action != "validate" or not entry.invoice_number:
         return None  # a validator's download leaves no trace upstream that can be read back
-    asked_at = timezone.now()
-    page = get_client(entry.connection).valideur_rechercher_factures(invoice_number=entry.invoice_number, page_size=100)
-    rows = [row for row in page.items if row.invoice_id == entry.invoice_id]
+    rows = mirror.reread(get_client(entry.connection).valideur_rechercher_factures, upsert_validation_rows, entry)
     if not rows:
         return None
-    upsert_validation_rows(entry.connection, rows, fetched_at=asked_at)
     status = lc.normalise_status(rows[0].status)
     before = entry.details.get("status_before", "")
     expected = lc.AWAITING_VALIDATION.get(before, {}).get(entry.target)
@@ -544,19 +378,14 @@ def validation_entry_check(entry: AuditEntry) -> bool | None:
 
 def validation_entry_resend(*, user, entry: AuditEntry) -> ValidationOutcome:
     """A person's decision: send again a decision that could not be confirmed."""
-    invoice = ValidationInvoice.objects.select_related("connection").get(
-        connection=entry.connection, invoice_id=entry.invoice_id
-    )
-    outcome = invoice_decide(
-        user=user,
-        invoice=invoice,
-        action=entry.target,
-        reason=entry.reason,
-        complement=entry.details.get("complement", ""),
-        idempotency_key=f"resend:{entry.pk}",
-    )
-    AuditEntry.objects.filter(pk=entry.pk, resent_as__isnull=True).update(resent_as=outcome.entry)
-    return outcome
+
+    def send(invoice: ValidationInvoice, **sending) -> ValidationOutcome:
+        complement = entry.details.get("complement", "")
+        return invoice_decide(
+            invoice=invoice, action=entry.target, reason=entry.reason, complement=complement, **sending
+        )
+
+    return resend(entry, user, ValidationInvoice, send)
 
 
 # --- Detail and document --------------------------------------------------------------------
@@ -609,23 +438,18 @@ def validation_document(
     """The invoice's document through the group download (audited). The caller deletes the file."""
     access_for(user).require(Action.DOWNLOAD_VALIDATION, invoice.connection_id, invoice.service_code)
     file_format = (file_format or "PDF").upper()
-    entry = audit_begin(
-        workspace=Workspace.VALIDATION,
-        connection=invoice.connection,
-        user=user,
+    entry, document = send_once(
+        lambda: get_client(invoice.connection).telecharger_groupe_factures(
+            invoice_ids=[invoice.invoice_id], file_format=file_format, include_attachments=include_attachments
+        ),
+        Workspace.VALIDATION,
+        user,
+        invoice=invoice,
         action="download",
         target=file_format,
-        invoice_id=invoice.invoice_id,
-        invoice_number=invoice.invoice_number,
         details={"invoice_ids": [invoice.invoice_id], "attachments": include_attachments},
         exclusive=False,
     )
-    try:
-        document = get_client(invoice.connection).telecharger_groupe_factures(
-            invoice_ids=[invoice.invoice_id], file_format=file_format, include_attachments=include_attachments
-        )
-    except FactPulseError as exc:
-        raise_unsettled(settle_failure(entry, exc), exc)
     audit_settle(
         entry,
         state=AuditEntry.State.DONE,

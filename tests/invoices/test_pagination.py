@@ -106,7 +106,7 @@ def test_last_page_reads_no_offset(recipient_client, many):
 
 
 def test_counts_beyond_the_bound_are_labelled_not_computed(recipient_client, many, monkeypatch):
-    from chorusweb import lists
+    from chorusweb import workspace as lists
 
     monkeypatch.setattr(lists, "COUNT_BOUND", 5)
     html = recipient_client.get("/factures/?onglet=toutes&fournisseur=fournisseur", **HTMX).content.decode()
@@ -121,7 +121,7 @@ def test_counts_beyond_the_bound_are_labelled_not_computed(recipient_client, man
 
 
 def test_bucket_only_views_stay_exact_whatever_the_size(recipient_client, many, monkeypatch):
-    from chorusweb import lists
+    from chorusweb import workspace as lists
 
     monkeypatch.setattr(lists, "COUNT_BOUND", 2)
     html = recipient_client.get("/factures/?onglet=toutes", **HTMX).content.decode()
@@ -130,7 +130,7 @@ def test_bucket_only_views_stay_exact_whatever_the_size(recipient_client, many, 
 
 def test_clock_counts_beyond_the_bound_are_not_computed(recipient_client, many, monkeypatch):
     """The clock filters' counts are counts too: beyond the bound, shown without a number."""
-    from chorusweb import lists
+    from chorusweb import workspace as lists
 
     monkeypatch.setattr(lists, "COUNT_BOUND", 5)
     html = recipient_client.get("/factures/?onglet=toutes&fournisseur=fournisseur", **HTMX).content.decode()

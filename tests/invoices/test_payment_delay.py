@@ -94,7 +94,7 @@ def test_list_column_filters_counts_and_interest(recipient_client, clocks):
 def test_clock_counts_beyond_the_bound_say_so_and_leave_the_interest_out(recipient_client, clocks, monkeypatch):
     """Every invoice is counted in its tab (the counters), but the clock filters count at most
     COUNT_BOUND rows each: beyond it, "plus de N", and the interest is said not computed."""
-    from chorusweb import lists
+    from chorusweb import workspace as lists
 
     _invoice(clocks["late"].connection, [(lc.MISE_A_DISPOSITION, 45)])
     monkeypatch.setattr(lists, "COUNT_BOUND", 1)
