@@ -24,7 +24,9 @@ from typing import Any, ClassVar
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404
+from django.utils import formats
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb.access import Action
@@ -289,11 +291,28 @@ def selection_of(
 COUNT_BOUND = 10_000
 
 
+@dataclass(frozen=True)
+class AtLeast:
+    """A count that stopped at its bound: shown as "plus de 10 000", never as an exact figure."""
+
+    bound: int
+
+    def __str__(self) -> str:
+        n = formats.number_format(self.bound, 0, use_l10n=True, force_grouping=True)
+        return gettext("plus de %(n)s") % {"n": n}
+
+
 def bounded_count(qs, bound: int | None = None) -> tuple[int, bool]:
     """(count, exact): the rows of `qs` counted up to `bound`; `exact` is False beyond it."""
     bound = COUNT_BOUND if bound is None else bound
     n = qs.order_by()[: bound + 1].count()
     return (bound, False) if n > bound else (n, True)
+
+
+def counted(qs, bound: int | None = None) -> int | AtLeast:
+    """The rows of `qs` counted up to `bound`: the count, or `AtLeast(bound)` beyond it."""
+    n, exact = bounded_count(qs, bound)
+    return n if exact else AtLeast(n)
 
 
 class KnownCountPaginator(Paginator):

@@ -13,8 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import lifecycle as lc
@@ -27,7 +26,7 @@ from chorusweb.models import AuditEntry, Workspace
 from chorusweb.money import CREDIT_NOTE
 from chorusweb.selection import SelectionSummary
 from chorusweb.sync import SyncStatus, sync_statuses
-from chorusweb.workspace import GroupedCounts, ListFilters, Tab, TabCount
+from chorusweb.workspace import AtLeast, GroupedCounts, ListFilters, Tab, TabCount
 from invoices import facturx
 from invoices.models import InvoiceDocument, InvoiceEvent, QueueStat, ReceivedInvoice
 from invoices.reasons import reason_q
@@ -123,17 +122,6 @@ class InvoiceFilters(ListFilters, tabs=TABS):
     suspended_to: date | None = None
     suspension_reason: str = ""  # a kind of reason of that suspension
     sort: str = DEFAULT_SORT
-
-
-@dataclass(frozen=True)
-class AtLeast:
-    """A count that stopped at its bound: shown as "plus de 10 000", never as an exact figure."""
-
-    bound: int
-
-    def __str__(self) -> str:
-        n = formats.number_format(self.bound, 0, use_l10n=True, force_grouping=True)
-        return gettext("plus de %(n)s") % {"n": n}
 
 
 @dataclass

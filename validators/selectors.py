@@ -153,13 +153,18 @@ class QueuePage:
     page: Page
     rows: list[QueueRow]
     tabs: list[TabCount]
-    total_count: int
-    total_incl_tax: Decimal  # net: credit notes count with their sign
+    total_count: int  # exact, or COUNT_BOUND when `bounded`
+    total_incl_tax: Decimal | None  # net: credit notes count with their sign; None: not computed
     filters: QueueFilters
     credit_count: int = 0
     credit_incl_tax: Decimal = Decimal(0)
     by_state: dict[str, int] = field(default_factory=dict)
     today: date | None = None
+    bounded: bool = False  # more invoices than COUNT_BOUND under the filters: not all counted
+
+    @property
+    def count_bound(self) -> int:
+        return workspace.COUNT_BOUND
 
 
 CREDIT = Q(invoice_type__iexact="AVOIR")
@@ -203,16 +208,14 @@ def _order(f: QueueFilters) -> list[str]:
 
 
 def queue_list(*, user, filters: QueueFilters, page: int | str = 1, per_page: int = 50) -> QueuePage:
-    """One page of the queue with every tab's count: two queries (grouped counts, page rows)."""
+    """One page of the queue with every tab's count: a bounded count, the grouped counts, the rows.
+
+    Beyond COUNT_BOUND invoices under the filters, like the received list, the queue does not
+    count them all on each view: the tabs are shown without a count, the active tab's count stops
+    at the bound ("plus de 10 000") and the totals are said not computed.
+    """
     on = today()
     base = _filtered(validation_scope(user=user), filters, on=on)
-    counts = GroupedCounts.query(
-        base,
-        "state",
-        ttc=Sum(net("total_incl_tax")),
-        cn=Count("id", filter=CREDIT),
-        cttc=Sum(net("total_incl_tax"), filter=CREDIT),
-    )
     tab = filters.tab_obj
     rows = (
         tab.rows(base, "state")
@@ -220,13 +223,30 @@ def queue_list(*, user, filters: QueueFilters, page: int | str = 1, per_page: in
         .order_by(*_order(filters))
         .values(*LIST_FIELDS)
     )
+    if not workspace.bounded_count(base)[1]:
+        count, exact = workspace.bounded_count(rows)
+        page_obj = workspace.KnownCountPaginator(rows, per_page, count).get_page(page)
+        return QueuePage(
+            page=page_obj,
+            rows=_queue_rows(page_obj, on),
+            tabs=[TabCount(t, count if t == tab and exact else None) for t in TABS],
+            total_count=count,
+            total_incl_tax=None,
+            filters=filters,
+            today=on,
+            bounded=not exact,
+        )
+    counts = GroupedCounts.query(
+        base,
+        "state",
+        ttc=Sum(net("total_incl_tax")),
+        cn=Count("id", filter=CREDIT),
+        cttc=Sum(net("total_incl_tax"), filter=CREDIT),
+    )
     page_obj = workspace.tab_page(rows, counts, tab, page=page, per_page=per_page)
     return QueuePage(
         page=page_obj,
-        rows=[
-            QueueRow(values, urgency(values["deadline"], on=on) if values["state"] == QueueState.AWAITING else None)
-            for values in page_obj.object_list
-        ],
+        rows=_queue_rows(page_obj, on),
         tabs=counts.tab_counts(TABS),
         total_count=counts.count(tab),
         total_incl_tax=counts.total(tab, "ttc"),
@@ -238,11 +258,19 @@ def queue_list(*, user, filters: QueueFilters, page: int | str = 1, per_page: in
     )
 
 
-def queue_count(user) -> int:
-    """Invoices awaiting the user's validation (for the menu): one indexed COUNT."""
+def _queue_rows(page_obj: Page, on: date) -> list[QueueRow]:
+    return [
+        QueueRow(values, urgency(values["deadline"], on=on) if values["state"] == QueueState.AWAITING else None)
+        for values in page_obj.object_list
+    ]
+
+
+def queue_count(user) -> int | workspace.AtLeast:
+    """Invoices awaiting the user's validation (for the menu of every page): one indexed COUNT,
+    up to COUNT_BOUND (beyond it, `AtLeast`)."""
     if not access_for(user).can(Action.VIEW_VALIDATION):
         return 0
-    return validation_scope(user=user).filter(state=QueueState.AWAITING).count()
+    return workspace.counted(validation_scope(user=user).filter(state=QueueState.AWAITING))
 
 
 def queue_urgent_count(user) -> int:

@@ -106,3 +106,39 @@ def test_credit_note_detail_says_avoir_with_amounts_to_deduct(client, queue, fak
     html = client.get(f"/validation/{credit.pk}/").content.decode()
     assert "Avoir V-AVOIR" in html
     assert "Montant TTC (avoir, en déduction)" in html and "-120,00\u00a0€" in html
+
+
+def test_a_queue_beyond_the_count_bound_is_not_recounted_and_says_so(client, queue, monkeypatch, settings):
+    """Beyond COUNT_BOUND invoices under the filters the queue reads no grouped count: the tabs
+    show no number, the count stops at the bound and the totals are said not computed."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from chorusweb import workspace
+
+    settings.CHORUSWEB_PAGE_SIZE = 2  # pages no longer than the bound below
+    with CaptureQueriesContext(db) as exact_run:
+        exact = client.get("/validation/", **HTMX).content.decode()
+    monkeypatch.setattr(workspace, "COUNT_BOUND", 2)
+    with CaptureQueriesContext(db) as bounded_run:
+        html = client.get("/validation/", **HTMX).content.decode()
+    assert "plus de 2 factures" in html and "nombre et totaux non calculés au-delà de 2 factures" in html
+    assert "total net TTC" not in html and 'class="count count--unknown"' in html
+    assert html.count('name="ids"') == exact.count('name="ids"') == 2  # the same page
+    assert not [q for q in bounded_run.captured_queries if "GROUP BY" in q["sql"] and "validationinvoice" in q["sql"]]
+    assert len(bounded_run.captured_queries) <= len(exact_run.captured_queries)
+    # Under the bound: exact again, with its totals.
+    html = client.get("/validation/", {"montant_min": "1 000,50"}, **HTMX).content.decode()
+    assert "1 facture" in html and "total net TTC 1\u00a0000,50" in html
+
+
+def test_the_menu_count_stops_at_the_bound_and_says_so(client, queue, monkeypatch):
+    from chorusweb import workspace
+    from validators.selectors import queue_count
+
+    user = queue["big"].connection.memberships.get().user
+    exact = queue_count(user)
+    assert exact >= 2
+    monkeypatch.setattr(workspace, "COUNT_BOUND", 1)
+    assert str(queue_count(user)) == "plus de 1"
+    assert "plus de 1" in client.get("/validation/").content.decode()
