@@ -1,8 +1,9 @@
 """The list under load: gunicorn (3 workers) on 127.0.0.1, a few users, bounded in time and count.
 
 Each simulated user is a thread that requests the list again as soon as it has its answer (no
-think time), with its own signed-in session. Run idle, then while a full sync of the sandbox
-runs in this process (writing the same database). Every answer is checked (status 200 and the
+think time), with its own signed-in session. Run idle, then while full syncs of the sandbox run
+in their own process (`manage.py sync_chorus`, writing the same database) as the schedule runs
+them. Every answer is checked (status 200 and the
 rows of a page), so a fast error page never counts as throughput.
 """
 
@@ -142,28 +143,32 @@ def _row(name: str, result: dict, extra: str = "") -> Row:
 
 
 def _sync_in_background(sync_url: str, stop: threading.Event) -> threading.Thread:
-    """Full syncs of the sandbox one after another (every row written) until `stop`."""
-    from django.db import connection as db
+    """Full syncs of the sandbox one after another (every row written) until `stop`, each in its
+    own process as the schedule runs them (`manage.py sync_chorus`, which yields the processor
+    to pages like a worker: CHORUSWEB_WORKER_NICENESS)."""
+    import subprocess
 
     from chorusweb.demo import DEMO_CLIENT_UID, DEMO_FACTPULSE_EMAIL, DEMO_FACTPULSE_PASSWORD
     from chorusweb.models import Connection
-    from invoices.services import sync_received
 
     def loop() -> None:
-        try:
-            round_ = 0
-            while not stop.is_set():
-                round_ += 1
-                conn = Connection.objects.create(
-                    name=f"Bench load sync {round_}",
-                    api_base_url=f"{sync_url}/sandbox",
-                    account_email=DEMO_FACTPULSE_EMAIL,
-                    password=DEMO_FACTPULSE_PASSWORD,
-                    client_uid=DEMO_CLIENT_UID,
-                )
-                sync_received(connection=conn, full=True)
-        finally:
-            db.close()
+        round_ = 0
+        while not stop.is_set():
+            round_ += 1
+            name = f"Bench load sync {round_} {time.time_ns()}"
+            Connection.objects.create(
+                name=name,
+                api_base_url=f"{sync_url}/sandbox",
+                account_email=DEMO_FACTPULSE_EMAIL,
+                password=DEMO_FACTPULSE_PASSWORD,
+                client_uid=DEMO_CLIENT_UID,
+            )
+            argv = [sys.executable, str(ROOT / "manage.py"), "sync_chorus", "--connection", name, "--full"]
+            process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while process.poll() is None:
+                if stop.wait(0.2):
+                    process.terminate()
+                    process.wait(30)
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()

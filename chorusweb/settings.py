@@ -271,6 +271,9 @@ CHORUSWEB_RECOVER_EVERY = env.float("CHORUSWEB_RECOVER_EVERY", default=1.0)
 # A worker writes its heartbeat every N seconds; silent for STALE seconds, it is gone.
 CHORUSWEB_WORKER_HEARTBEAT = env.float("CHORUSWEB_WORKER_HEARTBEAT", default=5.0)
 CHORUSWEB_WORKER_STALE_SECONDS = env.float("CHORUSWEB_WORKER_STALE_SECONDS", default=30.0)
+# Workers lower their CPU priority by this much (os.nice) when they start their first task: a
+# sync or a bulk run yields the processor to the pages people wait for. 0 keeps the priority.
+CHORUSWEB_WORKER_NICENESS = env.int("CHORUSWEB_WORKER_NICENESS", default=10)
 # An interrupted action whose target status is still not reached after this many minutes is
 # shown "non confirmée" for a person to decide (never resent automatically).
 CHORUSWEB_UNCONFIRMED_AFTER_MINUTES = env.float("CHORUSWEB_UNCONFIRMED_AFTER_MINUTES", default=10.0)

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _worker_id = ""
 _thread: threading.Thread | None = None
+_niced = False
 
 
 def current_worker_id() -> str:
@@ -54,9 +55,23 @@ def _beat_forever() -> None:
             logger.warning("Worker heartbeat could not be written", exc_info=True)
 
 
+def yield_to_pages() -> None:
+    """Lower this background process's CPU priority once (`CHORUSWEB_WORKER_NICENESS`): on a
+    small server a sync or a bulk run yields the processor to the people waiting for a page."""
+    global _niced
+    if _niced or not settings.CHORUSWEB_WORKER_NICENESS:
+        return
+    _niced = True
+    try:
+        os.nice(settings.CHORUSWEB_WORKER_NICENESS)
+    except OSError:  # not allowed here: the work runs at the normal priority
+        logger.warning("Could not lower the worker's priority.")
+
+
 def heartbeat_start(worker_id: str) -> None:
-    """Make this process beat as `worker_id` (idempotent)."""
+    """Make this process beat as `worker_id` (idempotent); a worker also yields to pages."""
     global _worker_id, _thread
+    yield_to_pages()
     with _lock:
         if _worker_id == worker_id and _thread is not None and _thread.is_alive():
             return

@@ -53,6 +53,12 @@ def _quick_upstream_retries(settings):
     settings.FACTPULSE_RETRY_BACKOFF = 0.01
 
 
+@pytest.fixture(autouse=True)
+def _test_process_keeps_its_priority(settings):
+    """A command run in the test's process (`sync_chorus`) does not lower the suite's priority."""
+    settings.CHORUSWEB_WORKER_NICENESS = 0
+
+
 @pytest.fixture
 def connection(db):
     return ConnectionFactory()

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from chorusweb.models import Connection, SyncRun
 from chorusweb.sync import SyncAlreadyRunning
+from chorusweb.workers import yield_to_pages
 from invoices.services import sync_received
 from issuers.services import sync_issued
 from validators.services import sync_validation
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        yield_to_pages()  # background work, as in a worker
         connections = Connection.objects.active()
         if options["connection"]:
             connections = connections.filter(name=options["connection"])
