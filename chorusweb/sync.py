@@ -313,11 +313,14 @@ def sync_statuses(*, user, workspace: str, action) -> list[SyncStatus]:
     """For each connection the user may use for `action`: its last run and last successful run."""
     connections = access_for(user).connections(action)
     runs = SyncRun.objects.filter(connection_id__in=[c.pk for c in connections], workspace=workspace)
-    last = dict(runs.values_list("connection_id").annotate(pk=Max("pk")).order_by())
-    last_ok = dict(
-        runs.filter(state=SyncRun.State.SUCCEEDED).values_list("connection_id").annotate(pk=Max("pk")).order_by()
-    )
-    by_pk = SyncRun.objects.in_bulk({*last.values(), *last_ok.values()})
+    last, last_ok = {}, {}
+    for connection_id, pk, ok_pk in (
+        runs.values_list("connection_id")
+        .annotate(last=Max("id"), ok=Max("id", filter=Q(state=SyncRun.State.SUCCEEDED)))
+        .order_by()
+    ):
+        last[connection_id], last_ok[connection_id] = pk, ok_pk
+    by_pk = SyncRun.objects.in_bulk({pk for pk in (*last.values(), *last_ok.values()) if pk is not None})
     return [SyncStatus(c.name, c.pk, by_pk.get(last_ok.get(c.pk)), by_pk.get(last.get(c.pk))) for c in connections]
 
 

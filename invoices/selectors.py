@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -332,18 +333,25 @@ def _clock_q(key: str, today: date) -> Q:
     return Q(clock_state=pd.State.RUNNING, clock_due__gte=today, clock_due__lte=today + timedelta(days=SOON_DAYS))
 
 
-def _clock_summary(qs: QuerySet, active: str, today: date, *, running: bool = True) -> dict:
+def _clock_summary(qs: QuerySet, active: str, today: date, *, running: bool = True, small: bool = False) -> dict:
     """The count of each clock filter and the estimated interest of the view, counted up to
     COUNT_BOUND like every filtered count of the list (beyond it: `AtLeast`, and no interest).
 
     Each query reads at most COUNT_BOUND + 1 entries of a covering index: the running clocks
     late or due within 7 days (`ri_clock`), the paid invoices that owe interest (`ri_clock_interest`).
     A view whose statuses cannot hold a running clock (`running` False) counts none: the index
-    would be walked for nothing.
+    would be walked for nothing. A view known to hold at most COUNT_BOUND invoices (`small`) is
+    counted exactly in one query.
     """
     bound = workspace.COUNT_BOUND
     summary: dict = {"interest": Decimal(0), **dict.fromkeys(CLOCK_FILTERS, 0)}
-    for key in CLOCK_FILTERS if running else ():
+    if small and running:
+        near = qs.filter(clock_state=pd.State.RUNNING, clock_due__lte=today + timedelta(days=SOON_DAYS))
+        summary |= near.order_by().aggregate(
+            **{key: Count("clock_due", filter=_clock_q(key, today)) for key in CLOCK_FILTERS},
+            interest=Coalesce(Sum("clock_interest", filter=Q(clock_due__lt=today)), Decimal(0)),
+        )
+    for key in CLOCK_FILTERS if running and not small else ():
         found = (
             qs.filter(_clock_q(key, today))
             .order_by()
@@ -513,7 +521,11 @@ def invoice_list(*, user, filters: InvoiceFilters, page: int | str = 1, per_page
     if exact is not False:
         unclocked = tab.rows(_filtered(scope, replace(filters, clock="")))
         clock = _clock_summary(
-            unclocked, filters.clock, today, running=not tab.statuses or not pd.NEVER_RUNNING.issuperset(tab.statuses)
+            unclocked,
+            filters.clock,
+            today,
+            running=not tab.statuses or not pd.NEVER_RUNNING.issuperset(tab.statuses),
+            small=not filters.clock and total_count <= workspace.COUNT_BOUND,
         )
         clock_counts = {key: clock[key] for key in CLOCK_FILTERS}
         interest = clock["interest"]
