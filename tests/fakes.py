@@ -153,45 +153,56 @@ class FakeFactPulse:
 
     # --- set-up ------------------------------------------------------------------------------
 
-    def add_received(self, **fields: Any) -> ReceivedInvoiceRow:
+    def _add[R](self, row_type: type[R], store: dict[int, R], prefix: str, fields: dict, **defaults: Any) -> R:
+        """A row of `row_type` kept in `store`: an invoice of 100 € HT / 120 € TTC deposited two
+        days ago, numbered `prefix`-id, with the row kind's `defaults` and the test's `fields`."""
         invoice_id = fields.pop("invoice_id", None) or next(self._ids)
-        defaults = {
-            "invoice_number": f"F-{invoice_id}",
+        common = {
+            "invoice_number": f"{prefix}-{invoice_id}",
             "invoice_type": "FACTURE",
+            "deposit_date": date.today() - timedelta(days=2),
+            "total_excl_tax": Decimal("100.00"),
+            "total_incl_tax": Decimal("120.00"),
+            "currency": "EUR",
+        }
+        row = row_type(invoice_id=invoice_id, **{**common, **defaults, **fields})
+        store[invoice_id] = row
+        return row
+
+    @staticmethod
+    def _dated() -> dict[str, Any]:
+        """Made available yesterday, dated three days ago (received and issued rows)."""
+        return {
             "status": lc.MISE_A_DISPOSITION,
             "status_changed_at": timezone.now() - timedelta(days=1),
             "invoice_date": date.today() - timedelta(days=3),
-            "deposit_date": date.today() - timedelta(days=2),
-            "total_excl_tax": Decimal("100.00"),
-            "total_incl_tax": Decimal("120.00"),
-            "currency": "EUR",
-            "supplier_code": "12345678900011",
-            "supplier_name": "Fournisseur test",
-            "service_code": "SERV1",
-            "service_name": "Service 1",
         }
-        row = ReceivedInvoiceRow(invoice_id=invoice_id, **{**defaults, **fields})
-        self.received[invoice_id] = row
-        return row
+
+    def add_received(self, **fields: Any) -> ReceivedInvoiceRow:
+        return self._add(
+            ReceivedInvoiceRow,
+            self.received,
+            "F",
+            fields,
+            **self._dated(),
+            supplier_code="12345678900011",
+            supplier_name="Fournisseur test",
+            service_code="SERV1",
+            service_name="Service 1",
+        )
 
     def add_validation(self, **fields: Any) -> ValidatorInvoiceRow:
-        invoice_id = fields.pop("invoice_id", None) or next(self._ids)
-        defaults = {
-            "invoice_number": f"V-{invoice_id}",
-            "invoice_type": "FACTURE",
-            "framework": "A9",
-            "status": lc.A_VALIDER_1,
-            "deposit_date": date.today() - timedelta(days=2),
-            "total_excl_tax": Decimal("100.00"),
-            "total_incl_tax": Decimal("120.00"),
-            "currency": "EUR",
-            "supplier_name": "Sous-traitant test",
-            "recipient_name": "Mairie test",
-            "service_code": "SERV1",
-        }
-        row = ValidatorInvoiceRow(invoice_id=invoice_id, **{**defaults, **fields})
-        self.validation[invoice_id] = row
-        return row
+        return self._add(
+            ValidatorInvoiceRow,
+            self.validation,
+            "V",
+            fields,
+            framework="A9",
+            status=lc.A_VALIDER_1,
+            supplier_name="Sous-traitant test",
+            recipient_name="Mairie test",
+            service_code="SERV1",
+        )
 
     def fail(self, method: str, error: FactPulseError, *, times: int = 1) -> None:
         """The next `times` calls of `method` raise `error` (after being recorded)."""
@@ -429,26 +440,18 @@ class FakeFactPulse:
     # --- supplier side (issued invoices) and the structure directory --------------------------
 
     def add_issued(self, **fields: Any) -> SupplierInvoiceRow:
-        invoice_id = fields.pop("invoice_id", None) or next(self._ids)
-        defaults = {
-            "invoice_number": f"E-{invoice_id}",
-            "invoice_type": "FACTURE",
-            "status": lc.MISE_A_DISPOSITION,
-            "status_changed_at": timezone.now() - timedelta(days=1),
-            "invoice_date": date.today() - timedelta(days=3),
-            "deposit_date": date.today() - timedelta(days=2),
-            "total_excl_tax": Decimal("100.00"),
-            "total_incl_tax": Decimal("120.00"),
-            "currency": "EUR",
-            "recipient_id": 1,
-            "recipient_code": "21000000000011",
-            "recipient_name": "Commune voisine",
-            "service_code": "CANTINE",
-            "service_name": "Restauration scolaire",
-        }
-        row = SupplierInvoiceRow(invoice_id=invoice_id, **{**defaults, **fields})
-        self.issued[invoice_id] = row
-        return row
+        return self._add(
+            SupplierInvoiceRow,
+            self.issued,
+            "E",
+            fields,
+            **self._dated(),
+            recipient_id=1,
+            recipient_code="21000000000011",
+            recipient_name="Commune voisine",
+            service_code="CANTINE",
+            service_name="Restauration scolaire",
+        )
 
     def add_structure(
         self,
