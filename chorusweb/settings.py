@@ -114,6 +114,8 @@ TEMPLATES = [
         },
     }
 ]
+# Forms and widgets render through Django's Jinja2 copies of its templates (chorusweb/forms.py).
+FORM_RENDERER = "chorusweb.forms.FormRenderer"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -310,18 +310,30 @@ class SyncStatus:
 
 
 def sync_statuses(*, user, workspace: str, action) -> list[SyncStatus]:
-    """For each connection the user may use for `action`: its last run and last successful run."""
+    """For each connection the user may use for `action`: its last run and last successful run.
+
+    One query, written out: every list page reads it, and the ORM would spend longer compiling
+    its two subqueries (~1.5 ms) than the database spends answering.
+    """
     connections = access_for(user).connections(action)
-    runs = SyncRun.objects.filter(connection_id__in=[c.pk for c in connections], workspace=workspace)
-    last, last_ok = {}, {}
-    for connection_id, pk, ok_pk in (
-        runs.values_list("connection_id")
-        .annotate(last=Max("id"), ok=Max("id", filter=Q(state=SyncRun.State.SUCCEEDED)))
-        .order_by()
-    ):
-        last[connection_id], last_ok[connection_id] = pk, ok_pk
-    by_pk = SyncRun.objects.in_bulk({pk for pk in (*last.values(), *last_ok.values()) if pk is not None})
-    return [SyncStatus(c.name, c.pk, by_pk.get(last_ok.get(c.pk)), by_pk.get(last.get(c.pk))) for c in connections]
+    if not connections:
+        return []
+    ids = [c.pk for c in connections]
+    table = SyncRun._meta.db_table
+    among = f"workspace = %s AND connection_id IN ({', '.join(['%s'] * len(ids))})"
+    runs = SyncRun.objects.raw(
+        f"SELECT * FROM {table} WHERE id IN ("  # noqa: S608 (names from the model, values as parameters)
+        f"SELECT MAX(id) FROM {table} WHERE {among} GROUP BY connection_id UNION "
+        f"SELECT MAX(id) FROM {table} WHERE {among} AND state = %s GROUP BY connection_id) ORDER BY id",
+        [workspace, *ids, workspace, *ids, SyncRun.State.SUCCEEDED],
+    )
+    last: dict[int, SyncRun] = {}
+    last_ok: dict[int, SyncRun] = {}
+    for run in runs:
+        last[run.connection_id] = run
+        if run.state == SyncRun.State.SUCCEEDED:
+            last_ok[run.connection_id] = run
+    return [SyncStatus(c.name, c.pk, last_ok.get(c.pk), last.get(c.pk)) for c in connections]
 
 
 def sync_first_visit(*, user, workspace: str, action, task) -> tuple[list[SyncStatus], bool]:

@@ -15,12 +15,14 @@ and the admin's paginator for large tables.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404
@@ -302,11 +304,36 @@ class AtLeast:
         return gettext("plus de %(n)s") % {"n": n}
 
 
+#: A count found beyond COUNT_BOUND is taken as still beyond it for this long (seconds), without
+#: reading its COUNT_BOUND + 1 index entries again on every view of the list: a few milliseconds
+#: of the database per request for the large views that every visitor opens. A count within the
+#: bound is never remembered (it is read again, exact, on every request).
+BEYOND_BOUND_SECONDS = 30
+
+
+def _beyond_key(limited: QuerySet) -> str:
+    """The cache key of a bounded query: its SQL and parameters (the scope and the filters)."""
+    sql, params = limited.query.sql_with_params()
+    return "chorusweb:beyond:" + hashlib.sha1(repr((limited.db, sql, params)).encode()).hexdigest()
+
+
+def beyond_bound(limited: QuerySet, read: Callable[[QuerySet], Any], beyond: Callable[[Any], bool]) -> Any:
+    """`read(limited)`, or None when `limited` (a query sliced at COUNT_BOUND + 1) was found
+    beyond the bound (`beyond(answer)`) less than BEYOND_BOUND_SECONDS ago."""
+    key = _beyond_key(limited)
+    if cache.get(key):
+        return None
+    answer = read(limited)
+    if beyond(answer):
+        cache.set(key, True, BEYOND_BOUND_SECONDS)
+    return answer
+
+
 def bounded_count(qs, bound: int | None = None) -> tuple[int, bool]:
     """(count, exact): the rows of `qs` counted up to `bound`; `exact` is False beyond it."""
     bound = COUNT_BOUND if bound is None else bound
-    n = qs.order_by()[: bound + 1].count()
-    return (bound, False) if n > bound else (n, True)
+    n = beyond_bound(qs.order_by()[: bound + 1], lambda limited: limited.count(), lambda n: n > bound)
+    return (bound, False) if n is None or n > bound else (n, True)
 
 
 def counted(qs, bound: int | None = None) -> int | AtLeast:

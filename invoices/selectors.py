@@ -352,22 +352,27 @@ def _clock_summary(qs: QuerySet, active: str, today: date, *, running: bool = Tr
             interest=Coalesce(Sum("clock_interest", filter=Q(clock_due__lt=today)), Decimal(0)),
         )
     for key in CLOCK_FILTERS if running and not small else ():
-        found = (
-            qs.filter(_clock_q(key, today))
-            .order_by()
-            .values("clock_interest")[: bound + 1]
-            .aggregate(n=Count("*"), interest=Sum("clock_interest"))
-        )
+        found = _bounded_interest(qs.filter(_clock_q(key, today)), bound)
         summary[key] = found["n"] if found["n"] <= bound else AtLeast(bound)
         if key == "retard" and active != "sept-jours":
             # The interest of the late clocks, when they were all read.
             summary["interest"] = (found["interest"] or Decimal(0)) if found["n"] <= bound else None
     if not active and summary["interest"] is not None:
         # The clock filters keep running clocks only: paid ones are outside them.
-        paid = qs.filter(clock_state=pd.State.PAID, clock_interest__gt=0).order_by().values("clock_interest")
-        found = paid[: bound + 1].aggregate(n=Count("*"), total=Sum("clock_interest"))
-        summary["interest"] = summary["interest"] + (found["total"] or Decimal(0)) if found["n"] <= bound else None
+        found = _bounded_interest(qs.filter(clock_state=pd.State.PAID, clock_interest__gt=0), bound)
+        summary["interest"] = summary["interest"] + (found["interest"] or Decimal(0)) if found["n"] <= bound else None
     return summary
+
+
+def _bounded_interest(qs: QuerySet, bound: int) -> dict:
+    """{"n", "interest"} of the first bound + 1 rows of `qs` (n > bound: beyond the bound, the
+    interest not summed); a view found beyond it a moment ago is not read again."""
+    found = workspace.beyond_bound(
+        qs.order_by().values("clock_interest")[: bound + 1],
+        lambda limited: limited.aggregate(n=Count("*"), interest=Sum("clock_interest")),
+        lambda found: found["n"] > bound,
+    )
+    return found or {"n": bound + 1, "interest": None}
 
 
 def _with_clock_labels(rows: list[dict], today: date) -> list[dict]:

@@ -59,6 +59,15 @@ def _test_process_keeps_its_priority(settings):
     settings.CHORUSWEB_WORKER_NICENESS = 0
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: what another test left there (a count remembered
+    beyond its bound, a token) is not this test's data."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def connection(db):
     return ConnectionFactory()

@@ -58,3 +58,34 @@ def test_first_visit_starts_one_sync_only(fake_factpulse, recipient, django_capt
     assert not polling
     assert SyncRun.objects.filter(workspace=Workspace.RECEIVED).count() == 1
     assert fake_factpulse.count("rechercher_factures_destinataire") == 1
+
+
+def test_sync_statuses_give_each_connection_its_last_run_and_last_success(recipient, connection):
+    from chorusweb.access import Action
+    from chorusweb.models import Role
+    from chorusweb.sync import sync_statuses
+    from tests.factories import ConnectionFactory, MembershipFactory
+
+    second, third, unseen = ConnectionFactory(), ConnectionFactory(), ConnectionFactory()
+    for other in (second, third):
+        MembershipFactory(user=recipient, connection=other, role=Role.RECIPIENT)
+
+    def run(conn, state, workspace=Workspace.RECEIVED):
+        return SyncRun.objects.create(connection=conn, workspace=workspace, state=state)
+
+    ok = run(connection, SyncRun.State.SUCCEEDED)
+    failed = run(connection, SyncRun.State.FAILED)
+    run(connection, SyncRun.State.SUCCEEDED, workspace=Workspace.VALIDATION)  # another workspace's
+    running = run(second, SyncRun.State.RUNNING)
+    run(unseen, SyncRun.State.SUCCEEDED)
+
+    statuses = {
+        s.connection_id: s
+        for s in sync_statuses(user=recipient, workspace=Workspace.RECEIVED, action=Action.VIEW_RECEIVED)
+    }
+    assert set(statuses) == {connection.pk, second.pk, third.pk}
+    assert (statuses[connection.pk].last_run, statuses[connection.pk].last_success) == (failed, ok)
+    assert statuses[connection.pk].failed and not statuses[connection.pk].running
+    assert (statuses[second.pk].last_run, statuses[second.pk].last_success) == (running, None)
+    assert statuses[second.pk].running
+    assert (statuses[third.pk].last_run, statuses[third.pk].last_success) == (None, None)

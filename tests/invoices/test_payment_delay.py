@@ -108,6 +108,33 @@ def test_clock_counts_beyond_the_bound_say_so_and_leave_the_interest_out(recipie
     assert "intérêts moratoires estimés" in html and "plus de" not in html
 
 
+def test_a_clock_count_beyond_the_bound_is_not_read_again_for_a_moment(recipient_client, clocks, monkeypatch):
+    """The late count found beyond the bound is remembered (BEYOND_BOUND_SECONDS): the next
+    view does not read its index entries again; a count within the bound is read every time."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from chorusweb import workspace as lists
+
+    _invoice(clocks["late"].connection, [(lc.MISE_A_DISPOSITION, 45)])
+    monkeypatch.setattr(lists, "COUNT_BOUND", 1)
+
+    def view() -> tuple[str, list[str]]:
+        with CaptureQueriesContext(db) as queries:
+            html = recipient_client.get("/factures/?onglet=toutes").content.decode()
+        return html, [q["sql"] for q in queries.captured_queries if "clock_interest" in q["sql"]]
+
+    first_html, first = view()
+    second_html, second = view()
+    assert '<span class="count">plus de 1</span>' in first_html and '<span class="count">plus de 1</span>' in second_html
+    assert len(second) == len(first) - 1  # the late count (2, beyond 1) is not read again
+    assert any("clock_due" in sql for sql in second)  # the due-soon count (1, within it) is
+    # Once the moment has passed (here: nothing remembered at all), every view reads it again.
+    monkeypatch.setattr(lists, "BEYOND_BOUND_SECONDS", 0)
+    lists.cache.clear()
+    assert len(view()[1]) == len(first) and len(view()[1]) == len(first)
+
+
 def test_list_sorts_by_due_date(recipient_client, clocks):
     html = recipient_client.get("/factures/?onglet=toutes&tri=echeance").content.decode()
     positions = [html.index(clocks[k].invoice_number) for k in ("paid", "late", "soon", "fresh", "paused")]
