@@ -314,7 +314,7 @@ BEYOND_BOUND_SECONDS = 30
 def _beyond_key(limited: QuerySet) -> str:
     """The cache key of a bounded query: its SQL and parameters (the scope and the filters)."""
     sql, params = limited.query.sql_with_params()
-    return "chorusweb:beyond:" + hashlib.sha1(repr((limited.db, sql, params)).encode()).hexdigest()
+    return "chorusweb:beyond:" + hashlib.sha256(repr((limited.db, sql, params)).encode()).hexdigest()
 
 
 def beyond_bound(limited: QuerySet, read: Callable[[QuerySet], Any], beyond: Callable[[Any], bool]) -> Any:
