@@ -176,6 +176,7 @@ def write_page(
     fetched_at: datetime | None = None,
     held: Sequence[str] = ("status",),
     insert: Mapping[str, Any] | None = None,
+    new_values: Callable[[dict], dict] | None = None,
 ) -> PageWrite:
     """Write one page of upstream rows into a mirror; call it inside the page's transaction.
 
@@ -183,7 +184,8 @@ def write_page(
     answer and when its page was asked for (`fetched_at`, now by default); `insert`: columns
     written on insert only. The mirror rows are read under lock first (an action settling now
     waits for this page, never the reverse), with their `held` columns: an incoming row older
-    than the one held (`is_older`) is left out.
+    than the one held (`is_older`) is left out. `new_values(values)`: more columns of a row new
+    to the mirror, written with it (not by a second UPDATE of every index).
     """
     fetched_at = fetched_at or timezone.now()
     by_id = {row.invoice_id: row for row in rows}
@@ -196,22 +198,29 @@ def write_page(
     }
     for iid in [iid for iid in values if iid in before and _older(before[iid], values[iid], fetched_at)]:
         del values[iid]
-    upsert(
-        model,
-        [
+
+    def stored(iids: list[int], extra: Callable[[dict], dict] | None) -> list[dict]:
+        return [
             {
                 "connection_id": connection.pk,
                 "invoice_id": iid,
-                **v,
+                **values[iid],
+                **(extra(values[iid]) if extra else {}),
                 **(insert or {}),
                 "raw": dict(by_id[iid].raw),
                 "synced_at": fetched_at,
             }
-            for iid, v in values.items()
-        ],
-        unique=["connection", "invoice_id"],
-        update=[*next(iter(values.values()), {}), "raw", "synced_at"],
-    )
+            for iid in iids
+        ]
+
+    known = [iid for iid in values if iid in before]
+    new = [iid for iid in values if iid not in before]
+    # Rows of one statement have the same columns: the known rows, then the new ones with theirs.
+    for iids, extra in ((known, None), (new, new_values)) if new_values else ((list(values), None),):
+        if iids:
+            rows_stored = stored(iids, extra)
+            update = [name for name in rows_stored[0] if name not in ("connection_id", "invoice_id", *(insert or {}))]
+            upsert(model, rows_stored, unique=["connection", "invoice_id"], update=update)
     return PageWrite(by_id, values, before)
 
 

@@ -9,7 +9,7 @@ running clocks (`payment_delay_recompute`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 from django.db import connection as db
@@ -181,6 +181,32 @@ def clocks_recompute(
             )
         done += len(chunk)
     return done
+
+
+def new_invoice_clock(now) -> Callable[[dict], dict]:
+    """The clock columns of an invoice new to the mirror, from the values it is inserted with:
+    its timeline is the one status change the sync records with it (at `status_changed_at`, or
+    `now`), as `clocks_recompute` would read it back, without a second write of the row."""
+    today = timezone.localdate()
+    rates = InterestRate.table()
+    profile_of: dict[str, pd.Profile] = {}
+    asked: set[str] = set()
+
+    def columns(values: dict) -> dict:
+        if not values["status"]:
+            return {}
+        code = values["recipient_code"] or ""
+        if code not in asked:
+            asked.add(code)
+            profile_of.update(profiles([code]))
+        moment = values["status_changed_at"] or now
+        timeline = [pd.TimelineEvent(values["status"], _local_day(moment), values["status_comment"] or "")]
+        # A new row has no service-done date yet: an agent records it (`service_done`).
+        row = {**{name: values[name] for name in _INPUT_FIELDS if name not in ("pk", "service_done_date")}}
+        row["service_done_date"] = None
+        return stored_values(compute(row, timeline, today=today, profile_of=profile_of, rates=rates))
+
+    return columns
 
 
 def invoice_clock(invoice: ReceivedInvoice, *, today: date | None = None) -> pd.Clock:

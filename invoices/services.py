@@ -48,7 +48,7 @@ from chorusweb.factpulse import DownloadedDocument, ReceivedInvoiceRow, get_clie
 from chorusweb.models import AuditEntry, BulkRun, Connection, SyncRun, Workspace
 from chorusweb.sync import MirrorSync, PageStats, sync_recording, sync_task_run
 from invoices import facturx
-from invoices.clock import clocks_recompute, invoice_clock
+from invoices.clock import clocks_recompute, invoice_clock, new_invoice_clock
 from invoices.models import InvoiceDocument, InvoiceEvent, ReceivedInvoice, net_columns, search_columns
 from invoices.stats import CONTRIBUTING_FIELDS, Contribution, stats_apply, stats_rebuild
 
@@ -144,6 +144,7 @@ def upsert_received_rows(
             lambda row: {**computed[row.invoice_id], "fingerprint": prints[row.invoice_id]},
             fetched_at=fetched_at,
             held=CONTRIBUTING_FIELDS,
+            new_values=new_invoice_clock(now),
         )
         values, held = page.values, page.held
         existing = {iid: held[iid] for iid in values if iid in held}
@@ -177,8 +178,9 @@ def upsert_received_rows(
                     if iid in pks
                 ],
             )
-            # The payment-delay clock moves with the status, in the same transaction.
-            clocks_recompute(pks=list(pks.values()))
+            # The payment-delay clock moves with the status, in the same transaction (a new
+            # invoice's was written with it: its timeline is the event just recorded).
+            clocks_recompute(pks=[pks[iid] for iid in changed if iid in pks and iid in held])
     created = sum(1 for iid in values if iid not in held)
     return PageStats(rows=len(by_id), created=created, changed=len(changed) - created)
 

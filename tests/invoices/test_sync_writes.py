@@ -59,3 +59,29 @@ def test_a_changed_row_is_written_with_its_counters_and_event(connection):
     live = snapshot()
     stats_rebuild(connection.pk)
     assert snapshot() == live
+
+
+def test_new_invoices_are_written_with_the_clock_a_recomputation_would_give(connection):
+    """A new invoice's clock columns go in with its row (no second UPDATE of every index of the
+    mirror), and are the ones `clocks_recompute` computes from the stored row and its timeline."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from invoices.clock import CLOCK_COLUMNS, clocks_recompute
+    from invoices.models import StructureProfile
+
+    hospital = StructureProfile.Kind.HOSPITAL
+    StructureProfile.objects.create(structure_code=rows(1)[0].recipient_code, kind=hospital, delay_days=50)
+    page = rows(40, {3: {"dateHeureEtatCourant": None}, 4: {"statut": "MANDATEE"}, 5: {"statut": "SUSPENDUE"}})
+    with CaptureQueriesContext(db) as queries:
+        upsert_received_rows(connection, page)
+    table = ReceivedInvoice._meta.db_table
+    assert not [q for q in queries.captured_queries if q["sql"].startswith(f'UPDATE "{table}"')]
+
+    def clocks():
+        return {row[0]: row[1:] for row in ReceivedInvoice.objects.values_list("invoice_id", *CLOCK_COLUMNS)}
+
+    written = clocks()
+    assert len({v[0] for v in written.values()}) > 1  # several clock states among the rows
+    clocks_recompute()
+    assert clocks() == written
