@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,44 @@ def _collected_static():
         if not (manifest.exists() and stamp_file.exists() and stamp_file.read_text() == stamp):
             call_command("collectstatic", interactive=False, verbosity=0)
             stamp_file.write_text(stamp)
+
+
+def _stat(path):
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_indexed_once():
+    """WhiteNoise indexes STATIC_ROOT each time a handler loads its middleware, i.e. once per test
+    client (~0.1 s of CPU for every test that makes a request): the index of an unchanged
+    directory, with the same options, is built once and shared."""
+    from whitenoise.base import WhiteNoise
+
+    original = WhiteNoise.update_files_dictionary
+    indexes: dict = {}
+    private = {"files", "directories", "get_response", "application", "media_types"}
+
+    def state(root):
+        """Adding or removing a file changes its directory's mtime; collectstatic rewrites the manifest."""
+        paths = [directory for directory, _, _ in os.walk(root)] + [os.path.join(root, "staticfiles.json")]
+        return tuple((path, stat.st_mtime_ns, stat.st_size, stat.st_ino) for path in paths if (stat := _stat(path)))
+
+    def update_files_dictionary(self, root, prefix):
+        listing = state(root)
+        options = tuple(sorted((name, repr(value)) for name, value in vars(self).items() if name not in private))
+        key = (type(self), root, prefix, options, repr(sorted(self.media_types.types_map.items())), listing)
+        if key not in indexes:
+            files, self.files = self.files, {}
+            original(self, root, prefix)
+            indexes[key], self.files = self.files, files
+        self.files.update(indexes[key])
+
+    WhiteNoise.update_files_dictionary = update_files_dictionary
+    yield
+    WhiteNoise.update_files_dictionary = original
 
 
 @pytest.fixture(autouse=True)
