@@ -74,6 +74,47 @@ def _static_files_indexed_once():
     WhiteNoise.update_files_dictionary = original
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_restores_content_types_and_permissions():
+    """A transactional test ends with `flush`, whose post_migrate signal rebuilds every content type
+    and permission (~25 ms a test). The first flush of a database runs it for real and keeps the rows
+    it wrote; later flushes put those same rows back and send post_migrate to the other receivers."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.commands import flush
+    from django.db import transaction
+    from django.db.models.signals import post_migrate
+
+    real = flush.emit_post_migrate_signal
+    rows: dict[str, list] = {}
+    permissions_uid = "django.contrib.auth.management.create_permissions"
+
+    def emit_post_migrate_signal(verbosity, interactive, db, **kwargs):
+        if db not in rows:
+            real(verbosity, interactive, db, **kwargs)
+            models = apps.get_models(include_auto_created=True)
+            rows[db] = [(model, list(model._base_manager.using(db).all())) for model in models]
+            rows[db] = [(model, objects) for model, objects in rows[db] if objects]
+            return
+        with transaction.atomic(using=db):
+            for model, objects in rows[db]:
+                model._base_manager.using(db).bulk_create(objects)
+        ContentType.objects.clear_cache()
+        post_migrate.disconnect(create_contenttypes)
+        post_migrate.disconnect(dispatch_uid=permissions_uid)
+        try:
+            real(verbosity, interactive, db, **kwargs)
+        finally:
+            post_migrate.connect(create_contenttypes)
+            post_migrate.connect(create_permissions, dispatch_uid=permissions_uid)
+
+    flush.emit_post_migrate_signal = emit_post_migrate_signal
+    yield
+    flush.emit_post_migrate_signal = real
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_inline(settings):
     """Background tasks run at once, in the test's thread and transaction."""
