@@ -242,9 +242,9 @@ def admin_client_(client, superuser):
 @pytest.fixture
 def sandbox_seed(transactional_db):
     """A small deterministic sandbox (its own tables), seeded for the test."""
-    from sandbox import services as sandbox_services
+    from tests.reseed import reseed
 
-    return sandbox_services.reset(seed_number=7, size="small", large=False)
+    return reseed(seed_number=7, size="small", large=False)
 
 
 @pytest.fixture
