@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,11 @@ from django.core.management import call_command
 
 from chorusweb.models import Role
 from tests.factories import ConnectionFactory, MembershipFactory, UserFactory
+
+# The suite keeps Python's bytecode caches (__pycache__/, ignored by git) even where the environment
+# says PYTHONDONTWRITEBYTECODE: without them each run, each xdist worker and each process a test
+# starts compiles the project and rewrites the test modules' assertions again (~3 s of CPU each).
+sys.dont_write_bytecode = False
 
 
 def _migrated_template_key() -> str:

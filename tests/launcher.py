@@ -96,7 +96,8 @@ def _call(*request):
     with _lock:
         if _launcher is None or _launcher[0].poll() is not None:
             ours, theirs = socketpair(AF_UNIX, SOCK_STREAM)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+            # its children keep the bytecode caches, like the suite (see tests/conftest.py)
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTHONDONTWRITEBYTECODE"))}
             process = subprocess.Popen(
                 [sys.executable, "-c", f"from tests.launcher import serve; serve({theirs.fileno()})"],
                 cwd=ROOT,
