@@ -21,6 +21,15 @@ from tests.factories import ConnectionFactory, MembershipFactory, UserFactory
 sys.dont_write_bytecode = False
 
 
+def pytest_configure(config):
+    """pytest-xdist distributes with worksteal unless told otherwise: a worker that runs out of tests
+    takes half of the other's queue, instead of idling while the other works through a chunk of
+    slow tests (the default `load` sends chunks of consecutive tests, e.g. all the process tests)."""
+    given = [*config.invocation_params.args, *os.environ.get("PYTEST_ADDOPTS", "").split()]
+    if getattr(config.option, "dist", None) == "load" and not any(a.startswith("--dist") or a == "-d" for a in given):
+        config.option.dist = "worksteal"
+
+
 def _migrated_template_key() -> str:
     """What a migrated test database is made of: every app's migrations and models, the versions."""
     import sqlite3
