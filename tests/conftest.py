@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,77 @@ from django.core.management import call_command
 
 from chorusweb.models import Role
 from tests.factories import ConnectionFactory, MembershipFactory, UserFactory
+
+# The suite keeps Python's bytecode caches (__pycache__/, ignored by git) even where the environment
+# says PYTHONDONTWRITEBYTECODE: without them each run, each xdist worker and each process a test
+# starts compiles the project and rewrites the test modules' assertions again (~3 s of CPU each).
+sys.dont_write_bytecode = False
+
+
+def pytest_configure(config):
+    """pytest-xdist distributes with worksteal unless told otherwise: a worker that runs out of tests
+    takes half of the other's queue, instead of idling while the other works through a chunk of
+    slow tests (the default `load` sends chunks of consecutive tests, e.g. all the process tests)."""
+    given = [*config.invocation_params.args, *os.environ.get("PYTEST_ADDOPTS", "").split()]
+    if getattr(config.option, "dist", None) == "load" and not any(a.startswith("--dist") or a == "-d" for a in given):
+        config.option.dist = "worksteal"
+
+
+def _migrated_template_key() -> str:
+    """What a migrated test database is made of: every app's migrations and models, the versions."""
+    import sqlite3
+
+    import django
+    from django.apps import apps
+
+    digest = hashlib.sha1(f"{django.get_version()} {sqlite3.sqlite_version}".encode())
+    for app in apps.get_app_configs():
+        for path in sorted(Path(app.path, "migrations").glob("*.py")):
+            digest.update(f"{app.label}/{path.name}".encode())
+            digest.update(path.read_bytes())
+        for model in app.get_models(include_auto_created=True):
+            fields = [(field.column, field.get_internal_type()) for field in model._meta.local_fields]
+            digest.update(repr((model._meta.label, model._meta.db_table, fields)).encode())
+    return digest.hexdigest()[:16]
+
+
+def _sqlite_test_databases_from_a_migrated_template() -> None:
+    """A SQLite test database is a copy of a migrated template kept next to it (.test-db-template-
+    <key>.sqlite3, rebuilt when any migration, model or version changes) instead of running every
+    migration in each xdist worker (~2 s of CPU each)."""
+    import shutil
+
+    from django.db.backends.sqlite3.creation import DatabaseCreation
+
+    original = DatabaseCreation.create_test_db
+
+    def create_test_db(self, verbosity=1, autoclobber=False, serialize=None, keepdb=False):
+        name = self._get_test_db_name()
+        if keepdb or serialize or self.is_in_memory_db(name):
+            return original(self, verbosity=verbosity, autoclobber=autoclobber, serialize=serialize, keepdb=keepdb)
+        template = Path(settings.BASE_DIR) / f".test-db-template-{_migrated_template_key()}.sqlite3"
+        if not template.exists():
+            name = original(self, verbosity=verbosity, autoclobber=autoclobber, keepdb=keepdb)
+            partial = template.with_name(f"{template.name}.{os.getpid()}.tmp")
+            with self.connection.cursor() as cursor:
+                cursor.execute("VACUUM INTO %s", [str(partial)])
+            for old in template.parent.glob(".test-db-template-*.sqlite3"):
+                old.unlink(missing_ok=True)
+            os.replace(partial, template)
+            return name
+        self._create_test_db(verbosity, autoclobber, keepdb)  # removes a leftover file of that name
+        shutil.copyfile(template, name)
+        self.connection.close()
+        settings.DATABASES[self.connection.alias]["NAME"] = name
+        self.connection.settings_dict["NAME"] = name
+        call_command("createcachetable", database=self.connection.alias)
+        self.connection.ensure_connection()
+        return name
+
+    DatabaseCreation.create_test_db = create_test_db
+
+
+_sqlite_test_databases_from_a_migrated_template()
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -33,6 +106,85 @@ def _collected_static():
         if not (manifest.exists() and stamp_file.exists() and stamp_file.read_text() == stamp):
             call_command("collectstatic", interactive=False, verbosity=0)
             stamp_file.write_text(stamp)
+
+
+def _stat(path):
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_indexed_once():
+    """WhiteNoise indexes STATIC_ROOT each time a handler loads its middleware, i.e. once per test
+    client (~0.1 s of CPU for every test that makes a request): the index of an unchanged
+    directory, with the same options, is built once and shared."""
+    from whitenoise.base import WhiteNoise
+
+    original = WhiteNoise.update_files_dictionary
+    indexes: dict = {}
+    private = {"files", "directories", "get_response", "application", "media_types"}
+
+    def state(root):
+        """Adding or removing a file changes its directory's mtime; collectstatic rewrites the manifest."""
+        paths = [directory for directory, _, _ in os.walk(root)] + [os.path.join(root, "staticfiles.json")]
+        return tuple((path, stat.st_mtime_ns, stat.st_size, stat.st_ino) for path in paths if (stat := _stat(path)))
+
+    def update_files_dictionary(self, root, prefix):
+        listing = state(root)
+        options = tuple(sorted((name, repr(value)) for name, value in vars(self).items() if name not in private))
+        key = (type(self), root, prefix, options, repr(sorted(self.media_types.types_map.items())), listing)
+        if key not in indexes:
+            files, self.files = self.files, {}
+            original(self, root, prefix)
+            indexes[key], self.files = self.files, files
+        self.files.update(indexes[key])
+
+    WhiteNoise.update_files_dictionary = update_files_dictionary
+    yield
+    WhiteNoise.update_files_dictionary = original
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_restores_content_types_and_permissions():
+    """A transactional test ends with `flush`, whose post_migrate signal rebuilds every content type
+    and permission (~25 ms a test). The first flush of a database runs it for real and keeps the rows
+    it wrote; later flushes put those same rows back and send post_migrate to the other receivers."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.commands import flush
+    from django.db import transaction
+    from django.db.models.signals import post_migrate
+
+    real = flush.emit_post_migrate_signal
+    rows: dict[str, list] = {}
+    permissions_uid = "django.contrib.auth.management.create_permissions"
+
+    def emit_post_migrate_signal(verbosity, interactive, db, **kwargs):
+        if db not in rows:
+            real(verbosity, interactive, db, **kwargs)
+            models = apps.get_models(include_auto_created=True)
+            rows[db] = [(model, list(model._base_manager.using(db).all())) for model in models]
+            rows[db] = [(model, objects) for model, objects in rows[db] if objects]
+            return
+        with transaction.atomic(using=db):
+            for model, objects in rows[db]:
+                model._base_manager.using(db).bulk_create(objects)
+        ContentType.objects.clear_cache()
+        post_migrate.disconnect(create_contenttypes)
+        post_migrate.disconnect(dispatch_uid=permissions_uid)
+        try:
+            real(verbosity, interactive, db, **kwargs)
+        finally:
+            post_migrate.connect(create_contenttypes)
+            post_migrate.connect(create_permissions, dispatch_uid=permissions_uid)
+
+    flush.emit_post_migrate_signal = emit_post_migrate_signal
+    yield
+    flush.emit_post_migrate_signal = real
 
 
 @pytest.fixture(autouse=True)
@@ -114,9 +266,9 @@ def admin_client_(client, superuser):
 @pytest.fixture
 def sandbox_seed(transactional_db):
     """A small deterministic sandbox (its own tables), seeded for the test."""
-    from sandbox import services as sandbox_services
+    from tests.reseed import reseed
 
-    return sandbox_services.reset(seed_number=7, size="small", large=False)
+    return reseed(seed_number=7, size="small", large=False)
 
 
 @pytest.fixture

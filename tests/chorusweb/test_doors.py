@@ -17,6 +17,13 @@ from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "secret-password-123"
+#: A wrong code throttles the next try for OTP_TOTP_THROTTLE_FACTOR seconds (1 in production).
+THROTTLE = 0.1
+
+
+@pytest.fixture(autouse=True)
+def _short_throttle(settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = THROTTLE
 
 
 def _login(client, username, password=PASSWORD, **extra):
@@ -82,7 +89,7 @@ def _enrol(client) -> tuple[TOTPDevice, list[str]]:
     device = TOTPDevice.objects.get(confirmed=False)
     wrong = client.post("/compte/double-authentification/", {"code": "000000"})
     assert wrong.status_code == 422 and "Code incorrect" in wrong.content.decode()
-    time.sleep(1.1)  # a wrong code throttles the next try for a second
+    time.sleep(THROTTLE + 0.05)  # a wrong code throttles the next try
     done = client.post("/compte/double-authentification/", {"code": _code(device)})
     assert done.status_code == 200
     codes = re.findall(r"<li>([a-z0-9]{8})</li>", done.content.decode())
@@ -115,7 +122,7 @@ def test_a_user_who_can_act_must_enrol_then_logs_in_with_a_code(client, connecti
     assert other.get("/compte/double-authentification/")["Location"] == "/connexion/verification/"
     wrong = other.post("/connexion/verification/", {"code": "123456", "next": "/factures/"})
     assert wrong.status_code == 422 and "Code incorrect" in wrong.content.decode()
-    time.sleep(1.1)
+    time.sleep(THROTTLE + 0.05)
     ok = other.post("/connexion/verification/", {"code": _code(device, offset=1), "next": "/factures/"})
     assert ok.status_code == 302 and ok["Location"] == "/factures/"
     assert other.get("/factures/").status_code == 200

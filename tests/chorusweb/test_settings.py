@@ -10,20 +10,15 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from django.conf import settings
 
+from tests import launcher
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_check(extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SANDBOX_", "FIELD_"))}
     env.update(extra_env)
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return launcher.run([sys.executable, "manage.py", "check", *args], cwd=ROOT, env=env, timeout=120)
 
 
 PRODUCTION_ENV = {
@@ -74,7 +69,7 @@ def test_debug_is_off_unless_asked_for():
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_DEBUG"}
-    probe = subprocess.run(
+    probe = launcher.run(
         [
             sys.executable,
             "-c",
@@ -87,8 +82,6 @@ def test_debug_is_off_unless_asked_for():
             "DJANGO_SETTINGS_MODULE": "chorusweb.settings",
             **env,
         },
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert probe.stdout.split() == ["False", "False", "True"], probe.stderr
@@ -106,18 +99,11 @@ def test_embedded_defaults():
 def test_commands_that_need_no_key_run_without_one_and_servers_refuse():
     """A fresh clone runs makemigrations without any setting; the WSGI start-up refuses to serve."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SANDBOX_", "FIELD_"))}
-    migrations = subprocess.run(
-        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    migrations = launcher.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=ROOT, env=env, timeout=120
     )
     assert migrations.returncode == 0, migrations.stdout + migrations.stderr
     assert "chorusweb.W104" in migrations.stderr  # told, not refused
-    server = subprocess.run(
-        [sys.executable, "-c", "import chorusweb.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    server = launcher.run([sys.executable, "-c", "import chorusweb.wsgi"], cwd=ROOT, env=env, timeout=120)
     assert server.returncode != 0
     assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in server.stderr

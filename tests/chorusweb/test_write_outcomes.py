@@ -30,8 +30,10 @@ VALIDATE = "factures/valideur/traiter"
 VALIDATOR_SEARCH = "factures/valideur/rechercher"
 DOWNLOAD = "factures/telecharger-groupe"
 
+#: The read timeout while a fault is on, and the sandbox's delay past it (a timeout fault).
+FAULT_READ_TIMEOUT = 0.3
 FAULTS = {
-    "timeout": {"timeout_seconds": 1.5},
+    "timeout": {"timeout_seconds": 0.8},
     "malformed": {"malformed": True},
     "dropped": {"dropped": True},
 }
@@ -51,16 +53,25 @@ def people(sandbox_connection, settings):
     return {"accountant": accountant, "validator": validator}
 
 
-def _fault(sandbox_control, kind: str, write: str, check: str) -> None:
+def _fault(sandbox_control, settings, kind: str, write: str, check: str) -> None:
     """The write's answer is spoiled, and so is the immediate check that follows it (with its
-    one retry, a read): the outcome stays unknown until the reconciliation job."""
+    one retry, a read): the outcome stays unknown until the reconciliation job. Only the spoiled
+    calls run under the short timeouts (the others keep the fixture's, safe on a busy machine)."""
+    settings.FACTPULSE_READ_TIMEOUT = FAULT_READ_TIMEOUT
+    settings.FACTPULSE_DOWNLOAD_TIMEOUT = FAULT_READ_TIMEOUT
     sandbox_control.faults(**FAULTS[kind], endpoints=[write, check], count=3)
 
 
+def _faults_off(sandbox_control, settings) -> None:
+    sandbox_control.faults()
+    settings.FACTPULSE_READ_TIMEOUT = 1.0
+    settings.FACTPULSE_DOWNLOAD_TIMEOUT = 1.0
+
+
 @pytest.mark.parametrize("kind", FAULTS)
-def test_process_outcome_unknown_then_reconciled(sandbox_connection, people, sandbox_control, kind):
+def test_process_outcome_unknown_then_reconciled(sandbox_connection, people, sandbox_control, settings, kind):
     invoice = ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).order_by("pk").first()
-    _fault(sandbox_control, kind, PROCESS, SEARCH)
+    _fault(sandbox_control, settings, kind, PROCESS, SEARCH)
     with pytest.raises(OutcomeUnknown) as caught:
         received.invoice_process(
             user=people["accountant"], invoice=invoice, target=lc.SERVICE_FAIT, idempotency_key="k1"
@@ -72,7 +83,7 @@ def test_process_outcome_unknown_then_reconciled(sandbox_connection, people, san
         received.invoice_process(
             user=people["accountant"], invoice=invoice, target=lc.SERVICE_FAIT, idempotency_key="k2"
         )
-    sandbox_control.faults()  # faults off
+    _faults_off(sandbox_control, settings)
     report = entries_reconcile()
     entry.refresh_from_db()
     assert report["done"] == 1
@@ -83,9 +94,9 @@ def test_process_outcome_unknown_then_reconciled(sandbox_connection, people, san
 
 
 @pytest.mark.parametrize("kind", FAULTS)
-def test_validation_outcome_unknown_then_reconciled(sandbox_connection, people, sandbox_control, kind):
+def test_validation_outcome_unknown_then_reconciled(sandbox_connection, people, sandbox_control, settings, kind):
     invoice = ValidationInvoice.objects.filter(status=lc.A_VALIDER_1).order_by("invoice_id").first()
-    _fault(sandbox_control, kind, VALIDATE, VALIDATOR_SEARCH)
+    _fault(sandbox_control, settings, kind, VALIDATE, VALIDATOR_SEARCH)
     with pytest.raises(OutcomeUnknown) as caught:
         validation.invoice_decide(
             user=people["validator"], invoice=invoice, action=lc.VALIDATION_ACTION_APPROVE, idempotency_key="v1"
@@ -96,7 +107,7 @@ def test_validation_outcome_unknown_then_reconciled(sandbox_connection, people, 
         validation.invoice_decide(
             user=people["validator"], invoice=invoice, action=lc.VALIDATION_ACTION_APPROVE, idempotency_key="v2"
         )
-    sandbox_control.faults()
+    _faults_off(sandbox_control, settings)
     entries_reconcile()
     entry.refresh_from_db()
     assert entry.state == AuditEntry.State.DONE
@@ -106,15 +117,15 @@ def test_validation_outcome_unknown_then_reconciled(sandbox_connection, people, 
 
 
 @pytest.mark.parametrize("kind", FAULTS)
-def test_download_outcome_unknown_then_reconciled(sandbox_connection, people, sandbox_control, kind):
+def test_download_outcome_unknown_then_reconciled(sandbox_connection, people, sandbox_control, settings, kind):
     invoice = ReceivedInvoice.objects.filter(downloaded=False).order_by("pk").first()
-    _fault(sandbox_control, kind, DOWNLOAD, SEARCH)
+    _fault(sandbox_control, settings, kind, DOWNLOAD, SEARCH)
     with pytest.raises(OutcomeUnknown) as caught:
         received.invoices_download(user=people["accountant"], invoices=[invoice], file_format="PDF")
     entry = caught.value.entry
     assert entry.state == AuditEntry.State.UNKNOWN
     assert sandbox_control.calls(DOWNLOAD) == 1  # never retried like a read
-    sandbox_control.faults()
+    _faults_off(sandbox_control, settings)
     entries_reconcile()
     entry.refresh_from_db()
     assert entry.state == AuditEntry.State.DONE
@@ -183,13 +194,15 @@ def test_unconfirmed_after_grace_then_a_person_resends(sandbox_connection, peopl
     assert sandbox_control.calls(PROCESS) == 1
 
 
-def test_process_form_under_unknown_outcome_is_not_offered_again(sandbox_connection, people, sandbox_control, client):
+def test_process_form_under_unknown_outcome_is_not_offered_again(
+    sandbox_connection, people, sandbox_control, client, settings
+):
     invoice = ReceivedInvoice.objects.filter(status=lc.MISE_A_DISPOSITION).order_by("pk").first()
     client.force_login(people["accountant"])
     page = client.get(f"/factures/{invoice.pk}/").content.decode()
     key = re.search(r'name="cle" value="(\w+)"', page).group(1)
     seen = re.search(r'name="statut_vu" value="(\w*)"', page).group(1)
-    _fault(sandbox_control, "dropped", PROCESS, SEARCH)
+    _fault(sandbox_control, settings, "dropped", PROCESS, SEARCH)
     response = client.post(
         f"/factures/{invoice.pk}/traiter/",
         {"cible": lc.SERVICE_FAIT, "cle": key, "statut_vu": seen},

@@ -55,11 +55,11 @@ class Sandbox:
 @pytest.fixture
 def sandbox(transactional_db, live_server, settings):
     """The sandbox seeded with its small data set, served over real HTTP."""
-    from sandbox import services
     from sandbox.testing import control_auth
+    from tests.reseed import reseed
 
     settings.SANDBOX_ENABLED = True
-    services.reset(size="small", large=False)
+    reseed(seed_number=settings.SANDBOX_SEED, size="small", large=False)
     box = Sandbox(f"{live_server.url}/sandbox")
     auth = control_auth()  # the control API answers staff only
     box.http.cookies.update(auth.cookies)

@@ -280,14 +280,14 @@ def test_token_is_cached_and_shared_between_clients(fp, sandbox, sandbox_connect
 
 def test_expired_token_mid_sequence_means_one_relogin(fp, sandbox, client_and_recorder):
     client, recorder = client_and_recorder
-    sandbox.faults(token_lifetime=1)
+    sandbox.faults(token_lifetime=0.6)
     first = client.rechercher_factures_destinataire(page_size=2)
     # The cache believes the token is good for an hour; the server will say it expired.
     entry = client._load_tokens()
     entry["expires_at"] = time.time() + 3600
     client._store_tokens(entry)
     sandbox.faults(token_lifetime=600)
-    time.sleep(1.2)
+    time.sleep(0.7)
     sandbox.clear_calls()
     second = client.rechercher_factures_destinataire(page_size=2)  # 401, re-login, replay
     third = client.valideur_rechercher_factures(page_size=1)
@@ -300,9 +300,9 @@ def test_expired_token_mid_sequence_means_one_relogin(fp, sandbox, client_and_re
 
 
 def test_token_is_refreshed_before_it_expires(fp, sandbox):
-    sandbox.faults(token_lifetime=61.5)  # renewed 60 s before expiry: after 1.5 s
+    sandbox.faults(token_lifetime=60.5)  # renewed 60 s before expiry: after 0.5 s
     fp.rechercher_factures_destinataire(page_size=1)
-    time.sleep(1.6)
+    time.sleep(0.6)
     sandbox.clear_calls()
     fp.rechercher_factures_destinataire(page_size=1)
     assert sandbox.count("token/refresh") == 1
@@ -486,6 +486,7 @@ def test_rate_limit_is_honoured_then_reported(fp, sandbox):
     assert sandbox.count(SEARCH) == 2
 
     sandbox.faults(rate_limit_retry_after=1, endpoints=[SEARCH])
+    fp.max_retries = 1  # one more wait of Retry-After, then reported
     with pytest.raises(FactPulseRateLimited) as info:
         fp.rechercher_factures_destinataire(page_size=1)
     assert info.value.retry_after == 1

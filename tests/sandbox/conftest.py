@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from sandbox.seed import SeedSummary
-from sandbox.testing import DEMO, Credentials, api_url, seed_small
+from sandbox.testing import DEMO, Credentials, api_url
+from tests.reseed import reseed
 
 CP = "/api/v1/chorus-pro/"
 
@@ -81,8 +82,8 @@ class SandboxApi:
 
 @pytest.fixture
 def sandbox_seed(db) -> SeedSummary:
-    """The small deterministic sandbox data set (reusable by any test)."""
-    return seed_small()
+    """The small deterministic sandbox data set (reusable by any test): `seed_small()`."""
+    return reseed(seed_number=2026, size="small", large=False)
 
 
 @pytest.fixture

@@ -107,10 +107,10 @@ def test_refresh_with_access_token_is_401(api):
 
 
 def test_access_token_expires(sandbox_url, settings):
-    settings.SANDBOX_TOKEN_LIFETIME = 1
+    settings.SANDBOX_TOKEN_LIFETIME = 0.6
     client = SandboxApi(sandbox_url)
     assert client.raw(SEARCH, {}).status_code == 200
-    time.sleep(1.2)
+    time.sleep(0.7)
     response = client.raw(SEARCH, {})
     assert response.status_code == 401
     assert "expir" in response.json()["detail"]

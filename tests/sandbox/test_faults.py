@@ -87,20 +87,20 @@ def test_latency(api):
 
 def test_timeout_after_the_write_is_done(api):
     row = api.received(statutCourant=["MISE_A_DISPOSITION"])[0]
-    _faults(api, timeout_seconds=1.5, count=1, endpoints=[PROCESS])
+    _faults(api, timeout_seconds=0.8, count=1, endpoints=[PROCESS])
     with pytest.raises(requests.exceptions.ReadTimeout):
-        api.raw(PROCESS, {"idFacture": row["idFacture"], "nouveauStatut": "SERVICE_FAIT"}, timeout=0.5)
-    time.sleep(1.2)
+        api.raw(PROCESS, {"idFacture": row["idFacture"], "nouveauStatut": "SERVICE_FAIT"}, timeout=0.3)
+    time.sleep(0.6)
     # the write happened once; only its answer was lost
     assert api.received(numeroFacture=row["numeroFacture"])[0]["statut"] == "SERVICE_FAIT"
     assert api.control("GET", "calls").json()["calls"][PROCESS] == 1
 
 
 def test_tokens_expire_early(api, sandbox_url):
-    _faults(api, token_lifetime=1)
+    _faults(api, token_lifetime=0.6)
     client = SandboxApi(sandbox_url)
     assert client.raw(SEARCH, {}).status_code == 200
-    time.sleep(1.2)
+    time.sleep(0.7)
     assert client.raw(SEARCH, {}).status_code == 401
     # the token obtained before the fault still works
     assert api.raw(SEARCH, {}).status_code == 200

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from django.urls import resolve
+
+from tests import launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
@@ -24,9 +25,8 @@ PROBE = (
 def _probe(**env: str) -> str:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "DJANGO_"))}
     clean.update(DJANGO_SETTINGS_MODULE="chorusweb.settings", **env)
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60, check=True
-    )
+    result = launcher.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, timeout=60)
+    result.check_returncode()
     return result.stdout.strip()
 
 
