@@ -81,8 +81,9 @@ gettext:
 	  fi; \
 	fi
 
-# pytest-xdist runs the suite on every core (PYTEST_WORKERS=0 runs it in this process).
-PYTEST_WORKERS ?= auto
+# pytest-xdist runs the suite on one worker more than the cores: some tests wait on processes
+# and servers they start, and the extra worker fills that time (PYTEST_WORKERS=0: one process).
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 
 # The browser tests (tests/browser) drive Debian's chromium (never a downloaded browser):
 # installed here when running as root with apt-get, otherwise the user is told how to install it.
