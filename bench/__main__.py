@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     settings.ALLOWED_HOSTS = ["*"]
     settings.MEDIA_ROOT = RESULTS / "media"
     print(f"Database: {_database_label()}, {args.scale:,} invoices", flush=True)
+    print(f"Processor reference: {processor_reference_ms():.0f} ms (a fixed Python loop)", flush=True)
     print(f"Data: {_prepare(args.scale, validation, args.fresh)}", flush=True)
     call_command("collectstatic", verbosity=0, interactive=False)
 
@@ -235,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.shutdown()
             _cleanup_previous_runs()
+    rows.append(("Processor reference (a fixed Python loop)", f"{processor_reference_ms():.0f} ms", "at the end"))
     print_table(rows)
     if not args.skip_workers:
         import subprocess
@@ -243,6 +245,19 @@ def main(argv: list[str] | None = None) -> int:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TASKS_BACKEND", "DJANGO_DEBUG")}
         subprocess.run([sys.executable, "-m", "bench.workers"], cwd=ROOT, env=env, check=True)
     return 0
+
+
+def processor_reference_ms() -> float:
+    """The time of a fixed pure-Python loop (median of 5): this machine's speed of the moment,
+    which varies from hour to hour here by half; figures compare between runs of one reference."""
+    runs = []
+    for _ in range(5):
+        start = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        runs.append((time.process_time() - start) * 1000)
+    return sorted(runs)[2]
 
 
 def print_table(rows: list[Row]) -> None:
