@@ -215,8 +215,8 @@ def write_page(
 
     known = [iid for iid in values if iid in before]
     new = [iid for iid in values if iid not in before]
-    # Rows of one statement have the same columns: the known rows, then the new ones with theirs.
-    for iids, extra in ((known, None), (new, new_values)) if new_values else ((list(values), None),):
+    # The rows of one statement have the same columns: the known rows, then the new ones with theirs.
+    for iids, extra in ((known, None), (new, new_values)):
         if iids:
             rows_stored = stored(iids, extra)
             update = [name for name in rows_stored[0] if name not in ("connection_id", "invoice_id", *(insert or {}))]

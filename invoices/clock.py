@@ -202,7 +202,7 @@ def new_invoice_clock(now) -> Callable[[dict], dict]:
         moment = values["status_changed_at"] or now
         timeline = [pd.TimelineEvent(values["status"], _local_day(moment), values["status_comment"] or "")]
         # A new row has no service-done date yet: an agent records it (`service_done`).
-        row = {**{name: values[name] for name in _INPUT_FIELDS if name not in ("pk", "service_done_date")}}
+        row = {name: values[name] for name in _INPUT_FIELDS if name not in ("pk", "service_done_date")}
         row["service_done_date"] = None
         return stored_values(compute(row, timeline, today=today, profile_of=profile_of, rates=rates))
 
