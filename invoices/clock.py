@@ -183,22 +183,18 @@ def clocks_recompute(
     return done
 
 
-def new_invoice_clock(now) -> Callable[[dict], dict]:
+def new_invoice_clock(now, codes: Iterable[str]) -> Callable[[dict], dict]:
     """The clock columns of an invoice new to the mirror, from the values it is inserted with:
     its timeline is the one status change the sync records with it (at `status_changed_at`, or
-    `now`), as `clocks_recompute` would read it back, without a second write of the row."""
+    `now`), as `clocks_recompute` would read it back, without a second write of the row.
+    `codes`: the recipient structures of the page (their profiles read in one query)."""
     today = timezone.localdate()
     rates = InterestRate.table()
-    profile_of: dict[str, pd.Profile] = {}
-    asked: set[str] = set()
+    profile_of = profiles(codes)
 
     def columns(values: dict) -> dict:
         if not values["status"]:
             return {}
-        code = values["recipient_code"] or ""
-        if code not in asked:
-            asked.add(code)
-            profile_of.update(profiles([code]))
         moment = values["status_changed_at"] or now
         timeline = [pd.TimelineEvent(values["status"], _local_day(moment), values["status_comment"] or "")]
         # A new row has no service-done date yet: an agent records it (`service_done`).

@@ -144,7 +144,7 @@ def upsert_received_rows(
             lambda row: {**computed[row.invoice_id], "fingerprint": prints[row.invoice_id]},
             fetched_at=fetched_at,
             held=CONTRIBUTING_FIELDS,
-            new_values=new_invoice_clock(now),
+            new_values=new_invoice_clock(now, {v["recipient_code"] or "" for v in computed.values()}),
         )
         values, held = page.values, page.held
         existing = {iid: held[iid] for iid in values if iid in held}

@@ -274,11 +274,8 @@ def sandbox_seed(transactional_db):
 @pytest.fixture
 def sandbox_connection(live_server, sandbox_seed, settings):
     """A connection to the sandbox served over real HTTP by live_server, demo account."""
-    from django.core.cache import cache
-
     from chorusweb.demo import DEMO_CLIENT_UID, DEMO_FACTPULSE_EMAIL, DEMO_FACTPULSE_PASSWORD
 
-    cache.clear()
     settings.FACTPULSE_RETRY_BACKOFF = 0.01
     settings.FACTPULSE_MAX_RETRIES = 1
     settings.FACTPULSE_READ_TIMEOUT = 10.0
