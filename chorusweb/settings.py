@@ -176,6 +176,8 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 # warns two minutes before), at the latest after DJANGO_SESSION_COOKIE_AGE seconds; ended
 # too when the password changes or a role (membership) of the user is removed.
 CHORUSWEB_IDLE_TIMEOUT_MINUTES = env.int("CHORUSWEB_IDLE_TIMEOUT_MINUTES", default=0 if DEBUG else 30)
+# Django's database sessions, each request's row read in one statement (chorusweb/sessions.py).
+SESSION_ENGINE = "chorusweb.sessions"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=14 * 24 * 3600 if DEBUG else 12 * 3600)
 
 # Internationalisation: French first, English second.

@@ -99,3 +99,20 @@ def test_anonymous_has_no_access():
     access = access_for(AnonymousUser())
     assert not access.has_any
     assert access.connections() == []
+
+
+def test_one_query_and_the_secrets_stay_encrypted_until_asked(django_assert_num_queries):
+    conn = ConnectionFactory(password="s3cret", chorus_password="cp-s3cret")
+    other = ConnectionFactory()
+    user = UserFactory()
+    MembershipFactory(user=user, connection=conn, role=Role.RECIPIENT, service_codes=["FIN"])
+    MembershipFactory(user=user, connection=other, role=Role.VALIDATOR)
+    with django_assert_num_queries(1):
+        access = build_access(user)
+        connections = {c.pk: c for c in access.connections()}
+        assert [connections[conn.pk].name, connections[other.pk].name] == [conn.name, other.name]
+        assert access.services(Action.VIEW_RECEIVED, conn.pk) == frozenset({"FIN"})
+    loaded = connections[conn.pk]
+    assert {"password", "chorus_password", "piste_client_secret"} <= loaded.get_deferred_fields()
+    # the gateway asking for a secret reads it then, decrypted
+    assert loaded.password == "s3cret" and loaded.chorus_password == "cp-s3cret"
