@@ -125,6 +125,25 @@
     box.insertBefore(frame, box.querySelector("summary").nextSibling);
   }, true);  // capture: toggle does not bubble
 
+  // A tab, sort or page link of a list changes the view at once, filter form included: its
+  // hidden state (tab, sort, the dashboard's filters) takes the link's values before the answer
+  // comes, so a filter still waiting for its typing pause is sent with them, never with the
+  // tab the list is leaving. The form and these links share one queue (hx-sync on #filters, one
+  // request at a time, then the last one asked for): the answers show in the order asked.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var link = event.detail.elt;
+    var state = document.getElementById("filter-state");
+    if (!state || !link.matches || !link.matches("#results-table a[hx-get]")) { return; }
+    var params = new URL(link.getAttribute("hx-get"), window.location.href).searchParams;
+    var seen = {};
+    state.querySelectorAll("input[type=hidden]").forEach(function (input) {
+      var values = params.getAll(input.name);
+      var index = seen[input.name] || 0;
+      seen[input.name] = index + 1;
+      input.value = index < values.length ? values[index] : "";
+    });
+  });
+
   // A request that failed without an answer to show (server error, lost connection): say so.
   function requestFailed() {
     var alerts = document.getElementById("alerts");

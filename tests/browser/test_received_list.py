@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
@@ -104,3 +105,32 @@ def test_search_from_any_page_forgives_case_accents_and_word_order(page):
     assert suppliers and all("Bâtir Ensemble" in s for s in suppliers)
     # Service codes are offered from the existing ones.
     assert page.locator("#service-codes option").count() > 0
+
+
+def test_a_tab_clicked_before_the_typing_pause_ends_keeps_the_cleared_filter(page):
+    """The supplier cleared, a tab clicked at once, its answer slow: the filter sent after the
+    typing pause carries that tab, and the answers show in the order asked (Toutes, unfiltered)."""
+    login(page, ACCOUNTANT, "/factures/")
+    page.goto("/factures/")
+    supplier = received().first().supplier_name
+    with page.expect_response(lambda r: "fournisseur=" in r.url):
+        page.get_by_label("Fournisseur (nom ou SIRET)").fill(supplier)
+    settle(page)
+    filtered = page.locator("#results-title").inner_text()
+
+    def slow(route):
+        time.sleep(1.0)  # the tab's answer comes after the typing pause (500 ms)
+        route.continue_()
+
+    page.route(re.compile(r"onglet=toutes.*fournisseur=.+|fournisseur=.+.*onglet=toutes"), slow)
+    page.get_by_label("Fournisseur (nom ou SIRET)").fill("")
+    page.locator("#results-table .tabs a", has_text="Toutes").click()
+    page.wait_for_timeout(1500)
+    settle(page)
+    tabs = page.locator("#results-table .tabs")
+    expect(tabs.locator("a[aria-current=page]")).to_contain_text("Toutes")
+    query = parse_qs(urlparse(page.url).query)
+    assert query.get("onglet") == ["toutes"] and not query.get("fournisseur", [""])[0]
+    total = ReceivedInvoice.objects.count()
+    expect(page.locator("#results-title")).to_contain_text(f"{total} factures")
+    assert page.locator("#results-title").inner_text() != filtered
