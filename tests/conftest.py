@@ -30,6 +30,27 @@ def pytest_configure(config):
         config.option.dist = "worksteal"
 
 
+@pytest.hookimpl(trylast=True)  # after `-m`/`-k` have deselected: the slices of what will run
+def pytest_collection_modifyitems(config, items):
+    """Each xdist worker starts with its share of the tests marked `waits` (real processes,
+    sockets, clocks): worksteal hands each worker a slice of the collection in order, so each
+    slice begins with its part of them, and their waiting overlaps the other workers' processor
+    work instead of ending the run on one worker while the others idle."""
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    waiting = [item for item in items if item.get_closest_marker("waits")]
+    if workers < 2 or not waiting:
+        return
+    others = [item for item in items if not item.get_closest_marker("waits")]
+    ordered, left = [], len(items)
+    for worker in range(workers):
+        size = left // (workers - worker)  # the slice worksteal sends this worker first
+        mine = waiting[worker::workers]
+        ordered += mine + others[: max(0, size - len(mine))]
+        others = others[max(0, size - len(mine)) :]
+        left -= size
+    items[:] = ordered + others
+
+
 def _migrated_template_key() -> str:
     """What a migrated test database is made of: every app's migrations and models, the versions."""
     import sqlite3
@@ -147,31 +168,30 @@ def _static_files_indexed_once():
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _flush_restores_content_types_and_permissions():
-    """A transactional test ends with `flush`, whose post_migrate signal rebuilds every content type
-    and permission (~25 ms a test). The first flush of a database runs it for real and keeps the rows
-    it wrote; later flushes put those same rows back and send post_migrate to the other receivers."""
+def _flush_leaves_the_database_as_migrated(django_db_setup, django_db_blocker):
+    """A transactional test ends with `flush`, which empties every table (the rows migrations
+    ship, such as the interest rates, too) and whose post_migrate signal rebuilds every content
+    type and permission (~25 ms a test). Each flush here puts back the rows the migrated test
+    database held (read once, before any test) and sends post_migrate to the other receivers:
+    the next test meets the database as migrated, whatever ran before it on the worker."""
     from django.apps import apps
     from django.contrib.auth.management import create_permissions
     from django.contrib.contenttypes.management import create_contenttypes
     from django.contrib.contenttypes.models import ContentType
     from django.core.management.commands import flush
-    from django.db import transaction
+    from django.db import connections, transaction
     from django.db.models.signals import post_migrate
 
     real = flush.emit_post_migrate_signal
-    rows: dict[str, list] = {}
     permissions_uid = "django.contrib.auth.management.create_permissions"
+    models = apps.get_models(include_auto_created=True)
+    with django_db_blocker.unblock():
+        rows = {db: [(model, list(model._base_manager.using(db).all())) for model in models] for db in connections}
+    rows = {db: [(model, objects) for model, objects in found if objects] for db, found in rows.items()}
 
     def emit_post_migrate_signal(verbosity, interactive, db, **kwargs):
-        if db not in rows:
-            real(verbosity, interactive, db, **kwargs)
-            models = apps.get_models(include_auto_created=True)
-            rows[db] = [(model, list(model._base_manager.using(db).all())) for model in models]
-            rows[db] = [(model, objects) for model, objects in rows[db] if objects]
-            return
         with transaction.atomic(using=db):
-            for model, objects in rows[db]:
+            for model, objects in rows.get(db, []):
                 model._base_manager.using(db).bulk_create(objects)
         ContentType.objects.clear_cache()
         post_migrate.disconnect(create_contenttypes)

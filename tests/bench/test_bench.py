@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import transaction
 
 from bench import cases, data
 from bench.__main__ import bench_views
@@ -19,10 +20,19 @@ from invoices.models import QueueStat, ReceivedInvoice
 SCALE = 400
 
 
+@pytest.fixture(scope="module")
+def _bench_rows(django_db_setup, django_db_blocker):
+    """The bench's data, written once for the module: each test runs in a transaction of its
+    own over it (rolled back), and the module's transaction is rolled back at its end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        data.populate(SCALE, validation=120)
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def bench_data(db, settings):
+def bench_data(_bench_rows, db, settings):
     settings.ALLOWED_HOSTS = ["*"]
-    data.populate(SCALE, validation=120)
     return SCALE
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ from playwright.sync_api import expect
 from chorusweb import lifecycle as lc
 from chorusweb import payment_delay as pd
 from chorusweb.templatetags.chorusweb import money
-from invoices.models import InterestRate, StructureProfile
+from invoices.models import StructureProfile
 from sandbox.models import SandboxState
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import ACCOUNTANT, login, received, screenshot, settle
@@ -30,15 +29,7 @@ def _process(page, label: str, status_text: str) -> None:
     settle(page)
 
 
-def _shipped_rates() -> None:
-    """Browser tests flush the database between tests, data migrations included: put the rates back."""
-    shipped = importlib.import_module("invoices.migrations.0005_interest_rates").RATES
-    for year, half, rate, note in shipped:
-        InterestRate.objects.get_or_create(year=year, half=half, defaults={"rate": rate, "note": note})
-
-
 def test_walk_from_availability_to_a_late_payment(page):
-    _shipped_rates()
     today = timezone.localdate()
     invoice = (
         received()

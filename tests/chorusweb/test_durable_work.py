@@ -26,7 +26,7 @@ from sandbox import services as sandbox_services
 from tests import launcher
 from tests.factories import ConnectionFactory, MembershipFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.waits]
 
 TRAITER = "factures/traiter-facture-recue"
 ROOT = Path(django_settings.BASE_DIR)

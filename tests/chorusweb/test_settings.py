@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
 
 from tests import launcher
+
+pytestmark = pytest.mark.waits  # each test waits on a fresh process
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from tests.factories import MembershipFactory, UserFactory
 from validators import services as validation
 from validators.models import ValidationInvoice
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.waits]
 
 PROCESS = "factures/traiter-facture-recue"
 SEARCH = "factures/rechercher-destinataire"

@@ -30,6 +30,8 @@ from chorusweb.factpulse.errors import (
 from tests.factories import ConnectionFactory
 from tests.factpulse.conftest import Recorder
 
+pytestmark = pytest.mark.waits  # the sandbox over HTTP: timeouts, retries, rate limits
+
 SEARCH = "factures/rechercher-destinataire"
 PROCESS = "factures/traiter-facture-recue"
 

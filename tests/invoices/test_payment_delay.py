@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from importlib import import_module
 
 import pytest
 from django.core.management import call_command
@@ -20,15 +19,6 @@ from invoices.clock import clocks_recompute, missing_rates
 from invoices.forms import ProcessForm
 from invoices.models import InterestRate, InvoiceEvent, ReceivedInvoice, StructureProfile
 from tests.factories import ReceivedInvoiceFactory
-
-
-@pytest.fixture(autouse=True)
-def _shipped_interest_rates(db):
-    """The rates the migration ships, as in a migrated database: a transactional test that ran
-    earlier in this process ended with a flush, which empties every table."""
-    from django.apps import apps
-
-    import_module("invoices.migrations.0005_interest_rates").add_rates(apps, None)
 
 
 def _at(day: date) -> datetime:

@@ -1,8 +1,10 @@
-"""Fixtures of the sandbox's contract tests: a seeded sandbox served over real HTTP.
+"""Fixtures of the sandbox's contract tests: a seeded sandbox, its endpoints called in-process.
 
-`sandbox_seed` is reusable by any test module (hoist it to tests/conftest.py): it seeds the
-small deterministic data set in ~0.1 s. `sandbox_api` adds `live_server` and a logged-in
-client for the demo account.
+The sandbox is a Django app of the project: its own tests call its views through Django's
+test client (`tests.sandbox.http`, with the call shape of `requests`), in a transaction rolled
+back after each test. What only a socket shows (an answer that never comes, a streamed
+download's memory) goes through `live_api`, the sandbox served over real HTTP; the gateway's
+contract tests and the workspace journeys (tests/factpulse, tests/chorusweb) use that too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import requests
 from sandbox.seed import SeedSummary
 from sandbox.testing import DEMO, Credentials, api_url
 from tests.reseed import reseed
+from tests.sandbox.http import IN_PROCESS, http
 
 CP = "/api/v1/chorus-pro/"
 
@@ -24,9 +27,9 @@ class SandboxApi:
 
     def __init__(self, base_url: str, credentials: Credentials | None = DEMO, client_uid: str | None = None):
         self.base_url = base_url
-        # no shared session: each call opens and closes its connection, so no keep-alive
-        # server thread outlives the test's database
-        self.session = requests
+        # over HTTP, no shared session: each call opens and closes its connection, so no
+        # keep-alive server thread outlives the test's database
+        self.session = http(base_url)
         self.access: str | None = None
         self.refresh: str | None = None
         if credentials is not None:
@@ -87,11 +90,18 @@ def sandbox_seed(db) -> SeedSummary:
 
 
 @pytest.fixture
-def sandbox_url(live_server, sandbox_seed) -> str:
-    return api_url(live_server.url)
+def sandbox_url(sandbox_seed) -> str:
+    """The base URL of the seeded sandbox, called in-process (`tests.sandbox.http`)."""
+    return api_url(IN_PROCESS)
 
 
 @pytest.fixture
 def api(sandbox_url) -> SandboxApi:
-    """A client logged in as the demo account, against a seeded sandbox over HTTP."""
+    """A client logged in as the demo account, against the seeded sandbox (in-process)."""
     return SandboxApi(sandbox_url)
+
+
+@pytest.fixture
+def live_api(live_server, sandbox_seed) -> SandboxApi:
+    """A client logged in as the demo account, against the seeded sandbox over real HTTP."""
+    return SandboxApi(api_url(live_server.url))

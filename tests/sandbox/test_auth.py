@@ -5,16 +5,16 @@ from __future__ import annotations
 import time
 
 import pytest
-import requests
 
 from sandbox.testing import DEMO, OTHER, OTHER_PUBLIC_IDS
 from tests.sandbox.conftest import SandboxApi
+from tests.sandbox.http import http
 
 SEARCH = "factures/rechercher-destinataire"
 
 
 def test_token_pair_and_lifetime(sandbox_url):
-    response = requests.post(
+    response = http(sandbox_url).post(
         f"{sandbox_url}/api/token/", json={"username": DEMO.email, "password": DEMO.password}, timeout=10
     )
     assert response.status_code == 200
@@ -25,7 +25,7 @@ def test_token_pair_and_lifetime(sandbox_url):
 
 
 def test_token_without_trailing_slash_and_with_client_uid(sandbox_url):
-    response = requests.post(
+    response = http(sandbox_url).post(
         f"{sandbox_url}/api/token",
         json={"username": DEMO.email, "password": DEMO.password, "client_uid": DEMO.client_uid},
         timeout=10,
@@ -44,7 +44,7 @@ def test_token_without_trailing_slash_and_with_client_uid(sandbox_url):
     ],
 )
 def test_bad_credentials_answer_401(sandbox_url, body):
-    response = requests.post(f"{sandbox_url}/api/token/", json=body, timeout=10)
+    response = http(sandbox_url).post(f"{sandbox_url}/api/token/", json=body, timeout=10)
     assert response.status_code == 401
     data = response.json()
     assert isinstance(data["detail"], str) and data["detail"]
@@ -52,13 +52,13 @@ def test_bad_credentials_answer_401(sandbox_url, body):
 
 
 def test_missing_credentials_answer_400(sandbox_url):
-    response = requests.post(f"{sandbox_url}/api/token/", json={"username": DEMO.email}, timeout=10)
+    response = http(sandbox_url).post(f"{sandbox_url}/api/token/", json={"username": DEMO.email}, timeout=10)
     assert response.status_code == 400
     assert "password" in response.json()
 
 
 def test_token_body_not_an_object_is_422(sandbox_url):
-    response = requests.post(f"{sandbox_url}/api/token/", json=["x"], timeout=10)
+    response = http(sandbox_url).post(f"{sandbox_url}/api/token/", json=["x"], timeout=10)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body"]
 
@@ -73,7 +73,7 @@ def test_token_body_not_an_object_is_422(sandbox_url):
     ],
 )
 def test_api_without_valid_token_is_401(sandbox_url, headers):
-    response = requests.post(f"{sandbox_url}/api/v1/chorus-pro/{SEARCH}", json={}, headers=headers, timeout=10)
+    response = http(sandbox_url).post(f"{sandbox_url}/api/v1/chorus-pro/{SEARCH}", json={}, headers=headers, timeout=10)
     assert response.status_code == 401
     data = response.json()
     assert isinstance(data["detail"], str)
@@ -93,7 +93,7 @@ def test_tampered_token_is_401(api):
 
 
 def test_refresh_gives_a_working_access_token(api):
-    response = requests.post(f"{api.base_url}/api/token/refresh/", json={"refresh": api.refresh}, timeout=10)
+    response = http(api.base_url).post(f"{api.base_url}/api/token/refresh/", json={"refresh": api.refresh}, timeout=10)
     assert response.status_code == 200
     access = response.json()["access"]
     assert access != api.access
@@ -101,7 +101,7 @@ def test_refresh_gives_a_working_access_token(api):
 
 
 def test_refresh_with_access_token_is_401(api):
-    response = requests.post(f"{api.base_url}/api/token/refresh/", json={"refresh": api.access}, timeout=10)
+    response = http(api.base_url).post(f"{api.base_url}/api/token/refresh/", json={"refresh": api.access}, timeout=10)
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
 

@@ -208,8 +208,9 @@ def test_large_refused_over_120_mb(api):
 
 
 @pytest.mark.slow
-def test_large_download_memory(api):
+def test_large_download_memory(live_api):
     """~110 MB of attachments: streamed, and the server side stays far below 64 MB."""
+    api = live_api  # served over a socket, as a real download is
     from sandbox import services
 
     summary = services.reset(seed_number=2026, size="small", large=True)

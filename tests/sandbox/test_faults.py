@@ -10,6 +10,7 @@ import requests
 
 from sandbox.testing import DEMO
 from tests.sandbox.conftest import SandboxApi
+from tests.sandbox.http import http
 
 SEARCH = "factures/rechercher-destinataire"
 PROCESS = "factures/traiter-facture-recue"
@@ -45,7 +46,7 @@ def test_faults_only_hit_listed_endpoints(api):
 
 def test_token_endpoint_faults_only_when_listed(api):
     _faults(api, error_status=503, error_rate=1.0, count=1, endpoints=["token"])
-    response = requests.post(
+    response = http(api.base_url).post(
         f"{api.base_url}/api/token/", json={"username": DEMO.email, "password": DEMO.password}, timeout=10
     )
     assert response.status_code == 503
@@ -85,7 +86,8 @@ def test_latency(api):
     assert time.perf_counter() - started >= 0.4
 
 
-def test_timeout_after_the_write_is_done(api):
+def test_timeout_after_the_write_is_done(live_api):
+    api = live_api  # an answer that never comes needs a socket
     row = api.received(statutCourant=["MISE_A_DISPOSITION"])[0]
     _faults(api, timeout_seconds=0.8, count=1, endpoints=[PROCESS])
     with pytest.raises(requests.exceptions.ReadTimeout):

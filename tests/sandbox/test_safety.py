@@ -74,17 +74,18 @@ def test_trailing_slash_is_optional(api):
     assert api.raw("factures/rechercher-destinataire/", {}).status_code == 200
 
 
-def test_control_api_answers_logged_in_staff_only(api, live_server):
+def test_control_api_answers_logged_in_staff_only(api):
     """The control API shows the sandbox passwords: never to anonymous or non-staff users."""
-    import requests
     from django.contrib.auth import get_user_model
 
     from sandbox.testing import control_auth
+    from tests.sandbox.http import IN_PROCESS, http
 
-    url = f"{live_server.url}/sandbox/_control/state"
+    url = f"{IN_PROCESS}/sandbox/_control/state"
+    requests = http(url)
     anonymous = requests.get(url, timeout=10)
     assert anonymous.status_code == 403 and "password" not in anonymous.text
-    assert requests.post(f"{live_server.url}/sandbox/_control/reset", json={}, timeout=10).status_code == 403
+    assert requests.post(f"{IN_PROCESS}/sandbox/_control/reset", json={}, timeout=10).status_code == 403
     agent = control_auth("agent")
     get_user_model().objects.filter(username="agent").update(is_staff=False)
     assert requests.get(url, cookies=agent.cookies, timeout=10).status_code == 403
@@ -92,7 +93,6 @@ def test_control_api_answers_logged_in_staff_only(api, live_server):
     assert requests.get(url, cookies=staff.cookies, timeout=10).status_code == 200
     # A staff session is not enough to change anything without the CSRF token.
     assert (
-        requests.delete(f"{live_server.url}/sandbox/_control/faults", cookies=staff.cookies, timeout=10).status_code
-        == 403
+        requests.delete(f"{IN_PROCESS}/sandbox/_control/faults", cookies=staff.cookies, timeout=10).status_code == 403
     )
     assert api.control("DELETE", "faults").status_code == 200

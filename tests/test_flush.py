@@ -1,0 +1,23 @@
+"""The suite's own plumbing: a transactional test's flush leaves the database as migrated."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+
+from invoices.models import InterestRate
+from tests.factories import ConnectionFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_puts_back_the_rows_migrations_ship():
+    shipped = sorted(InterestRate.objects.values_list("year", "half", "rate"))
+    assert shipped  # the interest rates of the data migration
+    types, permissions = ContentType.objects.count(), Permission.objects.count()
+    ConnectionFactory()
+    call_command("flush", interactive=False, verbosity=0)  # what ends a transactional test
+    assert sorted(InterestRate.objects.values_list("year", "half", "rate")) == shipped
+    assert (ContentType.objects.count(), Permission.objects.count()) == (types, permissions)
+    assert not ConnectionFactory._meta.model.objects.exists()
