@@ -29,11 +29,11 @@ def two_structures(connection):
             service_name=service_name,
         )
 
-    invoice("C-1", COMMUNE, "Commune de Belleville")
-    invoice("C-2", COMMUNE, "Commune de Belleville", status=lc.SUSPENDUE)
-    invoice("S-1", CCAS, "CCAS de Belleville", service="SOC", service_name="Action sociale")
-    invoice("S-2", CCAS, "CCAS de Belleville", service="SOC", service_name="Action sociale")
-    invoice("S-3", CCAS, "CCAS de Belleville", status=lc.SUSPENDUE, service="SOC", service_name="Action sociale")
+    invoice("C/2026/1", COMMUNE, "Commune de Belleville")
+    invoice("C/2026/2", COMMUNE, "Commune de Belleville", status=lc.SUSPENDUE)
+    invoice("S/2026/1", CCAS, "CCAS de Belleville", service="SOC", service_name="Action sociale")
+    invoice("S/2026/2", CCAS, "CCAS de Belleville", service="SOC", service_name="Action sociale")
+    invoice("S/2026/3", CCAS, "CCAS de Belleville", status=lc.SUSPENDUE, service="SOC", service_name="Action sociale")
 
 
 def test_destinataire_column_shows_structure_with_service_under_it(recipient_client, two_structures):
@@ -47,7 +47,7 @@ def test_structure_filter_offers_each_structure_and_filters(recipient_client, tw
     assert f'<option value="{CCAS}">CCAS de Belleville ({CCAS})</option>' in html
     assert f'<option value="{COMMUNE}">Commune de Belleville ({COMMUNE})</option>' in html
     html = recipient_client.get(f"/factures/?onglet=toutes&structure={CCAS}", **HTMX).content.decode()
-    assert "S-1" in html and "S-3" in html and "C-1" not in html
+    assert "S/2026/1" in html and "S/2026/3" in html and "C/2026/1" not in html
 
 
 def test_tab_counts_follow_the_structure_filter(recipient, two_structures):
@@ -58,7 +58,7 @@ def test_tab_counts_follow_the_structure_filter(recipient, two_structures):
     assert (counts["a-traiter"], counts["suspendues"], counts["toutes"]) == (2, 1, 3)
     assert ccas.total_count == 2
     # Under another filter too (counted from the mirror, not the counters): the same figures.
-    narrowed = invoice_list(user=recipient, filters=InvoiceFilters(structure=CCAS, number="S-"))
+    narrowed = invoice_list(user=recipient, filters=InvoiceFilters(structure=CCAS, number="S/2026"))
     assert {t.tab.slug: t.count for t in narrowed.tabs}["suspendues"] == 1
 
 

@@ -114,16 +114,17 @@ def test_validator_of_a_sees_nothing_of_b(client):
     user = UserFactory()
     MembershipFactory(user=user, connection=a, role=Role.VALIDATOR)
     SyncRun.objects.create(connection=a, workspace=Workspace.VALIDATION, state=SyncRun.State.SUCCEEDED)
-    mine = ValidationInvoiceFactory(connection=a, invoice_number="A-1")
-    theirs = ValidationInvoiceFactory(connection=b, invoice_number="B-1")
+    # numbers with a "/", which no random nonce or token of the page can hold
+    mine = ValidationInvoiceFactory(connection=a, invoice_number="A/2026/1")
+    theirs = ValidationInvoiceFactory(connection=b, invoice_number="B/2026/1")
     client.force_login(user)
     html = client.get("/validation/?onglet=toutes").content.decode()
-    assert "A-1" in html and "B-1" not in html and ">B<" not in html
+    assert "A/2026/1" in html and "B/2026/1" not in html and ">B<" not in html
     assert client.get(f"/validation/{theirs.pk}/").status_code == 404
     assert client.post(f"/validation/{theirs.pk}/decision/", {"decision": "VALIDATION"}).status_code == 404
     client.post("/validation/selection/", {"operation": "add", "ids": [mine.pk, theirs.pk]})
     page = client.get("/validation/lot/").content.decode()
-    assert "A-1" in page and "B-1" not in page
+    assert "A/2026/1" in page and "B/2026/1" not in page
 
 
 @pytest.mark.django_db
