@@ -168,12 +168,13 @@ def _static_files_indexed_once():
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _flush_leaves_the_database_as_migrated(django_db_setup, django_db_blocker):
+def _flush_leaves_the_database_as_migrated():
     """A transactional test ends with `flush`, which empties every table (the rows migrations
     ship, such as the interest rates, too) and whose post_migrate signal rebuilds every content
-    type and permission (~25 ms a test). Each flush here puts back the rows the migrated test
-    database held (read once, before any test) and sends post_migrate to the other receivers:
-    the next test meets the database as migrated, whatever ran before it on the worker."""
+    type and permission (~25 ms a test). Each flush here puts back the rows a test database held
+    once migrated (read when pytest-django sets it up) and sends post_migrate to the other
+    receivers: the next test meets the database as migrated, whatever ran before it."""
+    import django.test.utils
     from django.apps import apps
     from django.contrib.auth.management import create_permissions
     from django.contrib.contenttypes.management import create_contenttypes
@@ -183,11 +184,17 @@ def _flush_leaves_the_database_as_migrated(django_db_setup, django_db_blocker):
     from django.db.models.signals import post_migrate
 
     real = flush.emit_post_migrate_signal
+    real_setup = django.test.utils.setup_databases
     permissions_uid = "django.contrib.auth.management.create_permissions"
-    models = apps.get_models(include_auto_created=True)
-    with django_db_blocker.unblock():
-        rows = {db: [(model, list(model._base_manager.using(db).all())) for model in models] for db in connections}
-    rows = {db: [(model, objects) for model, objects in found if objects] for db, found in rows.items()}
+    rows: dict[str, list] = {}
+
+    def setup_databases(*args, aliases=None, **kwargs):
+        """pytest-django's call (django_db_setup): the databases it creates, then their rows."""
+        config = real_setup(*args, aliases=aliases, **kwargs)
+        for db in connections if aliases is None else aliases:
+            found = [(model, list(model._base_manager.using(db).all())) for model in apps.get_models(True)]
+            rows[db] = [(model, objects) for model, objects in found if objects]
+        return config
 
     def emit_post_migrate_signal(verbosity, interactive, db, **kwargs):
         with transaction.atomic(using=db):
@@ -203,8 +210,10 @@ def _flush_leaves_the_database_as_migrated(django_db_setup, django_db_blocker):
             post_migrate.connect(create_permissions, dispatch_uid=permissions_uid)
 
     flush.emit_post_migrate_signal = emit_post_migrate_signal
+    django.test.utils.setup_databases = setup_databases
     yield
     flush.emit_post_migrate_signal = real
+    django.test.utils.setup_databases = real_setup
 
 
 @pytest.fixture(autouse=True)
