@@ -5,15 +5,21 @@ think time), with its own signed-in session. Run idle, then while full syncs of 
 in their own process (`manage.py sync_chorus`, writing the same database) as the schedule runs
 them. Every answer is checked (status 200 and the
 rows of a page), so a fast error page never counts as throughput.
+
+Each row also says how much processor an answer cost the web server's processes and, on
+PostgreSQL, the database's (read from /proc on Linux): this machine's speed moves by up to half
+from one hour to the next, and these costs tell a slower machine from slower code (during a sync, the database's share includes the sync's writes).
 """
 
 from __future__ import annotations
 
 import http.client
+import os
 import statistics
 import sys
 import threading
 import time
+from pathlib import Path
 
 from bench.__main__ import ROOT, Row, Server, _free_port
 
@@ -51,7 +57,41 @@ def _gunicorn(workers: int) -> Server:
     return Server(argv, port)
 
 
-def _run(port: int, cookie: str, users: int, seconds: float) -> dict:
+def _processor_seconds(match) -> float | None:
+    """Processor time (user + system) of the running processes for which `match(pid, parent,
+    command)` holds (None without /proc)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if match(int(entry.name), int(fields[1]), command):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _costs(server_pid: int) -> dict[str, float | None]:
+    """The processor spent so far by gunicorn (its master `server_pid` and workers) and, on
+    PostgreSQL, by the database's processes."""
+    from django.db import connection
+
+    return {
+        "web": _processor_seconds(lambda pid, parent, _: server_pid in (pid, parent)),
+        "database": _processor_seconds(lambda pid, parent, command: command.startswith("postgres"))
+        if connection.vendor == "postgresql"
+        else None,
+    }
+
+
+def _run(port: int, cookie: str, users: int, seconds: float, server_pid: int) -> dict:
+    before = _costs(server_pid)
     deadline = time.perf_counter() + seconds
     latencies: list[float] = []
     errors: list[str] = []
@@ -98,8 +138,16 @@ def _run(port: int, cookie: str, users: int, seconds: float) -> dict:
     for t in threads:
         t.join(seconds + 60)
     wall = time.perf_counter() - began
+    after = _costs(server_pid)
     latencies.sort()
+    answered = len(latencies) + len(errors)
+    per_answer = {
+        name: (after[name] - before[name]) * 1000 / answered
+        for name in before
+        if answered and before[name] is not None and after[name] is not None
+    }
     return {
+        "per_answer": per_answer,
         "rps": len(latencies) / wall,
         "p50": statistics.median(latencies) if latencies else 0.0,
         "p95": latencies[int(len(latencies) * 0.95) - 1] if latencies else 0.0,
@@ -117,14 +165,14 @@ def bench_load(*, seconds: float, users: int, sync_url: str | None = None, worke
     rows: list[Row] = []
     try:
         port = int(server.url.rsplit(":", 1)[1])
-        _run(port, cookie, users, 2)  # warm the workers (connections, templates)
-        idle = _run(port, cookie, users, seconds)
+        _run(port, cookie, users, 2, server.process.pid)  # warm the workers (connections, templates)
+        idle = _run(port, cookie, users, seconds, server.process.pid)
         rows.append(_row(f"List under load, idle ({workers} workers, {users} users)", idle))
         if sync_url:
             stop = threading.Event()
             syncs = _sync_in_background(sync_url, stop)
             try:
-                busy = _run(port, cookie, users, seconds)
+                busy = _run(port, cookie, users, seconds, server.process.pid)
             finally:
                 stop.set()
                 syncs.join(600)
@@ -139,6 +187,10 @@ def _row(name: str, result: dict, extra: str = "") -> Row:
     note = (
         f"p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, {result['ok']:,} answers, {result['errors']} errors"
     )
+    costs = {"web": "web server", "database": "PostgreSQL"}
+    spent = [f"{costs[k]} {v:.1f} ms" for k, v in result["per_answer"].items()]
+    if spent:
+        note += ", processor per answer: " + " + ".join(spent)
     return (name, f"{result['rps']:.0f} req/s", f"{note}{', ' + extra if extra else ''}")
 
 

@@ -108,3 +108,19 @@ def test_bench_dashboard_checks_the_late_count_and_the_workbook(bench_data):
         rows = bench_dashboard(1)
     assert rows[0][0].startswith("Dashboard,") and "late" in rows[0][2]
     assert "sheets" in rows[1][2]
+
+
+def test_the_load_rows_say_what_an_answer_cost_the_processes():
+    import os
+
+    from bench import load
+
+    def mine(pid, parent, command):
+        return pid == os.getpid()
+
+    before = load._processor_seconds(mine)
+    sum(i * i for i in range(2_000_000))  # some processor time of this process
+    assert load._processor_seconds(mine) > before
+    result = {"rps": 50.0, "p50": 180.0, "p95": 250.0, "ok": 750, "errors": 0}
+    row = load._row("List under load", {**result, "per_answer": {"web": 33.04, "database": 4.8}})
+    assert row[1] == "50 req/s" and row[2].endswith("processor per answer: web server 33.0 ms + PostgreSQL 4.8 ms")
