@@ -7,8 +7,9 @@ them. Every answer is checked (status 200 and the
 rows of a page), so a fast error page never counts as throughput.
 
 Each row also says how much processor an answer cost the web server's processes and, on
-PostgreSQL, the database's (read from /proc on Linux): this machine's speed moves by up to half
-from one hour to the next, and these costs tell a slower machine from slower code (during a sync, the database's share includes the sync's writes).
+PostgreSQL, the database's (read from /proc on Linux; during a sync, the database's share
+includes the sync's writes): this machine's speed moves by up to half from one hour to the
+next, and these costs tell a slower machine from slower code.
 """
 
 from __future__ import annotations
