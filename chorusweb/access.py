@@ -157,6 +157,10 @@ def _secret_fields() -> list[str]:
     return [f.name for f in Connection._meta.concrete_fields if isinstance(f, EncryptedTextField)]
 
 
+def _plain_fields() -> list:
+    return [f for f in Connection._meta.concrete_fields if f.name not in _secret_fields()]
+
+
 def _memberships_of(user) -> list[tuple[Connection, str, list[str] | None]]:
     """(connection, role, service codes) of each membership of the user on an active connection.
 
@@ -164,9 +168,8 @@ def _memberships_of(user) -> list[tuple[Connection, str, list[str] | None]]:
     written out: the ORM spent longer compiling the join than the database spent answering it.
     The connection's secrets are not read: they stay encrypted until the gateway asks for one.
     """
-    plain = [f for f in Connection._meta.concrete_fields if not isinstance(f, EncryptedTextField)]
     quote = db_connection.ops.quote_name
-    columns = ", ".join(f"c.{quote(f.column)}" for f in plain)
+    columns = ", ".join(f"c.{quote(f.column)}" for f in _plain_fields())
     rows = Connection.objects.raw(
         f"SELECT {columns}, m.role AS membership_role, m.service_codes AS membership_services "  # noqa: S608 (names from the models)
         f"FROM {quote(Membership._meta.db_table)} m JOIN {quote(Connection._meta.db_table)} c "
