@@ -23,7 +23,9 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import formats
@@ -311,29 +313,56 @@ class AtLeast:
 BEYOND_BOUND_SECONDS = 30
 
 
-def _beyond_key(limited: QuerySet) -> str:
-    """The cache key of a bounded query: its SQL and parameters (the scope and the filters)."""
-    sql, params = limited.query.sql_with_params()
-    return "chorusweb:beyond:" + hashlib.sha256(repr((limited.db, sql, params)).encode()).hexdigest()
+@dataclass(frozen=True)
+class Bounded:
+    """The first COUNT_BOUND + 1 rows of a view, counted (`n`) and, when asked, one column summed."""
+
+    n: int
+    total: Decimal | None = None
 
 
-def beyond_bound(limited: QuerySet, read: Callable[[QuerySet], Any], beyond: Callable[[Any], bool]) -> Any:
-    """`read(limited)`, or None when `limited` (a query sliced at COUNT_BOUND + 1) was found
-    beyond the bound (`beyond(answer)`) less than BEYOND_BOUND_SECONDS ago."""
-    key = _beyond_key(limited)
+def bounded_read(qs: QuerySet, bound: int, *, sum_of: str | None = None) -> Bounded | None:
+    """`Bounded` over the first `bound` + 1 rows of `qs` (n > bound: beyond it), or None when this
+    view was found beyond the bound less than BEYOND_BOUND_SECONDS ago (not read again).
+
+    One statement, compiled once: its SQL and parameters (the scope and the filters) are also
+    the cache key. `SELECT COUNT(*)[, SUM(column)] FROM (<the rows, LIMIT bound + 1>)`, the
+    statement Django's `count()`/`aggregate()` of the sliced queryset run, which would compile
+    the rows a second time.
+    """
+    limited = qs.order_by().values(sum_of or "pk")[: bound + 1]
+    db = connections[limited.db]
+    try:
+        sql, params = limited.query.get_compiler(connection=db).as_sql()
+    except EmptyResultSet:  # a filter that can match nothing (`pk__in=[]`): no statement to run
+        return Bounded(n=0)
+    key = "chorusweb:beyond:" + hashlib.sha256(repr((limited.db, sql, params)).encode()).hexdigest()
     if cache.get(key):
         return None
-    answer = read(limited)
-    if beyond(answer):
+    column = qs.model._meta.get_field(sum_of) if sum_of else None
+    select = f"COUNT(*), SUM({db.ops.quote_name(column.column)})" if column else "COUNT(*)"
+    with db.cursor() as cursor:
+        cursor.execute(f"SELECT {select} FROM ({sql}) subquery", params)  # noqa: S608 (compiled by the ORM, values as parameters)
+        n, *summed = cursor.fetchone()
+    found = Bounded(n=n, total=_converted(db, column, summed[0]) if column else None)
+    if n > bound:
         cache.set(key, True, BEYOND_BOUND_SECONDS)
-    return answer
+    return found
+
+
+def _converted(db, field, value):
+    """A column's value read by a raw statement, as the ORM returns it (a Decimal on SQLite too)."""
+    expression = field.get_col(field.model._meta.db_table)
+    for converter in [*db.ops.get_db_converters(expression), *expression.get_db_converters(db)]:
+        value = converter(value, expression, db)
+    return value
 
 
 def bounded_count(qs, bound: int | None = None) -> tuple[int, bool]:
     """(count, exact): the rows of `qs` counted up to `bound`; `exact` is False beyond it."""
     bound = COUNT_BOUND if bound is None else bound
-    n = beyond_bound(qs.order_by()[: bound + 1], lambda limited: limited.count(), lambda n: n > bound)
-    return (bound, False) if n is None or n > bound else (n, True)
+    found = bounded_read(qs, bound)
+    return (bound, False) if found is None or found.n > bound else (found.n, True)
 
 
 def counted(qs, bound: int | None = None) -> int | AtLeast:

@@ -367,12 +367,8 @@ def _clock_summary(qs: QuerySet, active: str, today: date, *, running: bool = Tr
 def _bounded_interest(qs: QuerySet, bound: int) -> dict:
     """{"n", "interest"} of the first bound + 1 rows of `qs` (n > bound: beyond the bound, the
     interest not summed); a view found beyond it a moment ago is not read again."""
-    found = workspace.beyond_bound(
-        qs.order_by().values("clock_interest")[: bound + 1],
-        lambda limited: limited.aggregate(n=Count("*"), interest=Sum("clock_interest")),
-        lambda found: found["n"] > bound,
-    )
-    return found or {"n": bound + 1, "interest": None}
+    found = workspace.bounded_read(qs, bound, sum_of="clock_interest")
+    return {"n": found.n, "interest": found.total} if found else {"n": bound + 1, "interest": None}
 
 
 def _with_clock_labels(rows: list[dict], today: date) -> list[dict]:

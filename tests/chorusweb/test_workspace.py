@@ -46,3 +46,33 @@ def test_validation_queue_counts(fake_factpulse, connection, validator):
     result = validation_selectors.queue_list(user=validator, filters=validation_selectors.QueueFilters())
     assert {t.tab.slug: t.count for t in result.tabs}["a-valider"] == 2
     assert result.page.paginator.count == 2
+
+
+def test_bounded_read_counts_sums_as_the_orm_and_remembers_beyond(connection, django_assert_num_queries):
+    """One statement per read; the sum is the Decimal the ORM gives (on SQLite too); a view found
+    beyond the bound is not read again, a view within it always is."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from chorusweb import workspace
+    from invoices.models import ReceivedInvoice
+    from tests.factories import ReceivedInvoiceFactory
+
+    for interest in ("1.10", "2.25", "0.05"):
+        ReceivedInvoiceFactory(connection=connection, clock_interest=Decimal(interest))
+    rows = ReceivedInvoice.objects.filter(connection=connection)
+    with django_assert_num_queries(1):
+        within = workspace.bounded_read(rows, 3, sum_of="clock_interest")
+    assert within == workspace.Bounded(n=3, total=rows.aggregate(s=Sum("clock_interest"))["s"])
+    assert within.total == Decimal("3.40") and isinstance(within.total, Decimal)
+    with django_assert_num_queries(1):
+        assert workspace.bounded_read(rows, 3, sum_of="clock_interest") == within  # within: read again
+    assert workspace.bounded_read(rows.none(), 3, sum_of="clock_interest") == workspace.Bounded(n=0, total=None)
+    assert workspace.bounded_read(rows, 1) == workspace.Bounded(n=2)  # bound + 1 rows read, no more
+    with django_assert_num_queries(0):
+        assert workspace.bounded_read(rows, 1) is None  # beyond a moment ago: not read again
+        assert workspace.bounded_count(rows, 1) == (1, False)
+    assert workspace.bounded_count(rows.filter(clock_interest__gt=1), 1) == (1, False)  # 2 rows: beyond 1
+    assert workspace.bounded_count(rows.filter(clock_interest__gt=2), 1) == (1, True)  # 1 row: exact
+    assert workspace.bounded_count(rows.filter(clock_interest__gt=9), 1) == (0, True)
