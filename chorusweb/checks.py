@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from chorusweb import crypto
 from chorusweb.devkeys import DEV_FIELD_KEY, DEV_SECRET_KEY
-from chorusweb.factpulse.checks import check_factpulse_settings  # noqa: F401 (registers the FactPulse checks)
+from chorusweb.factpulse import check_factpulse_settings  # noqa: F401 (registers the FactPulse checks)
 
 #: What to do about each key production must set: (hint, id as an error, id as a warning).
 _MISSING_KEYS = {

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorusweb import filetypes
-from chorusweb.factpulse.supplier import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME
+from chorusweb.factpulse import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME
 from chorusweb.forms import DATE, KeyedForm, SingleSendForm, WorkspaceFilterForm
 from chorusweb.models import Connection, Membership
 from issuers.directory import StructureInfo

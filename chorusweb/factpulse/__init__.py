@@ -14,6 +14,7 @@ docs/contract.md describes the upstream contract.
 """
 
 from chorusweb.factpulse import types
+from chorusweb.factpulse.checks import check_factpulse_settings
 from chorusweb.factpulse.client import ENDPOINTS, FactPulseClient, RawAnswer, get_client
 from chorusweb.factpulse.errors import (
     FactPulseAuthError,
@@ -29,7 +30,7 @@ from chorusweb.factpulse.errors import (
 )
 from chorusweb.factpulse.probe import ProbeResult, compare_keys, run_probe
 from chorusweb.factpulse.received import ReceivedSearch, read_received_row
-from chorusweb.factpulse.supplier import SupplierSearch
+from chorusweb.factpulse.supplier import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME, SupplierSearch
 from chorusweb.factpulse.types import (
     DownloadedDocument,
     Page,
@@ -42,6 +43,8 @@ from chorusweb.factpulse.validator import ValidatorSearch, read_validator_detail
 
 __all__ = [
     "ENDPOINTS",
+    "MAX_ATTACHMENT_BYTES",
+    "MAX_ATTACHMENT_NAME",
     "DownloadedDocument",
     "FactPulseAuthError",
     "FactPulseClient",
@@ -64,6 +67,7 @@ __all__ = [
     "ValidatorInvoiceDetail",
     "ValidatorInvoiceRow",
     "ValidatorSearch",
+    "check_factpulse_settings",
     "compare_keys",
     "get_client",
     "read_received_row",

@@ -1,16 +1,16 @@
-"""The outcome of a write from what the gateway raised: refused, unknown or not sent."""
+"""The outcome of a write from what the gateway raised: refused, unknown or not sent.
+
+Here, beside the gateway's own tests, because the HTTP statuses go through the gateway's
+own error builder (`errors.build_error`), as an answer does."""
 
 from __future__ import annotations
 
 import pytest
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from chorusweb.audit import audit_begin, settle_error
 from chorusweb.factpulse import errors as e
 from chorusweb.factpulse.errors import build_error
 from chorusweb.models import AuditEntry
-from chorusweb.tasks import _every
 
 CASES = [
     (e.FactPulseRefused("no", upstream_message="Transition interdite"), AuditEntry.State.REFUSED),
@@ -48,16 +48,3 @@ def test_a_settled_entry_is_never_overwritten(connection):
     late = AuditEntry.objects.get(pk=entry.pk)
     settle_error(late, e.FactPulseTimeout("late"))
     assert AuditEntry.objects.get(pk=entry.pk).state == AuditEntry.State.REFUSED
-
-
-def test_schedule_ticks_fall_on_the_clock():
-    assert isinstance(_every(10), CronTrigger) and "*/10" in str(_every(10))
-    assert isinstance(_every(0.05), CronTrigger) and "*/3" in str(_every(0.05))
-    assert isinstance(_every(7), IntervalTrigger)
-
-
-def test_schedule_holds_every_job():
-    from crontask import scheduler
-
-    names = {job.name for job in scheduler.get_jobs()}
-    assert {"sync_all_task", "recover_task", "nightly_task", "purge_task", "payment_delay_recompute"} <= names
