@@ -30,6 +30,18 @@ def pytest_configure(config):
         config.option.dist = "worksteal"
 
 
+def pytest_collection_finish(session):
+    """The objects alive once the tests are collected (modules, Django's apps, URL patterns,
+    templates) live as long as the run: frozen out of the garbage collector's reach, and the
+    collector runs after 50,000 allocations instead of 2,000. Its processor time in a 3-worker
+    run falls from ~4.7 s to ~2 s."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 @pytest.hookimpl(trylast=True)  # after `-m`/`-k` have deselected: the slices of what will run
 def pytest_collection_modifyitems(config, items):
     """Each xdist worker starts with its share of the tests marked `waits` (real processes,
