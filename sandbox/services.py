@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from chorusweb import lifecycle as lc
@@ -52,16 +53,17 @@ def validations_expire() -> int:
     now = clock.now()
     today = timezone.localtime(now).date()
     limit = timezone.make_aware(datetime.combine(today - timedelta(days=lc.VALIDATION_DELAY_DAYS), time.min))
-    moved = 0
-    for waiting, tacit in lc.TACIT_VALIDATION.items():
-        moved += Invoice.objects.filter(statut=waiting, date_depot__lt=limit).update(
-            statut=lc.MISE_A_DISPOSITION,
-            statut_validation=tacit,
-            routed=True,
-            date_heure_etat_courant=now,
-            commentaire_etat_courant="Validation tacite : délai de validation dépassé.",
-        )
-    return moved
+    # One statement (it runs before every authenticated call): each waiting status becomes its
+    # own tacit validation, read from the row's status before the update.
+    return Invoice.objects.filter(statut__in=lc.TACIT_VALIDATION, date_depot__lt=limit).update(
+        statut=lc.MISE_A_DISPOSITION,
+        statut_validation=Case(
+            *(When(statut=waiting, then=Value(tacit)) for waiting, tacit in lc.TACIT_VALIDATION.items())
+        ),
+        routed=True,
+        date_heure_etat_courant=now,
+        commentaire_etat_courant="Validation tacite : délai de validation dépassé.",
+    )
 
 
 def _set_status(invoice: Invoice, status: str, comment: str) -> None:

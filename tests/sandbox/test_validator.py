@@ -139,3 +139,26 @@ def test_deadline_respects_the_fifteen_days(api):
     api.control("POST", "clock", {"offset_days": 2})
     api.post("factures/valideur/rechercher", {})
     assert 0 < Invoice.objects.filter(statut__in=lc.AWAITING_VALIDATION).count() < before
+
+
+def test_each_waiting_status_becomes_its_own_tacit_validation_in_one_statement(api):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sandbox import clock, services
+
+    late = clock.now() - timedelta(days=lc.VALIDATION_DELAY_DAYS + 2)
+    first = Invoice.objects.filter(statut=lc.A_VALIDER_1).first()
+    second = Invoice.objects.filter(statut=lc.A_VALIDER_2).first()
+    assert first and second  # the seed holds both circuits
+    Invoice.objects.filter(pk__in=[first.pk, second.pk]).update(date_depot=late)
+    with CaptureQueriesContext(connection) as ran:
+        assert services.validations_expire() >= 2
+    assert [query["sql"].split()[0] for query in ran.captured_queries].count("UPDATE") == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.statut, first.statut_validation) == (lc.MISE_A_DISPOSITION, lc.ABSENCE_VALIDATION_1_HORS_DELAI)
+    assert (second.statut, second.statut_validation) == (lc.MISE_A_DISPOSITION, lc.ABSENCE_VALIDATION_2_HORS_DELAI)
+    assert first.routed and "Validation tacite" in first.commentaire_etat_courant
