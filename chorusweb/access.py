@@ -7,6 +7,7 @@ Superusers may do everything on every active connection.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -153,12 +154,23 @@ def build_access(user) -> Access:
     return _access_from(user, _memberships_of(user))
 
 
-def _secret_fields() -> list[str]:
-    return [f.name for f in Connection._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+@functools.cache
+def _secret_fields() -> tuple[str, ...]:
+    """The connection's encrypted fields (the models do not change once loaded: read once)."""
+    return tuple(f.name for f in Connection._meta.concrete_fields if isinstance(f, EncryptedTextField))
 
 
-def _plain_fields() -> list:
-    return [f for f in Connection._meta.concrete_fields if f.name not in _secret_fields()]
+@functools.cache
+def _memberships_sql(vendor: str) -> str:
+    """The memberships statement, its names quoted for the database (built once per vendor)."""
+    quote = db_connection.ops.quote_name
+    secret = _secret_fields()
+    columns = ", ".join(f"c.{quote(f.column)}" for f in Connection._meta.concrete_fields if f.name not in secret)
+    return (
+        f"SELECT {columns}, m.role AS membership_role, m.service_codes AS membership_services "  # noqa: S608 (names from the models)
+        f"FROM {quote(Membership._meta.db_table)} m JOIN {quote(Connection._meta.db_table)} c "
+        "ON c.id = m.connection_id WHERE m.user_id = %s AND c.is_active = %s ORDER BY m.id"
+    )
 
 
 def _memberships_of(user) -> list[tuple[Connection, str, list[str] | None]]:
@@ -168,14 +180,7 @@ def _memberships_of(user) -> list[tuple[Connection, str, list[str] | None]]:
     written out: the ORM spent longer compiling the join than the database spent answering it.
     The connection's secrets are not read: they stay encrypted until the gateway asks for one.
     """
-    quote = db_connection.ops.quote_name
-    columns = ", ".join(f"c.{quote(f.column)}" for f in _plain_fields())
-    rows = Connection.objects.raw(
-        f"SELECT {columns}, m.role AS membership_role, m.service_codes AS membership_services "  # noqa: S608 (names from the models)
-        f"FROM {quote(Membership._meta.db_table)} m JOIN {quote(Connection._meta.db_table)} c "
-        "ON c.id = m.connection_id WHERE m.user_id = %s AND c.is_active = %s ORDER BY m.id",
-        [user.pk, True],
-    )
+    rows = Connection.objects.raw(_memberships_sql(db_connection.vendor), [user.pk, True])
     services = Membership._meta.get_field("service_codes")
     return [(c, c.membership_role, services.from_db_value(c.membership_services, None, db_connection)) for c in rows]
 
